@@ -1,0 +1,133 @@
+"""The firm table (one NumPy array per firm variable) and ``Firm``, the Mesa agent that views a row.
+
+Firm ids are row numbers: a row is never reused, so a firm's random streams (keyed on its id)
+and its row stay the same for the whole run. Exited firms keep their row with ``alive = False``.
+"""
+
+from collections import namedtuple
+
+import mesa
+import numpy as np
+
+HISTORY_YEARS = 3  # the HNTE rules look at three years of R&D and revenue
+PENDING_SLOTS = 24  # invention applications wait <= 23 months for a decision
+NEVER = -(2**30)  # month index of an event that has not happened
+
+# name: (dtype, per-firm shape, unit, meaning). The kernels, the reference and docs/model.md
+# all use these names.
+FIRM_COLUMNS = {
+    "alive": (np.bool_, (), "flag", "firm is operating"),
+    "sector": (np.int16, (), "index", "row of population.sectors"),
+    "birth_month": (np.int32, (), "month index", "month founded (negative: before the start)"),
+    "exit_month": (np.int32, (), "month index", "month of exit; -1 while alive"),
+    "revenue": (np.float64, (), "M CNY/yr", "annualised revenue rate"),
+    "employees": (np.float64, (), "persons (FTE)", "employment"),
+    "tech_staff": (np.float64, (), "persons (FTE)", "science and technology (R&D) staff"),
+    "rd_per_tech_staff": (np.float64, (), "M CNY/person/yr", "R&D spend that keeps one tech staff"),
+    "rd_intensity": (np.float64, (), "share", "preferred R&D/revenue under the reference tax rules"),
+    "rd_spend": (np.float64, (), "M CNY/month", "R&D spent in the latest month"),
+    "cash": (np.float64, (), "M CNY", "cash and liquid assets"),
+    "hitech_product_share": (np.float64, (), "share", "income from high-tech products"),
+    "invention_patents": (np.int32, (), "patents", "valid invention patents held"),
+    "other_ip": (np.int32, (), "items", "utility models, software copyrights and similar"),
+    "pending_applications": (
+        np.uint16,
+        (PENDING_SLOTS,),
+        "applications",
+        "invention applications awaiting decision, by decision month mod 24",
+    ),
+    "hitech_until": (np.int32, (), "month index", "last month of the HNTE certificate; NEVER if none"),
+    "hitech_since": (np.int32, (), "month index", "month first certified; NEVER if never"),
+    "tech_sme": (np.bool_, (), "flag", "in the technology-based SME registry"),
+    "high_growth": (np.bool_, (), "flag", "high-growth technology firm"),
+    "revenue_ytd": (np.float64, (), "M CNY", "revenue so far this year"),
+    "rd_ytd": (np.float64, (), "M CNY", "R&D spent so far this year"),
+    "tax_ytd": (np.float64, (), "M CNY", "income tax paid so far this year"),
+    "innovations_ytd": (np.int32, (), "innovations", "successful innovations this year"),
+    "applications_ytd": (np.int32, (), "applications", "invention applications filed this year"),
+    "grants_ytd": (np.int32, (), "patents", "invention patents granted this year"),
+    "applications_last_year": (np.int32, (), "applications", "filed in the last booked year"),
+    "grants_last_year": (np.int32, (), "patents", "granted in the last booked year"),
+    "tax_last_year": (np.float64, (), "M CNY", "income tax paid in the last booked year"),
+    "revenue_history": (np.float64, (HISTORY_YEARS,), "M CNY/yr", "revenue, last 3 years"),
+    "rd_history": (np.float64, (HISTORY_YEARS,), "M CNY/yr", "R&D, last 3 years"),
+    "innovation_history": (np.int32, (HISTORY_YEARS,), "innovations", "per year, last 3 years"),
+}
+
+FirmArrays = namedtuple("FirmArrays", list(FIRM_COLUMNS))
+
+
+class FirmTable:
+    """Structure-of-arrays storage of all firms that ever existed in a run."""
+
+    def __init__(self, capacity: int = 1024):
+        self.n = 0
+        self._data = {
+            name: np.zeros((capacity, *shape), dtype=dtype)
+            for name, (dtype, shape, _, _) in FIRM_COLUMNS.items()
+        }
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Add firms; returns their ids (rows). Columns left out are zero."""
+        count = len(columns["sector"])
+        self._reserve(self.n + count)
+        rows = np.arange(self.n, self.n + count)
+        for name, values in columns.items():
+            self._data[name][self.n : self.n + count] = values
+        self.n += count
+        return rows
+
+    def arrays(self) -> FirmArrays:
+        """Views of the used rows, to hand to the kernels (valid until the next append)."""
+        return FirmArrays(*(self._data[name][: self.n] for name in FIRM_COLUMNS))
+
+    def column(self, name: str) -> np.ndarray:
+        """One variable for all firms (a view)."""
+        return self._data[name][: self.n]
+
+    def _reserve(self, size: int) -> None:
+        capacity = len(self._data["sector"])
+        if size <= capacity:
+            return
+        new_capacity = max(size, 2 * capacity)
+        for name, old in self._data.items():
+            grown = np.zeros((new_capacity, *old.shape[1:]), dtype=old.dtype)
+            grown[: self.n] = old[: self.n]
+            self._data[name] = grown
+
+
+class Firm(mesa.Agent):
+    """A firm as a Mesa agent: a view onto its row of the model's firm table.
+
+    Every column of ``FIRM_COLUMNS`` is a read-only attribute, so ``AgentSet.select``,
+    ``agg``, ``groupby`` and DataCollector agent-type reporters see the table's values.
+    """
+
+    def __init__(self, model: mesa.Model, row: int):
+        super().__init__(model)
+        self.row = int(row)
+
+    @property
+    def firm_id(self) -> int:
+        """The firm's id (its row in the table)."""
+        return self.row
+
+    @property
+    def hitech(self) -> bool:
+        """Holds a valid high-tech certificate this month."""
+        return bool(self.model.firms.column("hitech_until")[self.row] >= self.model.month)
+
+
+def _view(name: str):
+    def get(self):
+        value = self.model.firms.column(name)[self.row]
+        return value.copy() if isinstance(value, np.ndarray) else value.item()
+
+    return property(get, doc=f"{FIRM_COLUMNS[name][3]} [{FIRM_COLUMNS[name][2]}]")
+
+
+for _name in FIRM_COLUMNS:
+    setattr(Firm, _name, _view(_name))

@@ -1,0 +1,442 @@
+"""Numba kernels of the firm step: monthly firm dynamics and the 31 December status rounds.
+
+Each kernel loops over firms with ``prange``; a firm's update reads and writes only its own
+row and draws only from its own counter-based streams, so results do not depend on the number
+of threads. The equations are those of docs/model.md (section 7, submodels), one a line; the
+plain-Python twin in ``reference.py`` is the readable specification they are tested against.
+"""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+
+from sim import rng
+from sim.agents.firms import HISTORY_YEARS, NEVER, PENDING_SLOTS
+
+SectorParams = namedtuple(
+    "SectorParams", ["industrial", "growth", "volatility", "margin", "value_added_share"]
+)
+
+Rules = namedtuple(
+    "Rules",
+    [
+        # R&D budgeting
+        "reference_user_cost",
+        "rd_user_cost_elasticity",
+        "rd_cash_share",
+        "threshold_band",
+        "threshold_margin",
+        # innovation and patents
+        "innovation_zeta",
+        "jump_max",
+        "jump_a",
+        "jump_b",
+        "hitech_product_step",
+        "invention_application_probability",
+        "other_ip_probability",
+        "grant_probability",
+        "grant_lag_min",
+        "grant_lag_max",
+        "lapse_per_month",
+        # staff
+        "staff_adjustment",
+        "employment_elasticity",
+        # exit, per month
+        "exit_per_month",
+        "young_exit_per_month",
+        "young_age_months",
+        "distress_exit_per_month",
+        # tech-SME registry
+        "assets_to_revenue",
+        "tech_sme_max_employees",
+        "tech_sme_max_revenue",
+        "tech_sme_max_assets",
+        "tech_sme_min_score",
+        "tech_sme_registration_rate",
+        # high-tech certification
+        "hitech_min_age_months",
+        "hitech_min_tech_staff_share",
+        "hitech_rd_ratio_small",
+        "hitech_rd_ratio_medium",
+        "hitech_rd_ratio_large",
+        "hitech_small_revenue",
+        "hitech_large_revenue",
+        "hitech_min_product_share",
+        "hitech_min_score",
+        "hitech_validity_months",
+        "hitech_application_rate",
+        "hitech_review_pass_rate",
+        "hitech_audit_rate",
+        # high growth
+        "high_growth_min_growth",
+        "high_growth_min_revenue",
+    ],
+)
+
+
+def per_month(rate_per_year: float) -> float:
+    """Monthly probability equivalent to a yearly hazard."""
+    return 1.0 - (1.0 - rate_per_year) ** (1.0 / 12.0)
+
+
+def build_rules(scenario) -> Rules:
+    """Pack the scenario's firm and certification parameters for the kernels."""
+    f, c = scenario.firms, scenario.certification
+    return Rules(
+        reference_user_cost=1.0 - f.rd_reference_tax_rate * (1.0 + f.rd_reference_super_deduction),
+        rd_user_cost_elasticity=f.rd_user_cost_elasticity,
+        rd_cash_share=f.rd_cash_share,
+        threshold_band=f.threshold_band,
+        threshold_margin=f.threshold_margin,
+        innovation_zeta=f.innovation_zeta,
+        jump_max=f.jump_max,
+        jump_a=f.jump_a,
+        jump_b=f.jump_b,
+        hitech_product_step=f.hitech_product_step,
+        invention_application_probability=f.invention_application_probability,
+        other_ip_probability=f.other_ip_probability,
+        grant_probability=f.grant_probability,
+        grant_lag_min=f.grant_lag_min,
+        grant_lag_max=f.grant_lag_max,
+        lapse_per_month=per_month(f.patent_lapse_rate),
+        staff_adjustment=f.staff_adjustment,
+        employment_elasticity=f.employment_elasticity,
+        exit_per_month=per_month(f.exit_hazard),
+        young_exit_per_month=per_month(f.young_exit_hazard),
+        young_age_months=f.young_age_months,
+        distress_exit_per_month=f.distress_exit_hazard,
+        assets_to_revenue=f.assets_to_revenue,
+        tech_sme_max_employees=c.tech_sme_max_employees,
+        tech_sme_max_revenue=c.tech_sme_max_revenue,
+        tech_sme_max_assets=c.tech_sme_max_assets,
+        tech_sme_min_score=c.tech_sme_min_score,
+        tech_sme_registration_rate=c.tech_sme_registration_rate,
+        hitech_min_age_months=c.hitech_min_age_months,
+        hitech_min_tech_staff_share=c.hitech_min_tech_staff_share,
+        hitech_rd_ratio_small=c.hitech_rd_ratio_small,
+        hitech_rd_ratio_medium=c.hitech_rd_ratio_medium,
+        hitech_rd_ratio_large=c.hitech_rd_ratio_large,
+        hitech_small_revenue=c.hitech_small_revenue,
+        hitech_large_revenue=c.hitech_large_revenue,
+        hitech_min_product_share=c.hitech_min_product_share,
+        hitech_min_score=c.hitech_min_score,
+        hitech_validity_months=12 * c.hitech_validity_years,
+        hitech_application_rate=c.hitech_application_rate,
+        hitech_review_pass_rate=c.hitech_review_pass_rate,
+        hitech_audit_rate=c.hitech_audit_rate,
+        high_growth_min_growth=c.high_growth_min_growth,
+        high_growth_min_revenue=c.high_growth_min_revenue,
+    )
+
+
+def build_sector_params(scenario) -> SectorParams:
+    """Per-sector arrays, indexed by a firm's ``sector``."""
+    sectors = scenario.population.sectors
+    return SectorParams(
+        industrial=np.array([s.industrial for s in sectors], dtype=np.bool_),
+        growth=np.array([s.revenue_growth for s in sectors]),
+        volatility=np.array([s.revenue_volatility for s in sectors]),
+        margin=np.array([s.operating_margin for s in sectors]),
+        value_added_share=np.array([s.value_added_share for s in sectors]),
+    )
+
+
+# ----------------------------------------------------------------------------- monthly step
+
+
+@njit(cache=True, parallel=True)
+def step_month(f, sectors, r, month, seed, sd_industrial, sd_other, tax_standard, tax_hitech):
+    """Advance every operating firm by one month."""
+    for i in prange(f.alive.shape[0]):
+        if f.alive[i]:
+            super_deduction = sd_industrial if sectors.industrial[f.sector[i]] else sd_other
+            firm_month(f, sectors, r, i, month, seed, super_deduction, tax_standard, tax_hitech)
+
+
+@njit(cache=True)
+def firm_month(f, sectors, r, i, t, seed, super_deduction, tax_standard, tax_hitech):
+    """One firm, one month: market, R&D, innovation, patents, staff, accounts, exit."""
+    k = f.sector[i]
+    tax_rate = tax_hitech if f.hitech_until[i] >= t else tax_standard
+    sales = f.revenue[i] / 12.0  # M CNY this month
+
+    z = rng.normal(seed, t, i, rng.DEMAND, rng.DEMAND_ANGLE)
+    sigma = sectors.volatility[k]
+    growth = (sectors.growth[k] - 0.5 * sigma * sigma) / 12.0 + sigma * math.sqrt(1.0 / 12.0) * z
+
+    intensity = planned_rd_intensity(r, f.rd_intensity[i], f.revenue[i], tax_rate, super_deduction)
+    rd = min(intensity * sales, r.rd_cash_share * max(f.cash[i], 0.0))  # M CNY
+
+    if rng.uniform(seed, t, i, rng.INNOVATION) < 1.0 - math.exp(-r.innovation_zeta * rd):
+        u = rng.uniform(seed, t, i, rng.JUMP)
+        growth += math.log1p(r.jump_max * kumaraswamy(u, r.jump_a, r.jump_b))
+        f.innovations_ytd[i] += 1
+        f.hitech_product_share[i] += r.hitech_product_step * (1.0 - f.hitech_product_share[i])
+        protect_innovation(f, r, i, t, seed)
+    decide_patents(f, r, i, t, seed)
+
+    f.revenue[i] *= math.exp(growth)
+    f.employees[i] = max(1.0, f.employees[i] * math.exp(r.employment_elasticity * growth))
+    wanted_staff = 12.0 * rd / f.rd_per_tech_staff[i]
+    f.tech_staff[i] += r.staff_adjustment * (wanted_staff - f.tech_staff[i])
+    f.tech_staff[i] = min(f.tech_staff[i], f.employees[i])
+
+    profit = sales * sectors.margin[k] - rd  # M CNY before tax
+    tax = tax_rate * max(profit - super_deduction * rd, 0.0)
+    f.cash[i] += profit - tax
+    f.rd_spend[i] = rd
+    f.rd_ytd[i] += rd
+    f.revenue_ytd[i] += sales
+    f.tax_ytd[i] += tax
+
+    young = t - f.birth_month[i] < r.young_age_months
+    hazard = r.young_exit_per_month if young else r.exit_per_month
+    if f.cash[i] < 0.0:
+        hazard += r.distress_exit_per_month
+    if rng.uniform(seed, t, i, rng.EXIT) < hazard:
+        f.alive[i] = False
+        f.exit_month[i] = t
+
+
+@njit(cache=True)
+def hitech_rd_threshold(r, revenue):
+    """The HNTE minimum R&D/revenue ratio for a firm of this revenue (M CNY/yr)."""
+    if revenue <= r.hitech_small_revenue:
+        return r.hitech_rd_ratio_small
+    if revenue <= r.hitech_large_revenue:
+        return r.hitech_rd_ratio_medium
+    return r.hitech_rd_ratio_large
+
+
+@njit(cache=True)
+def planned_rd_intensity(r, preferred, revenue, tax_rate, super_deduction):
+    """R&D/revenue the firm plans: its preference scaled by the user cost, bunched at the HNTE bar."""
+    user_cost = max(1.0 - tax_rate * (1.0 + super_deduction), 0.05)
+    intensity = preferred * (user_cost / r.reference_user_cost) ** (-r.rd_user_cost_elasticity)
+    threshold = hitech_rd_threshold(r, revenue)
+    if threshold - r.threshold_band <= intensity < threshold:
+        intensity = threshold + r.threshold_margin
+    return intensity
+
+
+@njit(cache=True)
+def kumaraswamy(u, a, b):
+    """Inverse CDF of the Kumaraswamy(a, b) distribution on [0, 1] (a Beta look-alike)."""
+    return (1.0 - (1.0 - u) ** (1.0 / b)) ** (1.0 / a)
+
+
+@njit(cache=True)
+def protect_innovation(f, r, i, t, seed):
+    """File an invention application, or register a utility model / software copyright."""
+    u = rng.uniform(seed, t, i, rng.PATENT_APPLICATION)
+    p_invention = r.invention_application_probability
+    if u < p_invention:
+        span = r.grant_lag_max - r.grant_lag_min + 1
+        lag = r.grant_lag_min + int(rng.uniform(seed, t, i, rng.GRANT_LAG) * span)
+        f.pending_applications[i, (t + lag) % PENDING_SLOTS] += 1
+        f.applications_ytd[i] += 1
+    elif u < p_invention + (1.0 - p_invention) * r.other_ip_probability:
+        f.other_ip[i] += 1
+
+
+@njit(cache=True)
+def decide_patents(f, r, i, t, seed):
+    """Applications due this month are granted or refused; valid patents may lapse."""
+    slot = t % PENDING_SLOTS
+    due = np.int64(f.pending_applications[i, slot])
+    f.pending_applications[i, slot] = 0
+    grants = rng.binomial(due, r.grant_probability, rng.uniform(seed, t, i, rng.GRANT))
+    held = np.int64(f.invention_patents[i])
+    lapsed = rng.binomial(held, r.lapse_per_month, rng.uniform(seed, t, i, rng.LAPSE))
+    f.invention_patents[i] += grants - lapsed
+    f.grants_ytd[i] += grants
+
+
+# ----------------------------------------------------------------------- 31 December rounds
+
+
+@njit(cache=True, parallel=True)
+def close_year(f, r, month, seed):
+    """Year end for every operating firm: book the year, then certification and registry."""
+    for i in prange(f.alive.shape[0]):
+        if f.alive[i]:
+            book_year(f, i)
+            certification_round(f, r, i, month, seed)
+            registry_round(f, r, i, month, seed)
+            high_growth_round(f, r, i, month)
+
+
+@njit(cache=True)
+def book_year(f, i):
+    """Shift the three-year histories and start a new year."""
+    for y in range(HISTORY_YEARS - 1, 0, -1):
+        f.revenue_history[i, y] = f.revenue_history[i, y - 1]
+        f.rd_history[i, y] = f.rd_history[i, y - 1]
+        f.innovation_history[i, y] = f.innovation_history[i, y - 1]
+    f.revenue_history[i, 0] = f.revenue_ytd[i]
+    f.rd_history[i, 0] = f.rd_ytd[i]
+    f.innovation_history[i, 0] = f.innovations_ytd[i]
+    f.applications_last_year[i] = f.applications_ytd[i]
+    f.grants_last_year[i] = f.grants_ytd[i]
+    f.tax_last_year[i] = f.tax_ytd[i]
+    f.revenue_ytd[i] = 0.0
+    f.rd_ytd[i] = 0.0
+    f.tax_ytd[i] = 0.0
+    f.innovations_ytd[i] = 0
+    f.applications_ytd[i] = 0
+    f.grants_ytd[i] = 0
+
+
+@njit(cache=True)
+def rd_ratio(f, i, years):
+    """R&D / revenue over the last ``years`` booked years (those the firm existed in)."""
+    rd = 0.0
+    revenue = 0.0
+    for y in range(years):
+        if f.revenue_history[i, y] > 0.0:
+            rd += f.rd_history[i, y]
+            revenue += f.revenue_history[i, y]
+    return rd / revenue if revenue > 0.0 else 0.0
+
+
+@njit(cache=True)
+def yearly_growth(f, i, t):
+    """Compound yearly revenue growth over the last two booked years; 0 without 3 full years."""
+    full_history = f.birth_month[i] <= t - 12 * HISTORY_YEARS
+    if not full_history or f.revenue_history[i, 2] <= 0.0 or f.revenue_history[i, 0] <= 0.0:
+        return 0.0
+    return math.sqrt(f.revenue_history[i, 0] / f.revenue_history[i, 2]) - 1.0
+
+
+@njit(cache=True)
+def tech_staff_share(f, i):
+    """Tech staff as a share of employment."""
+    return f.tech_staff[i] / f.employees[i]
+
+
+@njit(cache=True)
+def hitech_score(f, r, i, t):
+    """HNTE innovation score out of 100: IP 30, transfer of results 30, R&D management 20,
+    growth 20 (a documented simplification of the 2016 expert scoring)."""
+    ip = min(30.0, 6.0 + 8.0 * f.invention_patents[i] + 4.0 * f.other_ip[i])
+    innovations = f.innovation_history[i, 0] + f.innovation_history[i, 1] + f.innovation_history[i, 2]
+    transfer = min(30.0, 10.0 + 6.0 * innovations)
+    threshold = hitech_rd_threshold(r, f.revenue_history[i, 0])
+    management = 10.0 + 10.0 * min(1.0, max(0.0, rd_ratio(f, i, 3) - threshold) / threshold)
+    growth = min(20.0, max(0.0, 10.0 + 40.0 * yearly_growth(f, i, t)))
+    return ip + transfer + management + growth
+
+
+@njit(cache=True)
+def meets_hitech_criteria(f, r, i, t):
+    """The 2016 HNTE criteria, as far as the firm table records them."""
+    age = t - f.birth_month[i]
+    has_core_ip = f.invention_patents[i] > 0 or f.other_ip[i] > 0
+    threshold = hitech_rd_threshold(r, f.revenue_history[i, 0])
+    return (
+        age >= r.hitech_min_age_months
+        and has_core_ip
+        and tech_staff_share(f, i) >= r.hitech_min_tech_staff_share
+        and rd_ratio(f, i, 3) >= threshold
+        and f.hitech_product_share[i] >= r.hitech_min_product_share
+        and hitech_score(f, r, i, t) >= r.hitech_min_score
+    )
+
+
+@njit(cache=True)
+def certification_round(f, r, i, t, seed):
+    """Audit of certified firms, then applications and renewals, decided on 31 December."""
+    if f.hitech_until[i] > t:
+        below = rd_ratio(f, i, 1) < hitech_rd_threshold(r, f.revenue_history[i, 0])
+        if below and rng.uniform(seed, t, i, rng.HITECH_AUDIT) < r.hitech_audit_rate:
+            f.hitech_until[i] = t  # status withdrawn at this round
+        return
+    renewing = f.hitech_until[i] == t
+    applies = renewing or rng.uniform(seed, t, i, rng.HITECH_APPLICATION) < r.hitech_application_rate
+    if applies and meets_hitech_criteria(f, r, i, t):
+        if rng.uniform(seed, t, i, rng.HITECH_REVIEW) < r.hitech_review_pass_rate:
+            f.hitech_until[i] = t + r.hitech_validity_months
+            if f.hitech_since[i] == NEVER:
+                f.hitech_since[i] = t
+
+
+@njit(cache=True)
+def tech_sme_score(f, i):
+    """Technology-based SME score out of 100 (tech staff 20, R&D 50, IP 30), 2017 rules."""
+    return tech_staff_points(tech_staff_share(f, i)) + rd_points(rd_ratio(f, i, 1)) + ip_points(
+        f.invention_patents[i], f.other_ip[i]
+    )
+
+
+@njit(cache=True)
+def tech_staff_points(share):
+    """20 points at >= 30% tech staff, down to 0 below 10%."""
+    if share >= 0.30:
+        return 20.0
+    if share >= 0.25:
+        return 16.0
+    if share >= 0.20:
+        return 12.0
+    if share >= 0.15:
+        return 8.0
+    if share >= 0.10:
+        return 4.0
+    return 0.0
+
+
+@njit(cache=True)
+def rd_points(ratio):
+    """50 points at R&D/sales >= 6%, 10 points less per percentage point, 0 below 2%."""
+    if ratio >= 0.06:
+        return 50.0
+    if ratio >= 0.05:
+        return 40.0
+    if ratio >= 0.04:
+        return 30.0
+    if ratio >= 0.03:
+        return 20.0
+    if ratio >= 0.02:
+        return 10.0
+    return 0.0
+
+
+@njit(cache=True)
+def ip_points(invention_patents, other_ip):
+    """30 points for an invention patent; otherwise 6 per other item, at most 24."""
+    if invention_patents > 0:
+        return 30.0
+    return 6.0 * min(other_ip, 4)
+
+
+@njit(cache=True)
+def registry_round(f, r, i, t, seed):
+    """Technology-based SME registry: size limits, then certified firms or a score >= 60."""
+    assets = f.revenue_history[i, 0] * r.assets_to_revenue + max(f.cash[i], 0.0)
+    small = (
+        f.employees[i] <= r.tech_sme_max_employees
+        and f.revenue_history[i, 0] <= r.tech_sme_max_revenue
+        and assets <= r.tech_sme_max_assets
+    )
+    certified = f.hitech_until[i] > t
+    scored = (
+        tech_sme_score(f, i) >= r.tech_sme_min_score
+        and tech_staff_points(tech_staff_share(f, i)) > 0.0
+    )
+    if not (small and (certified or scored)):
+        f.tech_sme[i] = False
+    elif not f.tech_sme[i]:
+        u = rng.uniform(seed, t, i, rng.REGISTRATION)
+        f.tech_sme[i] = u < r.tech_sme_registration_rate
+
+
+@njit(cache=True)
+def high_growth_round(f, r, i, t):
+    """High-growth technology firm: registered or certified, with sustained revenue growth."""
+    recognised = f.tech_sme[i] or f.hitech_until[i] > t
+    f.high_growth[i] = (
+        recognised
+        and f.revenue_history[i, 0] >= r.high_growth_min_revenue
+        and yearly_growth(f, i, t) >= r.high_growth_min_growth
+    )

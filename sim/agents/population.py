@@ -1,0 +1,226 @@
+"""Synthesis of the year-0 firm population and of new firms, from the scenario's profiles.
+
+Every attribute of firm ``i`` is drawn from its own counter-based streams, so the population
+depends only on (scenario, seed) and a firm's attributes do not depend on how many firms come
+before it in another sector.
+"""
+
+import numpy as np
+
+from sim import rng
+from sim.agents.firms import HISTORY_YEARS, NEVER, PENDING_SLOTS
+
+MIN_RD_PER_TECH_STAFF = 0.05  # M CNY/person/yr: floor so firms without R&D keep finite ratios
+MAX_RD_PER_TECH_STAFF = 2.0  # M CNY/person/yr
+
+
+def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
+    """Columns of the year-0 firms: status groups of every sector, statuses as the scenario says."""
+    groups = []
+    first_id = 0
+    profiles = scenario.population.profiles
+    for k, sector in enumerate(scenario.population.sectors):
+        counts = (("hitech", sector.hitech), ("tech_sme", sector.tech_sme), ("other", sector.other))
+        high_growth_left = sector.high_growth
+        for status, count in counts:
+            if count == 0:
+                continue
+            profile = getattr(profiles, status)
+            ids = np.arange(first_id, first_id + count, dtype=np.int64)
+            cols = draw_firms(scenario, seed, ids, k, profile, sector.revenue_median, -1)
+            registered = status != "other"
+            cols["tech_sme"] = np.full(count, registered)
+            flagged = np.zeros(count, dtype=np.bool_)
+            if registered:
+                take = min(high_growth_left, count)
+                flagged[:take] = True
+                high_growth_left -= take
+            cols["high_growth"] = flagged
+            backcast_history(scenario, seed, ids, cols, flagged)
+            if status == "hitech":
+                certify_cohorts(scenario, seed, ids, cols)
+            cols["_patent_weight"] = np.full(count, profile.patent_weight)
+            groups.append(cols)
+            first_id += count
+    columns = {name: np.concatenate([g[name] for g in groups]) for name in groups[0]}
+    weights = columns.pop("_patent_weight")
+    columns["invention_patents"] = allocate_patents(
+        seed, weights, scenario.population.valid_invention_patents
+    )
+    scale_rd_to_region(scenario, columns)
+    return columns
+
+
+def scale_rd_to_region(scenario, columns) -> None:
+    """Scale the R&D of unrecognised firms once so all firms perform ``region.firm_rd_share``
+    of the year-0 gross R&D (rd_gdp_ratio baseline x GDP), whatever the seed.
+
+    Registered and certified firms keep the R&D their status requires; if they alone exceed
+    the share, the others' R&D is scaled to zero.
+    """
+    row = scenario.plan.get("rd_gdp_ratio")
+    if row is None:
+        return
+    target = scenario.region.firm_rd_share * row.baseline / 100.0 * scenario.region.gdp
+    recognised = columns["tech_sme"] | (columns["hitech_until"] >= 0)
+    rd = columns["rd_history"][:, 0]
+    other_rd = rd[~recognised].sum()
+    if other_rd <= 0:
+        return
+    factor = np.where(recognised, 1.0, max(0.0, target - rd[recognised].sum()) / other_rd)
+    columns["rd_intensity"] = columns["rd_intensity"] * factor
+    columns["rd_history"] = columns["rd_history"] * factor[:, None]
+    columns["rd_per_tech_staff"] = np.clip(
+        columns["rd_per_tech_staff"] * factor, MIN_RD_PER_TECH_STAFF, MAX_RD_PER_TECH_STAFF
+    )
+
+
+def entrants(scenario, seed: int, month: int, sector: int, first_id: int, count: int) -> dict:
+    """Columns of ``count`` firms founded in ``month`` in ``sector`` (ids from ``first_id``)."""
+    ids = np.arange(first_id, first_id + count, dtype=np.int64)
+    s = scenario.population.sectors[sector]
+    profile = scenario.population.profiles.entrant
+    cols = draw_firms(scenario, seed, ids, sector, profile, s.entrant_revenue_median, month)
+    cols["tech_sme"] = np.zeros(count, dtype=np.bool_)
+    cols["high_growth"] = np.zeros(count, dtype=np.bool_)
+    cols["revenue_history"] = np.zeros((count, HISTORY_YEARS))
+    cols["rd_history"] = np.zeros((count, HISTORY_YEARS))
+    cols["innovation_history"] = np.zeros((count, HISTORY_YEARS), dtype=np.int32)
+    cols["invention_patents"] = np.zeros(count, dtype=np.int32)
+    cols["pending_applications"] = np.zeros((count, PENDING_SLOTS), dtype=np.uint16)
+    return cols
+
+
+def births_this_month(scenario, seed: int, month: int) -> list[tuple[int, int]]:
+    """(sector, number of new firms) for each sector: Poisson(births_per_year / 12)."""
+    out = []
+    for k, sector in enumerate(scenario.population.sectors):
+        u = rng.uniform_py(seed, month, rng.REGION_ENTITY + k, rng.BIRTHS)
+        out.append((k, rng.poisson_py(sector.births_per_year / 12.0, u)))
+    return out
+
+
+def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, birth_month_base):
+    """Draw the attributes every firm has, for one sector and profile."""
+    sector = scenario.population.sectors[sector_index]
+    n = len(ids)
+
+    def between(bounds, purpose):
+        low, high = bounds
+        return low + (high - low) * rng.uniforms(seed, rng.INIT_MONTH, ids, purpose)
+
+    z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_REVENUE, rng.INIT_REVENUE_ANGLE)
+    revenue = revenue_median * profile.revenue_multiplier * np.exp(sector.revenue_dispersion * z)
+    employees = np.maximum(1.0, revenue / sector.revenue_per_employee)
+    rd_intensity = between(profile.rd_intensity, rng.INIT_RD)
+    tech_staff = employees * between(profile.tech_staff_share, rng.INIT_TECH_STAFF)
+    rd_per_staff = np.divide(
+        rd_intensity * revenue, tech_staff, out=np.zeros(n), where=tech_staff > 0
+    )
+    low, high = profile.other_ip
+    other_ip = np.minimum(
+        np.floor(low + (high - low + 1) * rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_OTHER_IP)),
+        high,
+    )
+    age_months = np.floor(12.0 * between(profile.age_years, rng.INIT_AGE)).astype(np.int32)
+    if birth_month_base >= 0:  # an entrant: founded this month
+        birth_month = np.full(n, birth_month_base, dtype=np.int32)
+    else:  # a year-0 firm: founded age_months before 31 December of year 0
+        birth_month = (birth_month_base - age_months).astype(np.int32)
+    return {
+        "alive": np.ones(n, dtype=np.bool_),
+        "sector": np.full(n, sector_index, dtype=np.int16),
+        "birth_month": birth_month,
+        "exit_month": np.full(n, -1, dtype=np.int32),
+        "revenue": revenue,
+        "employees": employees,
+        "tech_staff": tech_staff,
+        "rd_per_tech_staff": np.clip(rd_per_staff, MIN_RD_PER_TECH_STAFF, MAX_RD_PER_TECH_STAFF),
+        "rd_intensity": rd_intensity,
+        "cash": revenue / 12.0 * between(profile.cash_months, rng.INIT_CASH),
+        "hitech_product_share": between(profile.hitech_product_share, rng.INIT_PRODUCT_SHARE),
+        "other_ip": other_ip.astype(np.int32),
+        "hitech_until": np.full(n, NEVER, dtype=np.int32),
+        "hitech_since": np.full(n, NEVER, dtype=np.int32),
+        "pending_applications": initial_pipeline(scenario, seed, ids, profile),
+        "innovation_history": initial_innovations(seed, ids, profile),
+    }
+
+
+def backcast_history(scenario, seed, ids, cols, high_growth):
+    """Revenue and R&D of the three years to year 0, consistent with the high-growth flags."""
+    sector = scenario.population.sectors[int(cols["sector"][0])]
+    threshold = scenario.certification.high_growth_min_growth
+    z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_GROWTH, rng.INIT_GROWTH_ANGLE)
+    growth = sector.revenue_growth + sector.revenue_volatility * z
+    growth = np.where(
+        high_growth, np.maximum(growth, threshold + 0.02), np.minimum(growth, threshold - 0.02)
+    )
+    revenue = cols["revenue"]
+    history = np.stack([revenue, revenue / (1 + growth), revenue / (1 + growth) ** 2], axis=1)
+    # a firm younger than three years has only part of the early years
+    age_months = -1 - cols["birth_month"].astype(np.float64)
+    for y in range(HISTORY_YEARS):
+        history[:, y] *= np.clip((age_months + 1 - 12 * y) / 12.0, 0.0, 1.0)
+    cols["revenue_history"] = history
+    cols["rd_history"] = history * cols["rd_intensity"][:, None]
+    if not high_growth.any():
+        return
+    # high-growth firms must have the three years of history the rule looks at
+    cols["birth_month"] = np.where(
+        high_growth, np.minimum(cols["birth_month"], -1 - 12 * HISTORY_YEARS), cols["birth_month"]
+    ).astype(np.int32)
+    cols["revenue_history"][high_growth] = np.stack(
+        [revenue, revenue / (1 + growth), revenue / (1 + growth) ** 2], axis=1
+    )[high_growth]
+    cols["rd_history"] = cols["revenue_history"] * cols["rd_intensity"][:, None]
+
+
+def certify_cohorts(scenario, seed, ids, cols):
+    """Year-0 certified firms belong to the last ``validity`` yearly rounds in equal odds."""
+    validity = scenario.certification.hitech_validity_years
+    u = rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_CERT_COHORT)
+    years_left = 1 + np.floor(u * validity).astype(np.int32)  # 1..validity
+    cols["hitech_until"] = (-1 + 12 * years_left).astype(np.int32)
+    cols["hitech_since"] = (cols["hitech_until"] - 12 * validity).astype(np.int32)
+
+
+def initial_innovations(seed, ids, profile):
+    """Innovations in each of the three years to year 0: Poisson(innovations_per_year)."""
+    out = np.zeros((len(ids), HISTORY_YEARS), dtype=np.int32)
+    for y in range(HISTORY_YEARS):
+        u = rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_INNOVATIONS + 100 * (y + 1))
+        out[:, y] = [rng.poisson(profile.innovations_per_year, x) for x in u]
+    return out
+
+
+def initial_pipeline(scenario, seed, ids, profile):
+    """Invention applications filed before year 0 and still under examination.
+
+    A firm files at rate innovations_per_year * invention_application_probability / 12;
+    an application filed in month -m with lag L is decided in month L - m when that is >= 0.
+    """
+    firms = scenario.firms
+    rate = profile.innovations_per_year * firms.invention_application_probability / 12.0
+    lags = np.arange(firms.grant_lag_min, firms.grant_lag_max + 1)
+    pending = np.zeros((len(ids), PENDING_SLOTS), dtype=np.uint16)
+    for due in range(firms.grant_lag_max):
+        # share of past filing months whose decision falls on month `due`
+        weight = np.mean(lags > due)
+        u = rng.uniforms(seed, rng.INIT_MONTH, ids, 200 + due)
+        pending[:, due % PENDING_SLOTS] = [rng.poisson(rate * weight, x) for x in u]
+    return pending
+
+
+def allocate_patents(seed, weights, total):
+    """Hand out ``total`` year-0 invention patents to firms in proportion to ``weights``."""
+    held = np.zeros(len(weights), dtype=np.int32)
+    if total == 0 or weights.sum() <= 0:
+        return held
+    cumulative = np.cumsum(weights) / weights.sum()
+    patents = rng.REGION_ENTITY + np.arange(total, dtype=np.int64)
+    u = rng.uniforms(seed, rng.INIT_MONTH, patents, rng.INIT_PATENT_OWNER)
+    owners = np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
+    np.add.at(held, owners, 1)
+    return held
+

@@ -1,0 +1,186 @@
+"""Plan indicators, computed on 31 December from the firm table and the regional closure.
+
+Indicator ids are those of the plan tables (scenarios/targets/*.csv). The firms are the
+innovation-relevant part of the economy; the rest of the region (GDP, R&D, R&D staff and
+industry outside the modelled firms) is an exogenous closure whose year-0 levels are solved so
+that every year-0 indicator equals its baseline value in the plan table, then grown at the
+scenario's rates.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.schema import InputError
+
+# id: (unit, meaning). The first eight are plan indicators; the rest describe the run.
+INDICATORS = {
+    "tech_smes": ("firms", "registered technology-based SMEs"),
+    "hitech_firms": ("firms", "certified high-tech enterprises"),
+    "high_growth_firms": ("firms", "high-growth technology firms"),
+    "rd_gdp_ratio": ("percent", "gross R&D expenditure / GDP"),
+    "rd_revenue_ratio_above_scale": ("percent", "R&D / revenue of above-scale industrial firms"),
+    "invention_patents_per_10k": ("patents", "valid invention patents per 10,000 residents"),
+    "rd_staff_per_10k_employed": ("persons", "R&D staff per 10,000 employed"),
+    "hitech_industry_share": ("percent", "high-tech industries / above-scale industrial output"),
+    "firms": ("firms", "operating modelled firms"),
+    "births": ("firms", "firms founded during the year"),
+    "exits": ("firms", "firms that exited during the year"),
+    "valid_invention_patents": ("patents", "valid invention patents held by firms"),
+    "invention_applications": ("applications", "invention applications filed in the year"),
+    "invention_grants": ("patents", "invention patents granted in the year"),
+    "business_rd": ("M CNY", "R&D spent by the modelled firms in the year"),
+    "firm_revenue": ("M CNY", "revenue of the modelled firms in the year"),
+    "firm_tax": ("M CNY", "income tax paid by the modelled firms in the year"),
+    "gdp": ("M CNY", "regional GDP"),
+}
+PLAN_INDICATORS = list(INDICATORS)[:8]
+COUNT_INDICATORS = [
+    "tech_smes",
+    "hitech_firms",
+    "high_growth_firms",
+    "firms",
+    "births",
+    "exits",
+    "valid_invention_patents",
+    "invention_applications",
+    "invention_grants",
+]
+
+
+def firm_totals(f, sector_flags, above_scale_revenue: float, month: int) -> dict[str, float]:
+    """Sums over operating firms for the year just booked (``month`` is its December)."""
+    alive = f.alive
+    sector = f.sector
+    industrial = sector_flags["industrial"][sector]
+    hitech_industry = sector_flags["hitech_industry"][sector]
+    value_added_share = sector_flags["value_added_share"][sector]
+    revenue = f.revenue_history[:, 0]
+    rd = f.rd_history[:, 0]
+    above = alive & industrial & (revenue >= above_scale_revenue)
+    return {
+        "tech_smes": int(np.count_nonzero(alive & f.tech_sme)),
+        "hitech_firms": int(np.count_nonzero(alive & (f.hitech_until > month))),
+        "high_growth_firms": int(np.count_nonzero(alive & f.high_growth)),
+        "firms": int(np.count_nonzero(alive)),
+        "valid_invention_patents": int(f.invention_patents[alive].sum()),
+        "invention_applications": int(f.applications_last_year[alive].sum()),
+        "invention_grants": int(f.grants_last_year[alive].sum()),
+        "business_rd": float(rd[alive].sum()),
+        "firm_revenue": float(revenue[alive].sum()),
+        "firm_tax": float(f.tax_last_year[alive].sum()),
+        "value_added": float((revenue * value_added_share)[alive].sum()),
+        "tech_staff": float(f.tech_staff[alive].sum()),
+        "above_scale_revenue": float(revenue[above].sum()),
+        "above_scale_rd": float(rd[above].sum()),
+        "above_scale_hitech_revenue": float(revenue[above & hitech_industry].sum()),
+    }
+
+
+def sector_flags(scenario) -> dict[str, np.ndarray]:
+    """Per-sector arrays the indicators need."""
+    sectors = scenario.population.sectors
+    return {
+        "industrial": np.array([s.industrial for s in sectors], dtype=np.bool_),
+        "hitech_industry": np.array([s.hitech_industry for s in sectors], dtype=np.bool_),
+        "value_added_share": np.array([s.value_added_share for s in sectors]),
+    }
+
+
+@dataclass(frozen=True)
+class RegionClosure:
+    """The region outside the modelled firms, in year 0 (M CNY/yr and persons).
+
+    ``other_industry_revenue`` and ``other_industry_rd`` are offsets between the sampled
+    above-scale firms and the district's above-scale industry; they may be negative.
+    """
+
+    baseline_year: int
+    other_gdp: float
+    public_rd: float
+    other_rd_staff: float
+    other_industry_revenue: float
+    other_industry_rd: float
+
+    @classmethod
+    def calibrate(cls, scenario, totals: dict[str, float]) -> "RegionClosure":
+        """Solve the year-0 levels so year-0 indicators equal the plan's baseline values."""
+        region, plan, source = scenario.region, scenario.plan, scenario.source
+
+        def baseline(indicator_id: str) -> float | None:
+            row = plan.get(indicator_id)
+            return None if row is None else row.baseline / 100.0
+
+        def require_non_negative(value: float, what: str) -> float:
+            if value < 0:
+                raise InputError(
+                    f"{source}: population: year-0 firms imply {what} below zero ({value:.3g}); "
+                    "the population is too large or too R&D-intensive for the region's baseline"
+                )
+            return value
+
+        # Industry offsets may be negative: they correct the sampled above-scale firms to the
+        # district's statistics, and the denominators they enter stay positive (H/s > 0).
+        share = baseline("hitech_industry_share")
+        other_revenue = 0.0
+        if share:
+            other_revenue = totals["above_scale_hitech_revenue"] / share - totals["above_scale_revenue"]
+        ratio = baseline("rd_revenue_ratio_above_scale")
+        other_industry_rd = 0.0
+        if ratio is not None:
+            other_industry_rd = (
+                ratio * (totals["above_scale_revenue"] + other_revenue) - totals["above_scale_rd"]
+            )
+        other_gdp = require_non_negative(region.gdp - totals["value_added"], "GDP outside firms")
+        rd_gdp = baseline("rd_gdp_ratio")
+        public_rd = 0.0
+        if rd_gdp is not None:
+            public_rd = require_non_negative(
+                rd_gdp * region.gdp - totals["business_rd"] - other_industry_rd,
+                "public and other R&D",
+            )
+        staff_row = plan.get("rd_staff_per_10k_employed")
+        other_staff = 0.0
+        if staff_row is not None:
+            other_staff = require_non_negative(
+                staff_row.baseline / 1e4 * region.employed - totals["tech_staff"],
+                "R&D staff outside firms",
+            )
+        return cls(
+            scenario.baseline_year, other_gdp, public_rd, other_staff, other_revenue,
+            other_industry_rd,
+        )  # fmt: skip
+
+    def indicators(self, scenario, year: int, totals: dict[str, float]) -> dict[str, float]:
+        """Indicator values for ``year`` from the firms' totals and the grown closure."""
+        region = scenario.region
+        n = year - self.baseline_year
+        population = region.population * (1 + region.population_growth) ** n
+        employed = region.employed * (1 + region.employment_growth) ** n
+        other_gdp = self.other_gdp * (1 + region.rest_gdp_growth) ** n
+        public_rd = self.public_rd * (1 + region.rest_rd_growth) ** n
+        other_staff = self.other_rd_staff * (1 + region.rest_rd_staff_growth) ** n
+        industry_growth = (1 + region.rest_industry_growth) ** n
+        other_revenue = self.other_industry_revenue * industry_growth
+        other_industry_rd = self.other_industry_rd * industry_growth
+
+        gdp = totals["value_added"] + other_gdp
+        above_revenue = totals["above_scale_revenue"] + other_revenue
+        values = {name: totals[name] for name in INDICATORS if name in totals}
+        values["rd_gdp_ratio"] = (
+            100.0 * (totals["business_rd"] + public_rd + other_industry_rd) / gdp
+        )
+        values["rd_revenue_ratio_above_scale"] = (
+            100.0 * (totals["above_scale_rd"] + other_industry_rd) / above_revenue
+            if above_revenue > 0
+            else 0.0
+        )
+        values["hitech_industry_share"] = (
+            100.0 * totals["above_scale_hitech_revenue"] / above_revenue
+            if above_revenue > 0
+            else 0.0
+        )
+        values["invention_patents_per_10k"] = 1e4 * totals["valid_invention_patents"] / population
+        values["rd_staff_per_10k_employed"] = 1e4 * (totals["tech_staff"] + other_staff) / employed
+        values["gdp"] = gdp
+        return values

@@ -1,0 +1,403 @@
+"""Scenario files: TOML validated into typed, documented objects.
+
+A scenario is plain data. Every parameter is declared once, here, with its unit, allowed range
+and the source of its default; ``docs/model.md`` carries the table generated from these
+declarations (``python -m sim.scenario --table``).
+"""
+
+import copy
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim.schema import InputError, Loader, markdown_table, param, parameter_rows, read_toml
+from sim.targets import PlanTargets, read_plan_targets
+
+DOMAIN = "DOMAIN.md (project brief, from Chongqing policy documents)"
+ASSUMED = "assumption (unconfirmed): set for plausibility, treat as an uncertainty"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScenarioInfo:
+    """What is simulated, from when, for how long, with which seed."""
+
+    name: str = param(unit="text", doc="scenario name shown in outputs")
+    region: str = param("Liangping", unit="text", doc="region the population describes")
+    start_year: int = param(unit="year", lo=1990, hi=2100, doc="first simulated year")
+    start_month: int = param(1, unit="month", lo=1, hi=12, doc="first simulated month")
+    horizon_months: int = param(unit="months", lo=1, hi=1200, doc="months simulated")
+    seed: int = param(0, unit="-", lo=0, hi=2**63 - 1, doc="seed of all random streams")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Region:
+    """Year-0 macro values of the region; the part of the economy not modelled firm by firm."""
+
+    population: float = param(
+        unit="persons", lo=1, source=DOMAIN + ": 148 patents at 2.25 per 10,000", doc="residents"
+    )
+    population_growth: float = param(0.0, unit="1/yr", lo=-0.1, hi=0.1, source=ASSUMED)
+    employed: float = param(
+        unit="persons", lo=1, source=ASSUMED + " (~58% of residents)", doc="employed persons"
+    )
+    employment_growth: float = param(0.0, unit="1/yr", lo=-0.1, hi=0.1, source=ASSUMED)
+    gdp: float = param(unit="M CNY/yr", lo=1, source=ASSUMED, doc="regional GDP in year 0")
+    firm_rd_share: float = param(
+        0.6,
+        unit="share",
+        lo=0.01,
+        hi=1,
+        source="below the 79.1% of Chongqing's gross R&D performed by all firms in 2020 "
+        "(chongqing_series.csv); the rest is non-modelled industry and public R&D",
+        doc="share of year-0 gross R&D performed by the modelled firms; their R&D "
+        "intensities are scaled once at initialisation to match it",
+    )
+    rest_gdp_growth: float = param(
+        0.06, unit="1/yr", lo=-0.2, hi=0.3, source=ASSUMED, doc="growth of GDP outside the firms"
+    )
+    rest_rd_growth: float = param(
+        0.08, unit="1/yr", lo=-0.2, hi=0.5, source=ASSUMED, doc="growth of R&D outside the firms"
+    )
+    rest_rd_staff_growth: float = param(
+        0.03, unit="1/yr", lo=-0.2, hi=0.5, source=ASSUMED, doc="growth of R&D staff elsewhere"
+    )
+    rest_industry_growth: float = param(
+        0.06, unit="1/yr", lo=-0.2, hi=0.5, source=ASSUMED, doc="growth of other industry output"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sector:
+    """One industry of the firm population, with its year-0 firm counts by status."""
+
+    name: str = param(unit="text", doc="sector name")
+    industrial: bool = param(unit="flag", doc="counts in above-scale industrial indicators")
+    hitech_industry: bool = param(unit="flag", doc="a high-tech industry (NBS classification)")
+    hitech: int = param(unit="firms", lo=0, doc="certified high-tech firms in year 0")
+    tech_sme: int = param(unit="firms", lo=0, doc="registered tech SMEs (not certified), year 0")
+    other: int = param(unit="firms", lo=0, doc="other firms in year 0")
+    high_growth: int = param(0, unit="firms", lo=0, doc="of the registered, high-growth in year 0")
+    revenue_median: float = param(unit="M CNY/yr", lo=0.01, doc="median firm revenue")
+    revenue_dispersion: float = param(unit="log", lo=0, hi=4, doc="sd of log revenue")
+    revenue_growth: float = param(unit="1/yr", lo=-0.5, hi=1, doc="drift of log revenue")
+    revenue_volatility: float = param(unit="1/sqrt(yr)", lo=0, hi=2, doc="sd of log revenue")
+    operating_margin: float = param(unit="share", lo=-1, hi=1, doc="profit before R&D / revenue")
+    value_added_share: float = param(unit="share", lo=0, hi=1, doc="value added / revenue")
+    revenue_per_employee: float = param(unit="M CNY/person/yr", lo=0.001, doc="labour prod.")
+    births_per_year: float = param(unit="firms/yr", lo=0, doc="Poisson rate of new firms")
+    entrant_revenue_median: float = param(unit="M CNY/yr", lo=0.01, doc="median entrant revenue")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusProfile:
+    """How year-0 firms of one status (or entrants) are drawn."""
+
+    revenue_multiplier: float = param(1.0, unit="x median", lo=0.01, hi=100)
+    age_years: tuple[float, float] = param((1.0, 15.0), unit="yr", lo=0, hi=100)
+    rd_intensity: tuple[float, float] = param((0.0, 0.01), unit="share of revenue", lo=0, hi=1)
+    tech_staff_share: tuple[float, float] = param((0.01, 0.04), unit="share", lo=0, hi=1)
+    hitech_product_share: tuple[float, float] = param((0.0, 0.5), unit="share", lo=0, hi=1)
+    cash_months: tuple[float, float] = param((1.0, 6.0), unit="months of revenue", lo=0, hi=120)
+    other_ip: tuple[float, float] = param((0.0, 1.0), unit="items", lo=0, hi=1000)
+    innovations_per_year: float = param(0.05, unit="1/yr", lo=0, hi=100)
+    patent_weight: float = param(0.0, unit="-", lo=0, doc="share of year-0 invention patents")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profiles:
+    """Year-0 profiles by status and the profile of new firms."""
+
+    hitech: StatusProfile = param(
+        StatusProfile(
+            revenue_multiplier=4.0,
+            age_years=(3.0, 20.0),
+            rd_intensity=(0.04, 0.09),
+            tech_staff_share=(0.10, 0.25),
+            hitech_product_share=(0.6, 0.9),
+            cash_months=(2.0, 8.0),
+            other_ip=(1.0, 8.0),
+            innovations_per_year=1.0,
+            patent_weight=3.0,
+        ),
+        source=ASSUMED + "; consistent with the 2016 HNTE criteria",
+    )
+    tech_sme: StatusProfile = param(
+        StatusProfile(
+            revenue_multiplier=1.0,
+            age_years=(1.0, 12.0),
+            rd_intensity=(0.03, 0.08),
+            tech_staff_share=(0.12, 0.35),
+            hitech_product_share=(0.2, 0.7),
+            cash_months=(1.0, 6.0),
+            other_ip=(2.0, 6.0),
+            innovations_per_year=0.5,
+            patent_weight=1.0,
+        ),
+        source=ASSUMED + "; consistent with the tech-SME score >= 60",
+    )
+    other: StatusProfile = param(StatusProfile(), source=ASSUMED)
+    entrant: StatusProfile = param(
+        StatusProfile(
+            age_years=(0.0, 0.0),
+            rd_intensity=(0.0, 0.04),
+            tech_staff_share=(0.02, 0.3),
+            cash_months=(3.0, 12.0),
+            other_ip=(0.0, 1.0),
+            innovations_per_year=0.0,
+        ),
+        source=ASSUMED,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Population:
+    """The firm population in year 0 and the rules that shape it."""
+
+    sectors: tuple[Sector, ...] = param(doc="one table per sector")
+    valid_invention_patents: int = param(
+        unit="patents", lo=0, source="liangping_baseline_2020.csv: 148", doc="held in year 0"
+    )
+    above_scale_revenue: float = param(
+        20.0, unit="M CNY/yr", lo=0, source="NBS threshold for above-scale industry (2011)"
+    )
+    profiles: Profiles = param(Profiles())
+
+
+@dataclass(frozen=True, kw_only=True)
+class FirmBehaviour:
+    """Behavioural parameters of the monthly firm step."""
+
+    rd_user_cost_elasticity: float = param(
+        0.6,
+        unit="-",
+        lo=0,
+        hi=3,
+        source="literature range 0.2-1.5 (Hall & Van Reenen 2000; Dechezlepretre et al. 2016)",
+        doc="elasticity of R&D intensity to its after-tax user cost",
+    )
+    rd_reference_super_deduction: float = param(
+        0.75, unit="share", lo=0, hi=3, source=DOMAIN + ": 75% in 2018-2020"
+    )
+    rd_reference_tax_rate: float = param(0.25, unit="share", lo=0, hi=1, source="CIT law")
+    rd_cash_share: float = param(
+        0.5, unit="share/month", lo=0, hi=1, source=ASSUMED, doc="max share of cash spent on R&D"
+    )
+    rd_cost_per_staff: float = param(
+        0.2, unit="M CNY/person/yr", lo=0.001, source=ASSUMED, doc="R&D spend per tech staff"
+    )
+    staff_adjustment: float = param(0.1, unit="1/month", lo=0, hi=1, source=ASSUMED)
+    employment_elasticity: float = param(0.5, unit="-", lo=0, hi=2, source=ASSUMED)
+    innovation_zeta: float = param(
+        0.6,
+        unit="1/(M CNY/month)",
+        lo=0,
+        source="Dosi et al. 2010 form; level set so firms file about 2/3 of the district's "
+        "2016-2020 invention applications (607 in 5 years)",
+        doc="p(innovate) = 1 - exp(-zeta * R&D)",
+    )
+    jump_max: float = param(0.10, unit="share", lo=0, hi=2, source=ASSUMED)
+    jump_a: float = param(1.0, unit="-", lo=0.01, hi=100, source="Kumaraswamy(1,3) ~ Beta(1,3)")
+    jump_b: float = param(3.0, unit="-", lo=0.01, hi=100, source="Kumaraswamy(1,3) ~ Beta(1,3)")
+    hitech_product_step: float = param(0.05, unit="share", lo=0, hi=1, source=ASSUMED)
+    invention_application_probability: float = param(0.5, unit="prob", lo=0, hi=1, source=ASSUMED)
+    other_ip_probability: float = param(0.6, unit="prob", lo=0, hi=1, source=ASSUMED)
+    grant_probability: float = param(
+        0.5, unit="prob", lo=0, hi=1, source=DOMAIN + ": China 2022, 0.80 M grants / 1.62 M"
+    )
+    grant_lag_min: int = param(16, unit="months", lo=1, hi=23, source=DOMAIN + ": 16-22 months")
+    grant_lag_max: int = param(22, unit="months", lo=1, hi=23, source=DOMAIN + ": 16-22 months")
+    patent_lapse_rate: float = param(0.06, unit="1/yr", lo=0, hi=1, source=ASSUMED)
+    exit_hazard: float = param(0.03, unit="1/yr", lo=0, hi=1, source=ASSUMED)
+    young_exit_hazard: float = param(
+        0.059,
+        unit="1/yr",
+        lo=0,
+        hi=1,
+        source=DOMAIN + ": 83.4% of new Chongqing firms survive 3 years",
+    )
+    young_age_months: int = param(36, unit="months", lo=0, hi=600, source=DOMAIN)
+    distress_exit_hazard: float = param(
+        0.05, unit="1/month", lo=0, hi=1, source=ASSUMED, doc="extra hazard when cash < 0"
+    )
+    threshold_band: float = param(
+        0.01, unit="share", lo=0, hi=1, source=DOMAIN + ": bunching at the HNTE R&D ratio"
+    )
+    threshold_margin: float = param(0.002, unit="share", lo=0, hi=1, source=ASSUMED)
+    assets_to_revenue: float = param(0.8, unit="-", lo=0, hi=100, source=ASSUMED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Certification:
+    """The status rules: tech-SME registry, high-tech (HNTE) rounds, high-growth status."""
+
+    tech_sme_max_employees: float = param(500, unit="persons", lo=0, source="tech-SME rules 2017")
+    tech_sme_max_revenue: float = param(200, unit="M CNY/yr", lo=0, source="tech-SME rules 2017")
+    tech_sme_max_assets: float = param(200, unit="M CNY", lo=0, source="tech-SME rules 2017")
+    tech_sme_min_score: float = param(60, unit="points", lo=0, hi=100, source="tech-SME rules")
+    tech_sme_registration_rate: float = param(
+        0.8, unit="prob/yr", lo=0, hi=1, source=ASSUMED, doc="eligible firms that register"
+    )
+    hitech_min_age_months: int = param(12, unit="months", lo=0, source="HNTE rules 2016")
+    hitech_min_tech_staff_share: float = param(
+        0.10, unit="share", lo=0, hi=1, source="HNTE rules 2016"
+    )
+    hitech_rd_ratio_small: float = param(0.05, unit="share", lo=0, hi=1, source="HNTE rules 2016")
+    hitech_rd_ratio_medium: float = param(0.04, unit="share", lo=0, hi=1, source="HNTE rules")
+    hitech_rd_ratio_large: float = param(0.03, unit="share", lo=0, hi=1, source="HNTE rules")
+    hitech_small_revenue: float = param(50, unit="M CNY/yr", lo=0, source="HNTE rules 2016")
+    hitech_large_revenue: float = param(200, unit="M CNY/yr", lo=0, source="HNTE rules 2016")
+    hitech_min_product_share: float = param(
+        0.6, unit="share", lo=0, hi=1, source="HNTE rules 2016"
+    )
+    hitech_min_score: float = param(71, unit="points", lo=0, hi=100, source="HNTE rules 2016")
+    hitech_validity_years: int = param(3, unit="yr", lo=1, hi=10, source="HNTE rules 2016")
+    hitech_application_rate: float = param(
+        0.7, unit="prob/yr", lo=0, hi=1, source=ASSUMED, doc="eligible firms that apply"
+    )
+    hitech_review_pass_rate: float = param(0.85, unit="prob", lo=0, hi=1, source=ASSUMED)
+    hitech_audit_rate: float = param(
+        0.1,
+        unit="prob/yr",
+        lo=0,
+        hi=1,
+        source=DOMAIN + ": >4,300 lost status in 2025, most for the R&D ratio",
+        doc="certified firms below the R&D ratio that lose status mid-validity",
+    )
+    high_growth_min_growth: float = param(0.2, unit="1/yr", lo=0, hi=10, source=ASSUMED)
+    high_growth_min_revenue: float = param(2.0, unit="M CNY/yr", lo=0, source=ASSUMED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """Policy levers the firm kernel reads every month (they may change while a run goes on)."""
+
+    standard_tax_rate: float = param(0.25, unit="share", lo=0, hi=1, source="CIT law")
+    hitech_tax_rate: float = param(0.15, unit="share", lo=0, hi=1, source="HNTE rules")
+    super_deduction_industrial: dict[int, float] = param(
+        {2018: 0.75, 2021: 1.0},
+        unit="share of R&D",
+        lo=0,
+        hi=3,
+        source=DOMAIN + ": 75% from 2018, 100% manufacturing from 2021",
+        doc="year = rate, held until the next year listed",
+    )
+    super_deduction_other: dict[int, float] = param(
+        {2018: 0.75, 2023: 1.0},
+        unit="share of R&D",
+        lo=0,
+        hi=3,
+        source=DOMAIN + ": 100% for all firms from 2023",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetsRef:
+    """Which plan table the run is scored against."""
+
+    file: str = param(unit="path", doc="plan targets CSV, relative to the scenario file")
+    target_year: int = param(2025, unit="year", lo=1990, hi=2200)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """A validated scenario."""
+
+    scenario: ScenarioInfo
+    region: Region
+    population: Population
+    targets: TargetsRef
+    firms: FirmBehaviour = param(FirmBehaviour())
+    certification: Certification = param(Certification())
+    policy: Policy = param(Policy())
+    plan: PlanTargets | None = field(default=None, compare=False, init=False)
+    source: str = field(default="", compare=False, init=False)
+
+    @property
+    def baseline_year(self) -> int:
+        """The year whose 31 December state the population describes."""
+        return self.scenario.start_year - 1
+
+
+def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
+    """Read and validate a scenario file; ``overrides`` maps dotted keys to new values."""
+    path = Path(path)
+    data = read_toml(path, str(path))
+    for key, value in (overrides or {}).items():
+        set_dotted(data, key, value)
+    return scenario_from_dict(data, str(path), path.parent)
+
+
+def scenario_from_dict(data: dict, source: str, base_dir: Path) -> Scenario:
+    """Validate parsed scenario data; ``source`` names it in errors."""
+    loader = Loader(source)
+    scenario = loader.build(Scenario, copy.deepcopy(data), "")
+    _check_consistency(scenario, loader)
+    targets_path = base_dir / scenario.targets.file
+    if not targets_path.is_file():
+        loader.fail("targets.file", scenario.targets.file, f"file not found ({targets_path})")
+    plan = read_plan_targets(
+        targets_path, scenario.baseline_year, scenario.targets.target_year, source
+    )
+    object.__setattr__(scenario, "plan", plan)
+    object.__setattr__(scenario, "source", source)
+    return scenario
+
+
+def set_dotted(data: dict, key: str, value) -> None:
+    """Set ``data['a']['b'] = value`` for key ``'a.b'``, creating tables as needed."""
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def with_overrides(scenario: Scenario, **changes) -> Scenario:
+    """A copy of ``scenario`` with some ``ScenarioInfo`` fields replaced (seed, horizon)."""
+    info = dataclasses.replace(scenario.scenario, **changes)
+    new = dataclasses.replace(scenario, scenario=info)
+    object.__setattr__(new, "plan", scenario.plan)
+    object.__setattr__(new, "source", scenario.source)
+    return new
+
+
+def _check_consistency(s: Scenario, loader: Loader) -> None:
+    names = [sector.name for sector in s.population.sectors]
+    if not names:
+        loader.fail("population.sectors", [], "at least one sector is needed")
+    for i, sector in enumerate(s.population.sectors):
+        if names.count(sector.name) > 1:
+            loader.fail(f"population.sectors[{i}].name", sector.name, "sector names must differ")
+        if sector.high_growth > sector.hitech + sector.tech_sme:
+            loader.fail(
+                f"population.sectors[{i}].high_growth",
+                sector.high_growth,
+                f"must be <= hitech + tech_sme = {sector.hitech + sector.tech_sme}",
+            )
+    if sum(x.hitech + x.tech_sme + x.other for x in s.population.sectors) == 0:
+        loader.fail("population.sectors", "...", "the population needs at least one firm")
+    if s.firms.grant_lag_min > s.firms.grant_lag_max:
+        loader.fail("firms.grant_lag_min", s.firms.grant_lag_min, "must be <= firms.grant_lag_max")
+    weights = s.population.profiles
+    if s.population.valid_invention_patents > 0 and (
+        weights.hitech.patent_weight + weights.tech_sme.patent_weight + weights.other.patent_weight
+        <= 0
+    ):
+        loader.fail(
+            "population.profiles.hitech.patent_weight", 0.0, "some status must hold the patents"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the generated parameter table (``python -m sim.scenario --table``)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv != ["--table"]:
+        print("usage: python -m sim.scenario --table", file=sys.stderr)
+        return 2
+    print(markdown_table(parameter_rows(Scenario)), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""A small declarative schema: typed dataclasses whose fields carry unit, bounds and source.
+
+The same declarations validate input files (one-line errors naming file, field, value and what
+is allowed) and generate the parameter table of docs/model.md, so the two cannot drift apart.
+"""
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+
+class InputError(Exception):
+    """A user error in an input file or flag: reported as one line, exit status 2."""
+
+
+def param(
+    default: Any = dataclasses.MISSING,
+    *,
+    unit: str = "",
+    source: str = "",
+    lo: float | None = None,
+    hi: float | None = None,
+    doc: str = "",
+) -> Any:
+    """Declare a parameter with its unit, allowed range and the source of its default."""
+    meta = {"unit": unit, "source": source, "lo": lo, "hi": hi, "doc": doc}
+    if isinstance(default, dict):
+        return dataclasses.field(default_factory=lambda: dict(default), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it in TOML/JSON terms."""
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            return json.dumps(value)
+        except TypeError:
+            return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
+class Loader:
+    """Builds typed dataclasses from parsed TOML, raising ``InputError`` with full paths."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, path: str, value: Any, reason: str) -> typing.NoReturn:
+        raise InputError(f"{self.source}: {path} = {show(value)}: {reason}")
+
+    def build(self, cls: type, data: Any, path: str) -> Any:
+        if not isinstance(data, dict):
+            self.fail(path, data, "must be a table")
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+        for key, value in data.items():
+            if key not in fields:
+                allowed = ", ".join(sorted(fields))
+                self.fail(_join(path, key), value, f"unknown key; allowed keys: {allowed}")
+        kwargs = {}
+        for name, f in fields.items():
+            sub = _join(path, name)
+            if name in data:
+                kwargs[name] = self.value(hints[name], data[name], sub, f.metadata)
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise InputError(f"{self.source}: {sub}: required key is missing")
+        return cls(**kwargs)
+
+    def value(self, tp: Any, value: Any, path: str, meta: Any) -> Any:
+        origin = typing.get_origin(tp)
+        args = typing.get_args(tp)
+        if dataclasses.is_dataclass(tp):
+            return self.build(tp, value, path)
+        if tp is bool:
+            if not isinstance(value, bool):
+                self.fail(path, value, "must be true or false")
+            return value
+        if tp is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.fail(path, value, "must be a whole number")
+            return self.bounded(value, path, meta)
+        if tp is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self.fail(path, value, "must be a number")
+            if not math.isfinite(value):
+                self.fail(path, value, "must be a finite number")
+            return self.bounded(float(value), path, meta)
+        if tp is str:
+            if not isinstance(value, str):
+                self.fail(path, value, "must be a string")
+            return value
+        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+            if not isinstance(value, list):
+                self.fail(path, value, "must be an array of tables")
+            return tuple(self.value(args[0], v, f"{path}[{i}]", meta) for i, v in enumerate(value))
+        if origin is tuple and args == (float, float):
+            if not isinstance(value, list) or len(value) != 2:
+                self.fail(path, value, "must be a range [low, high]")
+            low = self.value(float, value[0], f"{path}[0]", meta)
+            high = self.value(float, value[1], f"{path}[1]", meta)
+            if low > high:
+                self.fail(path, value, "low end must not exceed high end")
+            return (low, high)
+        if origin is dict and args == (int, float):
+            if not isinstance(value, dict) or not value:
+                self.fail(path, value, "must be a table of year = value, e.g. {2021 = 1.0}")
+            out = {}
+            for key, v in value.items():
+                if not (isinstance(key, str) and key.isdigit() and 1900 <= int(key) <= 2200):
+                    self.fail(f"{path}.{key}", v, "keys must be years between 1900 and 2200")
+                out[int(key)] = self.value(float, v, f"{path}.{key}", meta)
+            return dict(sorted(out.items()))
+        if origin in (typing.Union, types.UnionType):
+            raise TypeError(f"unsupported schema type {tp}")
+        raise TypeError(f"unsupported schema type {tp} at {path}")
+
+    def bounded(self, value: float, path: str, meta: Any) -> float:
+        lo, hi = meta.get("lo"), meta.get("hi")
+        if lo is not None and hi is not None and not lo <= value <= hi:
+            if (lo, hi) == (0, 1):
+                self.fail(path, value, "must be a probability between 0 and 1")
+            self.fail(path, value, f"must be between {_num(lo)} and {_num(hi)}")
+        if lo is not None and value < lo:
+            self.fail(path, value, f"must be >= {_num(lo)}")
+        if hi is not None and value > hi:
+            self.fail(path, value, f"must be <= {_num(hi)}")
+        return value
+
+
+def parameter_rows(cls: type, prefix: str = "") -> list[dict[str, str]]:
+    """Rows (name, unit, default, allowed, source, meaning) for every parameter of ``cls``."""
+    rows = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        name = _join(prefix, f.name)
+        tp = hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            rows += parameter_rows(tp, name)
+            continue
+        args = typing.get_args(tp)
+        if typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
+            rows += parameter_rows(args[0], f"{name}[]")
+            continue
+        meta = f.metadata
+        if f.default is not dataclasses.MISSING:
+            default = show(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            default = show(f.default_factory())
+        else:
+            default = "required"
+        rows.append(
+            {
+                "name": name,
+                "unit": meta.get("unit", ""),
+                "default": default,
+                "allowed": _allowed(meta),
+                "source": meta.get("source", ""),
+                "meaning": meta.get("doc", ""),
+            }
+        )
+    return rows
+
+
+def markdown_table(rows: list[dict[str, str]]) -> str:
+    """The parameter rows as a Markdown table."""
+    head = "| parameter | unit | default | allowed | meaning | source / calibration |\n"
+    head += "|---|---|---|---|---|---|\n"
+    body = "".join(
+        f"| `{r['name']}` | {r['unit']} | {r['default']} | {r['allowed']} | {r['meaning']} "
+        f"| {r['source']} |\n"
+        for r in rows
+    )
+    return head + body
+
+
+def read_toml(path: Path, source: str) -> dict:
+    """Parse a TOML file, turning read and syntax errors into one-line ``InputError``s."""
+    import tomllib
+
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{source}: file not found") from None
+    except OSError as err:
+        raise InputError(f"{source}: cannot read file: {err.strerror}") from None
+    try:
+        return tomllib.loads(text.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{source}: invalid TOML: {err}") from None
+
+
+def _allowed(meta: Any) -> str:
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None:
+        return f"{_num(lo)} to {_num(hi)}"
+    if lo is not None:
+        return f">= {_num(lo)}"
+    if hi is not None:
+        return f"<= {_num(hi)}"
+    return ""
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

@@ -1,0 +1,100 @@
+"""Plan tables and the scorecard that compares a run's final year with them."""
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.schema import InputError
+
+
+@dataclass(frozen=True)
+class PlanTarget:
+    """One indicator of a plan: its baseline value and the value the plan aims at."""
+
+    id: str
+    name: str
+    unit: str
+    baseline: float
+    target: float
+
+
+@dataclass(frozen=True)
+class PlanTargets:
+    """A plan table: targets for ``target_year`` against values in ``baseline_year``."""
+
+    baseline_year: int
+    target_year: int
+    rows: tuple[PlanTarget, ...]
+
+    def get(self, indicator_id: str) -> PlanTarget | None:
+        """The row for ``indicator_id``, if the plan has one."""
+        return next((row for row in self.rows if row.id == indicator_id), None)
+
+
+def read_plan_targets(path: Path, baseline_year: int, target_year: int, source: str) -> PlanTargets:
+    """Read a plan CSV with columns ``id, indicator_en, unit, value_<base>, target_<year>``."""
+    base_col, target_col = f"value_{baseline_year}", f"target_{target_year}"
+    where = f"{source}: targets.file ({path})"
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            for needed in ("id", "indicator_en", "unit", base_col, target_col):
+                if needed not in columns:
+                    raise InputError(f"{where}: column {needed!r} is missing; has {columns}")
+            rows = []
+            for line, record in enumerate(reader, start=2):
+                rows.append(
+                    PlanTarget(
+                        id=record["id"],
+                        name=record["indicator_en"],
+                        unit=record["unit"],
+                        baseline=_number(record[base_col], f"{where}: line {line} {base_col}"),
+                        target=_number(record[target_col], f"{where}: line {line} {target_col}"),
+                    )
+                )
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: not UTF-8 text") from None
+    ids = [row.id for row in rows]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise InputError(f"{where}: indicator ids appear twice: {', '.join(duplicates)}")
+    return PlanTargets(baseline_year, target_year, tuple(rows))
+
+
+def scorecard(plan: PlanTargets, final: dict[str, float], final_year: int) -> list[dict]:
+    """Compare the final year's indicators with the plan: value, target, met, gap.
+
+    Every plan target is an "at least" target; indicators the model does not compute are
+    left out (docs/model.md lists them with the reason).
+    """
+    card = []
+    for row in plan.rows:
+        if row.id not in final:
+            continue
+        value = final[row.id]
+        met = bool(final_year >= plan.target_year and value >= row.target)
+        card.append(
+            {
+                "id": row.id,
+                "name": row.name,
+                "unit": row.unit,
+                "baseline": row.baseline,
+                "value": value,
+                "target": row.target,
+                "met": met,
+                "gap": row.target - value,
+            }
+        )
+    return card
+
+
+def _number(text: str, where: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InputError(f"{where} = {text!r}: must be a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{where} = {text!r}: must be a finite number")
+    return value
