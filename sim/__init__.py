@@ -1,0 +1,1 @@
+"""Regional innovation-ecosystem simulator (Chongqing, Liangping district)."""

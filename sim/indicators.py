@@ -124,7 +124,9 @@ class RegionClosure:
         share = baseline("hitech_industry_share")
         other_revenue = 0.0
         if share:
-            other_revenue = totals["above_scale_hitech_revenue"] / share - totals["above_scale_revenue"]
+            other_revenue = (
+                totals["above_scale_hitech_revenue"] / share - totals["above_scale_revenue"]
+            )
         ratio = baseline("rd_revenue_ratio_above_scale")
         other_industry_rd = 0.0
         if ratio is not None:

@@ -19,7 +19,13 @@ from sim.policies.tax import TaxPolicy
 
 AGENT_MODES = ("full", "lean")
 # Flows that are not known for year 0 (the population describes a stock, not its last year).
-NOT_OBSERVED_IN_YEAR_0 = ("births", "exits", "invention_applications", "invention_grants", "firm_tax")
+NOT_OBSERVED_IN_YEAR_0 = (
+    "births",
+    "exits",
+    "invention_applications",
+    "invention_grants",
+    "firm_tax",
+)
 
 
 class InnovationEcosystem(mesa.Model):

@@ -47,7 +47,7 @@ def run_scenario(
     agents: str = "lean",
     on_month: Callable[[int, int], None] | None = None,
 ) -> RunResult:
-    """Run ``scenario`` with ``seed`` (default: the scenario's) for ``months`` (default: horizon)."""
+    """Run ``scenario`` with ``seed`` for ``months``; both default to the scenario's."""
     changes = {}
     if seed is not None:
         changes["seed"] = int(seed)

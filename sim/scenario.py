@@ -247,9 +247,7 @@ class Certification:
     hitech_rd_ratio_large: float = param(0.03, unit="share", lo=0, hi=1, source="HNTE rules")
     hitech_small_revenue: float = param(50, unit="M CNY/yr", lo=0, source="HNTE rules 2016")
     hitech_large_revenue: float = param(200, unit="M CNY/yr", lo=0, source="HNTE rules 2016")
-    hitech_min_product_share: float = param(
-        0.6, unit="share", lo=0, hi=1, source="HNTE rules 2016"
-    )
+    hitech_min_product_share: float = param(0.6, unit="share", lo=0, hi=1, source="HNTE rules 2016")
     hitech_min_score: float = param(71, unit="points", lo=0, hi=100, source="HNTE rules 2016")
     hitech_validity_years: int = param(3, unit="yr", lo=1, hi=10, source="HNTE rules 2016")
     hitech_application_rate: float = param(
@@ -345,12 +343,27 @@ def scenario_from_dict(data: dict, source: str, base_dir: Path) -> Scenario:
 
 
 def set_dotted(data: dict, key: str, value) -> None:
-    """Set ``data['a']['b'] = value`` for key ``'a.b'``, creating tables as needed."""
-    parts = key.split(".")
+    """Set ``data['a']['b'][0]['c'] = value`` for key ``'a.b[0].c'``, creating tables as needed."""
     node = data
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        name, _, index = part.partition("[")
+        last = depth == len(parts) - 1
+        if index:
+            position = int(index.rstrip("]"))
+            items = node.get(name)
+            if not isinstance(items, list) or not -len(items) <= position < len(items):
+                raise InputError(f"override {key}: {name} has no element [{position}]")
+            if last:
+                items[position] = value
+            else:
+                node = items[position]
+        elif last:
+            node[name] = value
+        else:
+            node = node.setdefault(name, {})
+            if not isinstance(node, dict):
+                raise InputError(f"override {key}: {name} is not a table")
 
 
 def with_overrides(scenario: Scenario, **changes) -> Scenario:

@@ -54,9 +54,11 @@ class Loader:
         self.source = source
 
     def fail(self, path: str, value: Any, reason: str) -> typing.NoReturn:
+        """Raise the one-line error for ``path = value``."""
         raise InputError(f"{self.source}: {path} = {show(value)}: {reason}")
 
     def build(self, cls: type, data: Any, path: str) -> Any:
+        """Build dataclass ``cls`` from the table ``data`` found at ``path``."""
         if not isinstance(data, dict):
             self.fail(path, data, "must be a table")
         hints = typing.get_type_hints(cls)
@@ -75,6 +77,7 @@ class Loader:
         return cls(**kwargs)
 
     def value(self, tp: Any, value: Any, path: str, meta: Any) -> Any:
+        """Check and convert one value against its declared type."""
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if dataclasses.is_dataclass(tp):
@@ -123,6 +126,7 @@ class Loader:
         raise TypeError(f"unsupported schema type {tp} at {path}")
 
     def bounded(self, value: float, path: str, meta: Any) -> float:
+        """Check ``value`` against the declared bounds."""
         lo, hi = meta.get("lo"), meta.get("hi")
         if lo is not None and hi is not None and not lo <= value <= hi:
             if (lo, hi) == (0, 1):

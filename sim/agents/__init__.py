@@ -1,0 +1,1 @@
+"""Agents: firms (table, Numba kernels, plain-Python reference) and institutions."""

@@ -212,7 +212,7 @@ def hitech_rd_threshold(r, revenue):
 
 @njit(cache=True)
 def planned_rd_intensity(r, preferred, revenue, tax_rate, super_deduction):
-    """R&D/revenue the firm plans: its preference scaled by the user cost, bunched at the HNTE bar."""
+    """R&D/revenue planned: preference scaled by the user cost, bunched at the HNTE bar."""
     user_cost = max(1.0 - tax_rate * (1.0 + super_deduction), 0.05)
     intensity = preferred * (user_cost / r.reference_user_cost) ** (-r.rd_user_cost_elasticity)
     threshold = hitech_rd_threshold(r, revenue)
@@ -318,10 +318,15 @@ def tech_staff_share(f, i):
 
 @njit(cache=True)
 def hitech_score(f, r, i, t):
-    """HNTE innovation score out of 100: IP 30, transfer of results 30, R&D management 20,
-    growth 20 (a documented simplification of the 2016 expert scoring)."""
+    """HNTE innovation score out of 100.
+
+    IP 30, transfer of results 30, R&D management 20, growth 20: a documented simplification
+    of the 2016 expert scoring (docs/model.md).
+    """
     ip = min(30.0, 6.0 + 8.0 * f.invention_patents[i] + 4.0 * f.other_ip[i])
-    innovations = f.innovation_history[i, 0] + f.innovation_history[i, 1] + f.innovation_history[i, 2]
+    innovations = (
+        f.innovation_history[i, 0] + f.innovation_history[i, 1] + f.innovation_history[i, 2]
+    )
     transfer = min(30.0, 10.0 + 6.0 * innovations)
     threshold = hitech_rd_threshold(r, f.revenue_history[i, 0])
     management = 10.0 + 10.0 * min(1.0, max(0.0, rd_ratio(f, i, 3) - threshold) / threshold)
@@ -354,7 +359,9 @@ def certification_round(f, r, i, t, seed):
             f.hitech_until[i] = t  # status withdrawn at this round
         return
     renewing = f.hitech_until[i] == t
-    applies = renewing or rng.uniform(seed, t, i, rng.HITECH_APPLICATION) < r.hitech_application_rate
+    applies = (
+        renewing or rng.uniform(seed, t, i, rng.HITECH_APPLICATION) < r.hitech_application_rate
+    )
     if applies and meets_hitech_criteria(f, r, i, t):
         if rng.uniform(seed, t, i, rng.HITECH_REVIEW) < r.hitech_review_pass_rate:
             f.hitech_until[i] = t + r.hitech_validity_months
@@ -365,8 +372,10 @@ def certification_round(f, r, i, t, seed):
 @njit(cache=True)
 def tech_sme_score(f, i):
     """Technology-based SME score out of 100 (tech staff 20, R&D 50, IP 30), 2017 rules."""
-    return tech_staff_points(tech_staff_share(f, i)) + rd_points(rd_ratio(f, i, 1)) + ip_points(
-        f.invention_patents[i], f.other_ip[i]
+    return (
+        tech_staff_points(tech_staff_share(f, i))
+        + rd_points(rd_ratio(f, i, 1))
+        + ip_points(f.invention_patents[i], f.other_ip[i])
     )
 
 

@@ -52,8 +52,10 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
 
 
 def scale_rd_to_region(scenario, columns) -> None:
-    """Scale the R&D of unrecognised firms once so all firms perform ``region.firm_rd_share``
-    of the year-0 gross R&D (rd_gdp_ratio baseline x GDP), whatever the seed.
+    """Scale the R&D of unrecognised firms once to match the region's year-0 R&D.
+
+    All firms then perform ``region.firm_rd_share`` of the year-0 gross R&D (rd_gdp_ratio
+    baseline x GDP), whatever the seed.
 
     Registered and certified firms keep the R&D their status requires; if they alone exceed
     the share, the others' R&D is scaled to zero.
@@ -119,7 +121,9 @@ def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, birth
     )
     low, high = profile.other_ip
     other_ip = np.minimum(
-        np.floor(low + (high - low + 1) * rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_OTHER_IP)),
+        np.floor(
+            low + (high - low + 1) * rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_OTHER_IP)
+        ),
         high,
     )
     age_months = np.floor(12.0 * between(profile.age_years, rng.INIT_AGE)).astype(np.int32)
@@ -223,4 +227,3 @@ def allocate_patents(seed, weights, total):
     owners = np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
     np.add.at(held, owners, 1)
     return held
-

@@ -1,0 +1,1 @@
+"""Policy levers, one module each."""

@@ -1,0 +1,216 @@
+"""``innosim``: the command line.
+
+User errors (bad files, flags, values) are one line on stderr and exit status 2; anything else
+is a bug and keeps its traceback.
+"""
+
+import argparse
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from sim.indicators import PLAN_INDICATORS
+from sim.schema import InputError
+
+FORMATS = ("table", "csv", "json", "parquet")
+
+
+class CliError(InputError):
+    """A bad flag value."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``innosim run: error: ...``), exit status 2."""
+
+    def error(self, message: str):
+        """Print one line and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``innosim`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as err:
+        print(f"innosim: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("innosim: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``innosim`` parser with every subcommand."""
+    parser = Parser(
+        prog="innosim",
+        description=(
+            "Agent-based simulator of a regional innovation ecosystem (Chongqing, Liangping). "
+            "Runs policy scenarios and scores them against the 14th Five-Year Plan targets."
+        ),
+        epilog="Example: innosim run scenarios/liangping_2021_2025.toml --seed 7 --format json",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for add_command in COMMANDS:
+        add_command(sub)
+    return parser
+
+
+def add_run_command(sub) -> None:
+    """``innosim run``."""
+    run = sub.add_parser(
+        "run",
+        help="run one scenario and print its yearly indicators and scorecard",
+        description=(
+            "Run one scenario file for its horizon (or --months) and report the yearly "
+            "indicators (31 December of each year, year 0 first) and the scorecard: the final "
+            "year against the plan targets. A progress bar shows on a terminal only."
+        ),
+        epilog=(
+            "Formats: table (readable, default), csv (one row per year), json (one object: "
+            "scenario, seed, months, indicators [{year, <indicator id>...}], scorecard "
+            "[{id, value, target, met}]), parquet (needs --out). Same scenario and seed give "
+            "byte-identical output."
+        ),
+    )
+    run.add_argument("scenario", type=Path, help="scenario TOML file")
+    run.add_argument("--seed", type=_non_negative_int, help="seed (default: the scenario's)")
+    run.add_argument(
+        "--months", type=_positive_int, help="months to simulate (default: the horizon)"
+    )
+    run.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    run.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    run.add_argument(
+        "--agents",
+        choices=("lean", "full"),
+        default="lean",
+        help="full: one Mesa Firm agent per firm; lean: none (same results, faster)",
+    )
+    run.set_defaults(handler=run_command)
+
+
+def run_command(args) -> int:
+    """Run a scenario and write its result."""
+    from sim.run import run_scenario
+    from sim.scenario import load_scenario
+
+    if args.format == "parquet" and args.out is None:
+        raise CliError("--format parquet: needs --out PATH (Parquet is binary)")
+    if args.out is not None and not args.out.parent.is_dir():
+        raise CliError(f"--out {args.out}: directory {args.out.parent} does not exist")
+    scenario = load_scenario(args.scenario)
+    progress = ProgressBar(scenario.scenario.name) if sys.stderr.isatty() else None
+    result = run_scenario(
+        scenario, args.seed, months=args.months, agents=args.agents, on_month=progress
+    )
+    if progress:
+        progress.close()
+    write_output(result, args.format, args.out)
+    return 0
+
+
+def write_output(result, fmt: str, out: Path | None) -> None:
+    """Render ``result`` in ``fmt`` to ``out`` (atomically) or standard output."""
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        result.indicators.to_parquet(buffer, index=False)
+        _write_atomic(out, buffer.getvalue())
+        return
+    text = {"table": render_table, "csv": render_csv, "json": render_json}[fmt](result)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomic(out, text.encode("utf-8"))
+
+
+def render_json(result) -> str:
+    """The documented JSON object, keys in a fixed order."""
+    return json.dumps(result.to_json_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def render_csv(result) -> str:
+    """One row per year; floats in full precision."""
+    return result.indicators.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+
+
+def render_table(result) -> str:
+    """Yearly plan indicators and the scorecard, for reading."""
+    frame = result.indicators.set_index("year")[PLAN_INDICATORS + ["firms", "business_rd"]]
+    lines = [f"Scenario {result.scenario}, seed {result.seed}, {result.months} months", ""]
+    lines.append("Indicators on 31 December of each year:")
+    lines.append(frame.T.to_string(float_format=lambda x: f"{x:,.2f}"))
+    lines += ["", "Scorecard (final year against the plan target):"]
+    lines.append(f"  {'indicator':<30} {'value':>10} {'target':>10} {'gap':>10}  met")
+    for row in result.scorecard:
+        mark = "yes" if row["met"] else "no"
+        lines.append(
+            f"  {row['id']:<30} {row['value']:>10,.2f} {row['target']:>10,.2f} "
+            f"{row['gap']:>10,.2f}  {mark}"
+        )
+    met = sum(row["met"] for row in result.scorecard)
+    lines.append(f"  {met} of {len(result.scorecard)} targets met.")
+    return "\n".join(lines) + "\n"
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (used only when stderr is a terminal)."""
+
+    def __init__(self, label: str, width: int = 30):
+        self.label = label
+        self.width = width
+
+    def __call__(self, done: int, total: int) -> None:
+        """Redraw the bar."""
+        filled = self.width * done // total
+        bar = "#" * filled + "-" * (self.width - filled)
+        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} months")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        """End the bar's line."""
+        sys.stderr.write("\n")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename it: no half-written output."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number >= 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number from 0 to 2**63-1")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number") from None
+
+
+COMMANDS: list[Callable] = [add_run_command]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+
+from sim.agents.firms import Firm
+from sim.model import InnovationEcosystem
+from sim.run import run_scenario
+
+
+def test_year0_indicators_equal_the_plan_baseline(liangping):
+    first = run_scenario(liangping, months=1).indicators.iloc[0]
+    assert first["year"] == 2020
+    assert first["tech_smes"] == 205
+    assert first["hitech_firms"] == 64
+    assert first["high_growth_firms"] == 7
+    assert first["valid_invention_patents"] == 148
+    for indicator in (
+        "rd_gdp_ratio",
+        "rd_revenue_ratio_above_scale",
+        "rd_staff_per_10k_employed",
+        "hitech_industry_share",
+    ):
+        assert first[indicator] == pytest.approx(liangping.plan.get(indicator).baseline, rel=1e-12)
+    # 148 / 658,000 residents is the published 2.25 per 10,000, rounded
+    assert first["invention_patents_per_10k"] == pytest.approx(2.25, abs=0.005)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_year0_calibration_holds_for_any_seed(liangping, seed):
+    first = run_scenario(liangping, seed=seed, months=1).indicators.iloc[0]
+    assert first["rd_gdp_ratio"] == pytest.approx(0.74)
+    assert first["hitech_industry_share"] == pytest.approx(17.2)
+
+
+def test_same_seed_same_result_and_other_seed_differs(small):
+    a = run_scenario(small, seed=3).indicators
+    b = run_scenario(small, seed=3).indicators
+    c = run_scenario(small, seed=4).indicators
+    assert a.equals(b)
+    assert not a.equals(c)
+
+
+def test_lean_and_full_modes_give_identical_indicators(small):
+    lean = run_scenario(small, agents="lean").indicators
+    full = run_scenario(small, agents="full").indicators
+    assert lean.equals(full)
+
+
+def test_firm_agents_are_views_of_the_table_and_track_births_and_exits(small):
+    model = InnovationEcosystem(setup=small, agents="full")
+    model.run(18)
+    firms = model.agents_by_type[Firm]
+    alive = np.flatnonzero(model.firms.column("alive"))
+    assert sorted(f.firm_id for f in firms) == alive.tolist()
+    assert len(model.firms) > len(alive)  # some firms exited and left the registry
+    assert max(alive) >= sum(s.hitech + s.tech_sme + s.other for s in small.population.sectors)
+    revenue = model.firms.column("revenue")[alive]
+    assert firms.agg("revenue", sum) == pytest.approx(revenue.sum(), rel=1e-12)
+    certified = firms.select(lambda f: f.hitech)
+    assert len(certified) == int(np.count_nonzero(model.firms.column("hitech_until")[alive] >= 17))
+    one = firms.select(lambda f: f.firm_id == alive[0]).to_list()[0]
+    assert one.cash == model.firms.column("cash")[alive[0]]
+    assert one.revenue_history.shape == (3,)
+
+
+def test_datacollector_collects_years_and_firm_level_reporters(small):
+    model = InnovationEcosystem(setup=small, agents="full", collect_firms=True)
+    model.run(12)
+    years = model.datacollector.get_model_vars_dataframe()
+    assert list(years["year"]) == [2020, 2021]
+    firms = model.datacollector.get_agenttype_vars_dataframe(Firm)
+    last = firms.xs(firms.index.get_level_values(0).max(), level=0)
+    alive = np.flatnonzero(model.firms.column("alive"))
+    assert len(last) == len(alive)
+    assert last["revenue"].sum() == pytest.approx(model.firms.column("revenue")[alive].sum())
+
+
+def test_higher_super_deduction_raises_business_rd(small):
+    """A lever with a known sign: cheaper R&D after tax -> more R&D (same random numbers)."""
+    low = small.policy.__class__(
+        super_deduction_industrial={2018: 0.0}, super_deduction_other={2018: 0.0}
+    )
+    high = small.policy.__class__(
+        super_deduction_industrial={2018: 2.0}, super_deduction_other={2018: 2.0}
+    )
+    import dataclasses
+
+    def rd(policy):
+        scenario = dataclasses.replace(small, policy=policy)
+        object.__setattr__(scenario, "plan", small.plan)
+        object.__setattr__(scenario, "source", small.source)
+        return run_scenario(scenario).indicators["business_rd"].iloc[1:].sum()
+
+    assert rd(high) > 1.05 * rd(low)
+
+
+def test_live_policy_change_takes_effect_next_month(small):
+    base = InnovationEcosystem(setup=small, agents="lean")
+    changed = InnovationEcosystem(setup=small, agents="lean")
+    base.run(3)
+    changed.run(3)
+    changed.policy.standard_tax_rate = 0.5
+    base.step()
+    changed.step()
+    assert changed.firms.column("cash").sum() < base.firms.column("cash").sum()
+
+
+def test_agent_mode_is_validated(small):
+    with pytest.raises(ValueError, match="agents must be one of"):
+        InnovationEcosystem(setup=small, agents="some")

@@ -1,0 +1,63 @@
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim import rng
+
+ints = st.integers(min_value=0, max_value=2**62)
+
+
+@given(seed=ints, month=ints, entity=ints, purpose=st.integers(0, 1000))
+def test_numba_and_python_hash_agree_bit_for_bit(seed, month, entity, purpose):
+    fast = rng.uniform(seed, month, entity, purpose)
+    slow = rng.uniform_py(seed, month, entity, purpose)
+    assert fast == slow
+    assert 0.0 < fast < 1.0
+
+
+def test_vectorised_draws_equal_scalar_draws():
+    ids = np.arange(1000, dtype=np.int64)
+    draws = rng.uniforms(7, 3, ids, rng.EXIT)
+    assert [rng.uniform_py(7, 3, int(i), rng.EXIT) for i in ids] == draws.tolist()
+
+
+def test_streams_differ_by_every_key():
+    base = rng.uniform_py(1, 2, 3, 4)
+    assert (
+        len(
+            {
+                base,
+                rng.uniform_py(2, 2, 3, 4),
+                rng.uniform_py(1, 3, 3, 4),
+                rng.uniform_py(1, 2, 4, 4),
+                rng.uniform_py(1, 2, 3, 5),
+            }
+        )
+        == 5
+    )
+
+
+def test_uniforms_look_uniform():
+    u = rng.uniforms(11, 0, np.arange(200_000, dtype=np.int64), rng.DEMAND)
+    assert abs(u.mean() - 0.5) < 0.005
+    counts, _ = np.histogram(u, bins=10, range=(0, 1))
+    assert counts.min() > 0.95 * 20_000 and counts.max() < 1.05 * 20_000
+
+
+def test_normals_have_unit_variance():
+    z = rng.normals(5, 0, np.arange(200_000, dtype=np.int64), rng.DEMAND, rng.DEMAND_ANGLE)
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
+
+
+@given(n=st.integers(0, 60), p=st.floats(0, 1), u=st.floats(1e-12, 1 - 1e-12))
+def test_binomial_twins_agree_and_stay_in_range(n, p, u):
+    k = rng.binomial(n, p, u)
+    assert k == rng.binomial_py(n, p, u)
+    assert 0 <= k <= n
+
+
+def test_binomial_and_poisson_means():
+    u = rng.uniforms(3, 0, np.arange(50_000, dtype=np.int64), rng.GRANT)
+    assert abs(np.mean([rng.binomial(20, 0.3, x) for x in u]) - 6.0) < 0.06
+    assert abs(np.mean([rng.poisson(2.5, x) for x in u]) - 2.5) < 0.03
+    assert all(rng.poisson(2.5, x) == rng.poisson_py(2.5, x) for x in u[:2000])
