@@ -154,7 +154,11 @@ class Profiles:
 class Population:
     """The firm population in year 0 and the rules that shape it."""
 
-    sectors: tuple[Sector, ...] = param(doc="one table per sector")
+    sectors: tuple[Sector, ...] = param(
+        doc="one table per sector",
+        source="scenario file: Liangping values in scenarios/liangping_2021_2025.toml, set so "
+        "the year-0 population gives the 2020 baseline (counts by status exactly)",
+    )
     valid_invention_patents: int = param(
         unit="patents", lo=0, source="liangping_baseline_2020.csv: 148", doc="held in year 0"
     )
@@ -301,10 +305,10 @@ class TargetsRef:
 class Scenario:
     """A validated scenario."""
 
-    scenario: ScenarioInfo
-    region: Region
-    population: Population
-    targets: TargetsRef
+    scenario: ScenarioInfo = param(source="run setting, chosen by the user")
+    region: Region = param()
+    population: Population = param()
+    targets: TargetsRef = param(source="run setting, chosen by the user")
     firms: FirmBehaviour = param(FirmBehaviour())
     certification: Certification = param(Certification())
     policy: Policy = param(Policy())

@@ -139,8 +139,14 @@ class Loader:
         return value
 
 
-def parameter_rows(cls: type, prefix: str = "") -> list[dict[str, str]]:
-    """Rows (name, unit, default, allowed, source, meaning) for every parameter of ``cls``."""
+def parameter_rows(
+    cls: type, prefix: str = "", defaults: Any = None, source: str = ""
+) -> list[dict[str, str]]:
+    """Rows (name, unit, default, allowed, source, meaning) for every parameter of ``cls``.
+
+    ``defaults`` is the instance whose values are the defaults (a nested table's default), and
+    ``source`` the source inherited from the enclosing table.
+    """
     rows = []
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
@@ -148,31 +154,36 @@ def parameter_rows(cls: type, prefix: str = "") -> list[dict[str, str]]:
             continue
         name = _join(prefix, f.name)
         tp = hints[f.name]
+        meta = f.metadata
+        default = _default(f) if defaults is None else getattr(defaults, f.name)
+        field_source = meta.get("source") or source
         if dataclasses.is_dataclass(tp):
-            rows += parameter_rows(tp, name)
+            nested = None if default is dataclasses.MISSING else default
+            rows += parameter_rows(tp, name, nested, field_source)
             continue
         args = typing.get_args(tp)
         if typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
-            rows += parameter_rows(args[0], f"{name}[]")
+            rows += parameter_rows(args[0], f"{name}[]", None, field_source)
             continue
-        meta = f.metadata
-        if f.default is not dataclasses.MISSING:
-            default = show(f.default)
-        elif f.default_factory is not dataclasses.MISSING:
-            default = show(f.default_factory())
-        else:
-            default = "required"
         rows.append(
             {
                 "name": name,
                 "unit": meta.get("unit", ""),
-                "default": default,
+                "default": "required" if default is dataclasses.MISSING else show(default),
                 "allowed": _allowed(meta),
-                "source": meta.get("source", ""),
+                "source": field_source,
                 "meaning": meta.get("doc", ""),
             }
         )
     return rows
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return dataclasses.MISSING
 
 
 def markdown_table(rows: list[dict[str, str]]) -> str:
