@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.batch.commands import add_batch_command, add_report_command
 from sim.indicators import PLAN_INDICATORS
 from sim.schema import InputError
 
@@ -147,6 +148,9 @@ def render_table(result) -> str:
     lines += ["", "Scorecard (final year against the plan target):"]
     lines.append(f"  {'indicator':<30} {'value':>10} {'target':>10} {'gap':>10}  met")
     for row in result.scorecard:
+        if row["value"] is None:
+            lines.append(f"  {row['id']:<30} {'n/a':>10} {row['target']:>10,.2f} {'':>10}  no")
+            continue
         mark = "yes" if row["met"] else "no"
         lines.append(
             f"  {row['id']:<30} {row['value']:>10,.2f} {row['target']:>10,.2f} "
@@ -209,7 +213,7 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number") from None
 
 
-COMMANDS: list[Callable] = [add_run_command]
+COMMANDS: list[Callable] = [add_run_command, add_batch_command, add_report_command]
 
 
 if __name__ == "__main__":

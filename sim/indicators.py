@@ -33,6 +33,31 @@ INDICATORS = {
     "firm_revenue": ("M CNY", "revenue of the modelled firms in the year"),
     "firm_tax": ("M CNY", "income tax paid by the modelled firms in the year"),
     "gdp": ("M CNY", "regional GDP"),
+    # delivered by the policy levers (sim/policies/mix.py)
+    "high_end_talent": ("persons", "high-end talent recruited, cumulative"),
+    "top_talent_ab": ("persons", "academician-level A/B talent, cumulative"),
+    "tech_commissioners": ("person-times", "S&T commissioners dispatched in the year"),
+    "rd_platforms": ("count", "municipal-or-higher R&D platforms"),
+    "new_rd_institutes": ("count", "new-type R&D institutes"),
+    "industry_research_institutes": ("count", "jointly built industry research institutes"),
+    "rd_branches": ("count", "provincial/ministerial R&D branch institutions"),
+    "service_institutions": ("count", "S&T service institutions (incubators etc.)"),
+    "major_new_products": ("count", "major new products recognised in the year"),
+    "tech_contract_value": ("100 M CNY", "technology contract turnover in the year"),
+    "kvl_lent": ("M CNY", "knowledge-value loans lent in the year"),
+    "kvl_loss_ratio": ("share", "overdue / lent, knowledge-value loans, cumulative"),
+    "compensation_fund_balance": ("M CNY", "risk-compensation fund at year end"),
+    "equity_invested": ("M CNY", "guidance-fund investment in firms in the year"),
+    "spend_vouchers": ("M CNY", "public spend: innovation vouchers used"),
+    "spend_credit": ("M CNY", "public spend: risk compensation paid to the bank"),
+    "spend_guidance_funds": ("M CNY", "public spend: public share of fund tickets"),
+    "spend_rd_subsidies": ("M CNY", "public spend: incremental R&D subsidies and awards"),
+    "spend_certification_support": ("M CNY", "public spend: coaching and status awards"),
+    "spend_talent": ("M CNY", "public spend: talent subsidies and commissioners"),
+    "spend_incubation": ("M CNY", "public spend: service-institution subsidies"),
+    "spend_platforms": ("M CNY", "public spend: platform awards and institutes"),
+    "spend_attraction": ("M CNY", "public spend: subsidies to attracted firms"),
+    "spend_total": ("M CNY", "public spend on all levers"),
 }
 PLAN_INDICATORS = list(INDICATORS)[:8]
 COUNT_INDICATORS = [
@@ -45,6 +70,15 @@ COUNT_INDICATORS = [
     "valid_invention_patents",
     "invention_applications",
     "invention_grants",
+    "high_end_talent",
+    "top_talent_ab",
+    "tech_commissioners",
+    "rd_platforms",
+    "new_rd_institutes",
+    "industry_research_institutes",
+    "rd_branches",
+    "service_institutions",
+    "major_new_products",
 ]
 
 

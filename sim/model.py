@@ -15,7 +15,8 @@ from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
 from sim.agents.kernels import build_rules, build_sector_params, close_year, step_month
 from sim.agents.population import births_this_month, entrants, initial_population
 from sim.indicators import COUNT_INDICATORS, INDICATORS, RegionClosure, firm_totals, sector_flags
-from sim.policies.tax import TaxPolicy
+from sim.policies.mix import PolicyMix
+from sim.schema import replace_validated
 
 AGENT_MODES = ("full", "lean")
 # Flows that are not known for year 0 (the population describes a stock, not its last year).
@@ -51,7 +52,8 @@ class InnovationEcosystem(mesa.Model):
         self.setup = setup
         self.agent_mode = agents
         self.month = -1  # last completed month; -1 is 31 December of the baseline year
-        self.policy = TaxPolicy.from_scenario(setup.policy)
+        self.current_year = setup.baseline_year
+        self.policy = setup.policy  # the levers in force; change with set_lever
         self.rules = build_rules(setup)
         self.sector_params = build_sector_params(setup)
         self.sector_flags = sector_flags(setup)
@@ -65,11 +67,12 @@ class InnovationEcosystem(mesa.Model):
         self._add_firms(initial_population(setup, self.seed))
         totals = self._firm_totals()
         self.closure = RegionClosure.calibrate(setup, totals)
+        self.mix = PolicyMix(self, self.firms.arrays())
         self.datacollector = mesa.DataCollector(
             model_reporters={"year": "year"} | {name: _reporter(name) for name in INDICATORS},
             agenttype_reporters={Firm: _firm_reporters()} if collect_firms else None,
         )
-        self._record_year(totals, observed_flows=False)
+        self._record_year(totals, self.mix.year0_indicators(self.firms.arrays()), observed=False)
 
     # --------------------------------------------------------------------------- schedule
 
@@ -77,24 +80,33 @@ class InnovationEcosystem(mesa.Model):
         """One month."""
         t = self.month + 1
         year, month_of_year = self.calendar(t)
-        step_month(
-            self.firms.arrays(),
-            self.sector_params,
-            self.rules,
-            t,
-            self.seed,
-            self.policy.super_deduction(year, industrial=True),
-            self.policy.super_deduction(year, industrial=False),
-            self.policy.standard_tax_rate,
-            self.policy.hitech_tax_rate,
-        )
+        self.current_year = year
+        attracted = self.mix.start_month(self.firms.arrays(), t, year, month_of_year)
+        if attracted is not None:
+            self._add_firms(attracted)
+        levers = self.mix.month_levers(year)
+        step_month(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, levers)
         self._remove_exited(t)
         self._add_entrants(t)
         if month_of_year == 12:
-            close_year(self.firms.arrays(), self.rules, t, self.seed)
-            self.year = year
-            self._record_year(self._firm_totals(t), observed_flows=True)
+            self._close_year(t, year)
         self.month = t
+
+    def _close_year(self, t: int, year: int) -> None:
+        f = self.firms.arrays()
+        before = {"hitech_until": f.hitech_until.copy(), "tech_sme": f.tech_sme.copy()}
+        bonus = self.policy.certification_support.pass_bonus
+        close_year(f, self.rules, t, self.seed, bonus)
+        lever_indicators = self.mix.end_year(f, t, year, before)
+        self.year = year
+        self._record_year(self._firm_totals(t), lever_indicators, observed=True)
+
+    def set_lever(self, key: str, value) -> None:
+        """Change a lever from the next month on, validated like a scenario file.
+
+        ``key`` is a dotted name under ``policy``, e.g. ``"vouchers.budget"``.
+        """
+        self.policy = replace_validated(self.policy, key, value, f"policy.{key}")
 
     def run(self, months: int, on_month: Callable[[int, int], None] | None = None) -> None:
         """Run ``months`` months, calling ``on_month(done, months)`` after each."""
@@ -151,10 +163,11 @@ class InnovationEcosystem(mesa.Model):
             month,
         )
 
-    def _record_year(self, totals: dict[str, float], observed_flows: bool) -> None:
+    def _record_year(self, totals: dict, lever_indicators: dict, observed: bool) -> None:
         totals = totals | {"births": self.births_this_year, "exits": self.exits_this_year}
         values: dict[str, float | None] = self.closure.indicators(self.setup, self.year, totals)
-        if not observed_flows:
+        values |= lever_indicators
+        if not observed:
             values |= dict.fromkeys(NOT_OBSERVED_IN_YEAR_0)
         self.indicators = values
         self.datacollector.collect(self)

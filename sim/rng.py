@@ -44,6 +44,14 @@ INIT_GROWTH_ANGLE = 29
 INIT_CERT_COHORT = 30
 INIT_PATENT_OWNER = 31
 INIT_INNOVATIONS = 32
+VOUCHER_APPLICATION = 50
+CREDIT_APPLICATION = 51
+FUND_DEAL = 52
+INCUBATOR_ADMISSION = 53
+MAJOR_PRODUCT = 54
+ATTRACTION_SECTOR = 55
+ATTRACTION_COUNT = 56
+COMMISSIONER = 57
 
 # Month key used for draws made while the initial population is synthesised: far from any
 # simulated month so the streams never meet.

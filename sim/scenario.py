@@ -11,11 +11,18 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.policies.attraction import AttractionLevers
+from sim.policies.certification import CertificationSupportLevers
+from sim.policies.credit import CreditLevers
+from sim.policies.guidance_funds import GuidanceFundLevers
+from sim.policies.incubation import IncubationLevers
+from sim.policies.platforms import PlatformLevers
+from sim.policies.rd_subsidies import RdSubsidyLevers
+from sim.policies.talent import TalentLevers
+from sim.policies.vouchers import VoucherLevers
 from sim.schema import InputError, Loader, markdown_table, param, parameter_rows, read_toml
+from sim.sources import ASSUMED, DOMAIN
 from sim.targets import PlanTargets, read_plan_targets
-
-DOMAIN = "DOMAIN.md (project brief, from Chongqing policy documents)"
-ASSUMED = "assumption (unconfirmed): set for plausibility, treat as an uncertainty"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -272,7 +279,7 @@ class Certification:
 
 @dataclass(frozen=True, kw_only=True)
 class Policy:
-    """Policy levers the firm kernel reads every month (they may change while a run goes on)."""
+    """The policy levers (docs/levers.md); the model reads them every month."""
 
     standard_tax_rate: float = param(0.25, unit="share", lo=0, hi=1, source="CIT law")
     hitech_tax_rate: float = param(0.15, unit="share", lo=0, hi=1, source="HNTE rules")
@@ -291,6 +298,15 @@ class Policy:
         hi=3,
         source=DOMAIN + ": 100% for all firms from 2023",
     )
+    vouchers: VoucherLevers = param(VoucherLevers())
+    credit: CreditLevers = param(CreditLevers())
+    guidance_funds: GuidanceFundLevers = param(GuidanceFundLevers())
+    rd_subsidies: RdSubsidyLevers = param(RdSubsidyLevers())
+    certification_support: CertificationSupportLevers = param(CertificationSupportLevers())
+    talent: TalentLevers = param(TalentLevers())
+    incubation: IncubationLevers = param(IncubationLevers())
+    platforms: PlatformLevers = param(PlatformLevers())
+    attraction: AttractionLevers = param(AttractionLevers())
 
 
 @dataclass(frozen=True, kw_only=True)

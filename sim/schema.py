@@ -95,7 +95,7 @@ class Loader:
                 self.fail(path, value, "must be a number")
             if not math.isfinite(value):
                 self.fail(path, value, "must be a finite number")
-            return self.bounded(float(value), path, meta)
+            return float(self.bounded(value, path, meta))
         if tp is str:
             if not isinstance(value, str):
                 self.fail(path, value, "must be a string")
@@ -137,6 +137,23 @@ class Loader:
         if hi is not None and value > hi:
             self.fail(path, value, f"must be <= {_num(hi)}")
         return value
+
+
+def replace_validated(obj: Any, dotted: str, value: Any, source: str) -> Any:
+    """A copy of dataclass ``obj`` with field ``dotted`` set to ``value``, validated.
+
+    ``dotted`` is e.g. ``"vouchers.budget"``; an ``InputError`` names ``source``.
+    """
+    head, _, rest = dotted.partition(".")
+    fields = {f.name: f for f in dataclasses.fields(obj) if f.init}
+    if head not in fields:
+        raise InputError(f"{source} = {show(value)}: unknown lever; allowed: {', '.join(fields)}")
+    if rest:
+        new = replace_validated(getattr(obj, head), rest, value, source)
+    else:
+        hint = typing.get_type_hints(type(obj))[head]
+        new = Loader("lever change").value(hint, value, source, fields[head].metadata)
+    return dataclasses.replace(obj, **{head: new})
 
 
 def parameter_rows(

@@ -74,6 +74,20 @@ def scorecard(plan: PlanTargets, final: dict[str, float], final_year: int) -> li
         if row.id not in final:
             continue
         value = final[row.id]
+        if value is None or value != value:  # not observed (a flow in year 0)
+            card.append(
+                dict(
+                    id=row.id,
+                    name=row.name,
+                    unit=row.unit,
+                    baseline=row.baseline,
+                    value=None,
+                    target=row.target,
+                    met=False,
+                    gap=None,
+                )
+            )
+            continue
         met = bool(final_year >= plan.target_year and value >= row.target)
         card.append(
             {

@@ -98,10 +98,22 @@ def test_live_policy_change_takes_effect_next_month(small):
     changed = InnovationEcosystem(setup=small, agents="lean")
     base.run(3)
     changed.run(3)
-    changed.policy.standard_tax_rate = 0.5
+    changed.set_lever("standard_tax_rate", 0.5)
     base.step()
     changed.step()
     assert changed.firms.column("cash").sum() < base.firms.column("cash").sum()
+
+
+def test_bad_live_lever_is_rejected_with_its_name(small):
+    from sim.schema import InputError
+
+    model = InnovationEcosystem(setup=small, agents="lean")
+    with pytest.raises(InputError, match=r"policy.vouchers.budget = -1: must be >= 0"):
+        model.set_lever("vouchers.budget", -1)
+    with pytest.raises(InputError, match="unknown lever"):
+        model.set_lever("vouchers.colour", 1)
+    model.set_lever("vouchers.budget", 5)
+    assert model.policy.vouchers.budget == 5.0
 
 
 def test_agent_mode_is_validated(small):

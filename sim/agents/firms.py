@@ -62,6 +62,27 @@ FIRM_COLUMNS = {
     "revenue_history": (np.float64, (HISTORY_YEARS,), "M CNY/yr", "revenue, last 3 years"),
     "rd_history": (np.float64, (HISTORY_YEARS,), "M CNY/yr", "R&D, last 3 years"),
     "innovation_history": (np.int32, (HISTORY_YEARS,), "innovations", "per year, last 3 years"),
+    # what the policy levers give or ask of a firm
+    "voucher_balance": (np.float64, (), "M CNY", "innovation voucher not yet used this year"),
+    "voucher_used_ytd": (np.float64, (), "M CNY", "voucher money used this year"),
+    "services_bought_ytd": (np.float64, (), "M CNY", "R&D services bought (tech contracts)"),
+    "major_products_ytd": (np.int32, (), "products", "major new products this year"),
+    "loan_balance": (np.float64, (), "M CNY", "knowledge-value loan outstanding"),
+    "loan_due_month": (np.int32, (), "month index", "month the loan falls due"),
+    "loan_rate": (np.float64, (), "1/yr", "interest rate of the loan"),
+    "interest_ytd": (np.float64, (), "M CNY", "loan interest paid this year"),
+    "credit_blocked": (np.bool_, (), "flag", "defaulted on a knowledge-value loan"),
+    "equity_received": (np.float64, (), "M CNY", "guidance-fund investment received, total"),
+    "public_receipts_ytd": (np.float64, (), "M CNY", "grants and awards received this year"),
+    "innovation_boost": (np.float64, (), "x", "multiplier of innovation_zeta (talent, platform)"),
+    "growth_boost": (np.float64, (), "1/yr", "extra revenue drift (incubation)"),
+    "exit_hazard_factor": (np.float64, (), "x", "multiplier of the exit hazard (incubation)"),
+    "incubated_until": (np.int32, (), "month index", "last month in an incubator; NEVER: none"),
+    "cultivated": (np.bool_, (), "flag", "in this year's high-tech cultivation pool"),
+    "talents": (np.int16, (), "persons", "high-end talents placed in the firm"),
+    "commissioner_visits": (np.int16, (), "visits", "S&T commissioner dispatches this year"),
+    "platform": (np.bool_, (), "flag", "hosts a recognised municipal R&D platform"),
+    "attracted": (np.bool_, (), "flag", "brought in by investment attraction"),
 }
 
 FirmArrays = namedtuple("FirmArrays", list(FIRM_COLUMNS))

@@ -15,6 +15,20 @@ from numba import njit, prange
 from sim import rng
 from sim.agents.firms import HISTORY_YEARS, NEVER, PENDING_SLOTS
 
+MonthLevers = namedtuple(
+    "MonthLevers",
+    [
+        "tax_standard",  # income-tax rate, share
+        "tax_hitech",  # income-tax rate of certified firms, share
+        "super_deduction_industrial",  # extra deduction, share of R&D
+        "super_deduction_other",
+        "voucher_cost_share",  # share of bought R&D services a voucher pays
+        "services_share",  # share of R&D bought as services (technology contracts)
+        "rd_subsidy_rate",  # perceived public share of marginal R&D (incremental subsidy)
+        "major_product_jump",  # productivity jump that makes a major new product
+    ],
+)
+
 SectorParams = namedtuple(
     "SectorParams", ["industrial", "growth", "volatility", "margin", "value_added_share"]
 )
@@ -147,32 +161,46 @@ def build_sector_params(scenario) -> SectorParams:
 
 
 @njit(cache=True, parallel=True)
-def step_month(f, sectors, r, month, seed, sd_industrial, sd_other, tax_standard, tax_hitech):
-    """Advance every operating firm by one month."""
+def step_month(f, sectors, r, month, seed, levers):
+    """Advance every operating firm by one month under this month's ``MonthLevers``."""
     for i in prange(f.alive.shape[0]):
         if f.alive[i]:
-            super_deduction = sd_industrial if sectors.industrial[f.sector[i]] else sd_other
-            firm_month(f, sectors, r, i, month, seed, super_deduction, tax_standard, tax_hitech)
+            firm_month(f, sectors, r, i, month, seed, levers)
 
 
 @njit(cache=True)
-def firm_month(f, sectors, r, i, t, seed, super_deduction, tax_standard, tax_hitech):
+def firm_month(f, sectors, r, i, t, seed, levers):
     """One firm, one month: market, R&D, innovation, patents, staff, accounts, exit."""
     k = f.sector[i]
-    tax_rate = tax_hitech if f.hitech_until[i] >= t else tax_standard
+    tax_rate = levers.tax_hitech if f.hitech_until[i] >= t else levers.tax_standard
+    super_deduction = (
+        levers.super_deduction_industrial if sectors.industrial[k] else levers.super_deduction_other
+    )
     sales = f.revenue[i] / 12.0  # M CNY this month
 
     z = rng.normal(seed, t, i, rng.DEMAND, rng.DEMAND_ANGLE)
     sigma = sectors.volatility[k]
     growth = (sectors.growth[k] - 0.5 * sigma * sigma) / 12.0 + sigma * math.sqrt(1.0 / 12.0) * z
+    growth += f.growth_boost[i] / 12.0
 
-    intensity = planned_rd_intensity(r, f.rd_intensity[i], f.revenue[i], tax_rate, super_deduction)
+    voucher_rate = 0.0
+    if f.voucher_balance[i] > 0.0:
+        voucher_rate = levers.voucher_cost_share * levers.services_share
+    price = (1.0 - voucher_rate) * (1.0 - levers.rd_subsidy_rate)  # firm's share of R&D cost
+    intensity = planned_rd_intensity(
+        r, f.rd_intensity[i], f.revenue[i], tax_rate, super_deduction, price
+    )
     rd = min(intensity * sales, r.rd_cash_share * max(f.cash[i], 0.0))  # M CNY
+    voucher = min(f.voucher_balance[i], voucher_rate * rd)  # M CNY paid by the voucher
 
-    if rng.uniform(seed, t, i, rng.INNOVATION) < 1.0 - math.exp(-r.innovation_zeta * rd):
+    zeta = r.innovation_zeta * f.innovation_boost[i]
+    if rng.uniform(seed, t, i, rng.INNOVATION) < 1.0 - math.exp(-zeta * rd):
         u = rng.uniform(seed, t, i, rng.JUMP)
-        growth += math.log1p(r.jump_max * kumaraswamy(u, r.jump_a, r.jump_b))
+        jump = r.jump_max * kumaraswamy(u, r.jump_a, r.jump_b)
+        growth += math.log1p(jump)
         f.innovations_ytd[i] += 1
+        if jump >= levers.major_product_jump and (f.tech_sme[i] or f.hitech_until[i] >= t):
+            f.major_products_ytd[i] += 1
         f.hitech_product_share[i] += r.hitech_product_step * (1.0 - f.hitech_product_share[i])
         protect_innovation(f, r, i, t, seed)
     decide_patents(f, r, i, t, seed)
@@ -183,9 +211,14 @@ def firm_month(f, sectors, r, i, t, seed, super_deduction, tax_standard, tax_hit
     f.tech_staff[i] += r.staff_adjustment * (wanted_staff - f.tech_staff[i])
     f.tech_staff[i] = min(f.tech_staff[i], f.employees[i])
 
-    profit = sales * sectors.margin[k] - rd  # M CNY before tax
+    interest = f.loan_balance[i] * f.loan_rate[i] / 12.0
+    profit = sales * sectors.margin[k] - rd - interest  # M CNY before tax
     tax = tax_rate * max(profit - super_deduction * rd, 0.0)
-    f.cash[i] += profit - tax
+    f.cash[i] += profit - tax + voucher
+    f.voucher_balance[i] -= voucher
+    f.voucher_used_ytd[i] += voucher
+    f.services_bought_ytd[i] += levers.services_share * rd
+    f.interest_ytd[i] += interest
     f.rd_spend[i] = rd
     f.rd_ytd[i] += rd
     f.revenue_ytd[i] += sales
@@ -195,7 +228,7 @@ def firm_month(f, sectors, r, i, t, seed, super_deduction, tax_standard, tax_hit
     hazard = r.young_exit_per_month if young else r.exit_per_month
     if f.cash[i] < 0.0:
         hazard += r.distress_exit_per_month
-    if rng.uniform(seed, t, i, rng.EXIT) < hazard:
+    if rng.uniform(seed, t, i, rng.EXIT) < hazard * f.exit_hazard_factor[i]:
         f.alive[i] = False
         f.exit_month[i] = t
 
@@ -211,9 +244,12 @@ def hitech_rd_threshold(r, revenue):
 
 
 @njit(cache=True)
-def planned_rd_intensity(r, preferred, revenue, tax_rate, super_deduction):
-    """R&D/revenue planned: preference scaled by the user cost, bunched at the HNTE bar."""
-    user_cost = max(1.0 - tax_rate * (1.0 + super_deduction), 0.05)
+def planned_rd_intensity(r, preferred, revenue, tax_rate, super_deduction, price):
+    """R&D/revenue planned: preference scaled by the user cost, bunched at the HNTE bar.
+
+    ``price`` is the share of R&D cost the firm pays itself after vouchers and subsidies.
+    """
+    user_cost = max(price - tax_rate * (1.0 + super_deduction), 0.05)
     intensity = preferred * (user_cost / r.reference_user_cost) ** (-r.rd_user_cost_elasticity)
     threshold = hitech_rd_threshold(r, revenue)
     if threshold - r.threshold_band <= intensity < threshold:
@@ -258,12 +294,12 @@ def decide_patents(f, r, i, t, seed):
 
 
 @njit(cache=True, parallel=True)
-def close_year(f, r, month, seed):
+def close_year(f, r, month, seed, cultivation_pass_bonus):
     """Year end for every operating firm: book the year, then certification and registry."""
     for i in prange(f.alive.shape[0]):
         if f.alive[i]:
             book_year(f, i)
-            certification_round(f, r, i, month, seed)
+            certification_round(f, r, i, month, seed, cultivation_pass_bonus)
             registry_round(f, r, i, month, seed)
             high_growth_round(f, r, i, month)
 
@@ -351,19 +387,24 @@ def meets_hitech_criteria(f, r, i, t):
 
 
 @njit(cache=True)
-def certification_round(f, r, i, t, seed):
-    """Audit of certified firms, then applications and renewals, decided on 31 December."""
+def certification_round(f, r, i, t, seed, cultivation_pass_bonus):
+    """Audit of certified firms, then applications and renewals, decided on 31 December.
+
+    Firms in the cultivation pool always apply and pass review more often.
+    """
     if f.hitech_until[i] > t:
         below = rd_ratio(f, i, 1) < hitech_rd_threshold(r, f.revenue_history[i, 0])
         if below and rng.uniform(seed, t, i, rng.HITECH_AUDIT) < r.hitech_audit_rate:
             f.hitech_until[i] = t  # status withdrawn at this round
         return
     renewing = f.hitech_until[i] == t
-    applies = (
-        renewing or rng.uniform(seed, t, i, rng.HITECH_APPLICATION) < r.hitech_application_rate
-    )
+    u_apply = rng.uniform(seed, t, i, rng.HITECH_APPLICATION)
+    applies = renewing or f.cultivated[i] or u_apply < r.hitech_application_rate
+    pass_rate = r.hitech_review_pass_rate
+    if f.cultivated[i]:
+        pass_rate = min(1.0, pass_rate + cultivation_pass_bonus)
     if applies and meets_hitech_criteria(f, r, i, t):
-        if rng.uniform(seed, t, i, rng.HITECH_REVIEW) < r.hitech_review_pass_rate:
+        if rng.uniform(seed, t, i, rng.HITECH_REVIEW) < pass_rate:
             f.hitech_until[i] = t + r.hitech_validity_months
             if f.hitech_since[i] == NEVER:
                 f.hitech_since[i] = t

@@ -82,7 +82,9 @@ def entrants(scenario, seed: int, month: int, sector: int, first_id: int, count:
     ids = np.arange(first_id, first_id + count, dtype=np.int64)
     s = scenario.population.sectors[sector]
     profile = scenario.population.profiles.entrant
-    cols = draw_firms(scenario, seed, ids, sector, profile, s.entrant_revenue_median, month)
+    cols = draw_firms(
+        scenario, seed, ids, sector, profile, s.entrant_revenue_median, month, entrant=True
+    )
     cols["tech_sme"] = np.zeros(count, dtype=np.bool_)
     cols["high_growth"] = np.zeros(count, dtype=np.bool_)
     cols["revenue_history"] = np.zeros((count, HISTORY_YEARS))
@@ -91,6 +93,41 @@ def entrants(scenario, seed: int, month: int, sector: int, first_id: int, count:
     cols["invention_patents"] = np.zeros(count, dtype=np.int32)
     cols["pending_applications"] = np.zeros((count, PENDING_SLOTS), dtype=np.uint16)
     return cols
+
+
+def attracted_firms(scenario, seed: int, month: int, first_id: int, count: int, levers) -> dict:
+    """Columns of ``count`` certified firms relocating into the district in ``month``.
+
+    Each goes to a high-tech-industry sector chosen by lottery (any industrial sector if there
+    is none), is drawn from the high-tech profile, and keeps its certificate for three years.
+    """
+    sectors = scenario.population.sectors
+    pool = (
+        [k for k, s in enumerate(sectors) if s.hitech_industry]
+        or [k for k, s in enumerate(sectors) if s.industrial]
+        or list(range(len(sectors)))
+    )
+    ids = np.arange(first_id, first_id + count, dtype=np.int64)
+    draws = rng.uniforms(seed, month, ids, rng.ATTRACTION_SECTOR)
+    chosen = np.array([pool[int(u * len(pool))] for u in draws])
+    profile = scenario.population.profiles.hitech
+    groups = []
+    for k in sorted(set(chosen.tolist())):
+        rows = ids[chosen == k]
+        median = sectors[k].revenue_median * levers.revenue_multiplier
+        cols = draw_firms(scenario, seed, rows, k, profile, median, month - 1)
+        cols["tech_sme"] = np.zeros(len(rows), dtype=np.bool_)
+        cols["high_growth"] = np.zeros(len(rows), dtype=np.bool_)
+        cols["birth_month"] = np.minimum(cols["birth_month"], month - 13).astype(np.int32)
+        backcast_history(scenario, seed, rows, cols, cols["high_growth"], as_of=month - 1)
+        cols["hitech_until"] = np.full(len(rows), month - 1 + 36, dtype=np.int32)
+        cols["hitech_since"] = np.full(len(rows), month, dtype=np.int32)
+        cols["attracted"] = np.ones(len(rows), dtype=np.bool_)
+        cols["_id"] = rows
+        groups.append(cols)
+    columns = {name: np.concatenate([g[name] for g in groups]) for name in groups[0]}
+    order = np.argsort(columns.pop("_id"), kind="stable")
+    return {name: values[order] for name, values in columns.items()}
 
 
 def births_this_month(scenario, seed: int, month: int) -> list[tuple[int, int]]:
@@ -102,8 +139,11 @@ def births_this_month(scenario, seed: int, month: int) -> list[tuple[int, int]]:
     return out
 
 
-def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, birth_month_base):
-    """Draw the attributes every firm has, for one sector and profile."""
+def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, as_of, entrant=False):
+    """Draw the attributes every firm has, for one sector and profile.
+
+    An entrant is founded in month ``as_of``; other firms are ``age_years`` old at ``as_of``.
+    """
     sector = scenario.population.sectors[sector_index]
     n = len(ids)
 
@@ -127,10 +167,10 @@ def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, birth
         high,
     )
     age_months = np.floor(12.0 * between(profile.age_years, rng.INIT_AGE)).astype(np.int32)
-    if birth_month_base >= 0:  # an entrant: founded this month
-        birth_month = np.full(n, birth_month_base, dtype=np.int32)
-    else:  # a year-0 firm: founded age_months before 31 December of year 0
-        birth_month = (birth_month_base - age_months).astype(np.int32)
+    if entrant:
+        birth_month = np.full(n, as_of, dtype=np.int32)
+    else:
+        birth_month = (as_of - age_months).astype(np.int32)
     return {
         "alive": np.ones(n, dtype=np.bool_),
         "sector": np.full(n, sector_index, dtype=np.int16),
@@ -148,11 +188,19 @@ def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, birth
         "hitech_since": np.full(n, NEVER, dtype=np.int32),
         "pending_applications": initial_pipeline(scenario, seed, ids, profile),
         "innovation_history": initial_innovations(seed, ids, profile),
+        "innovation_boost": np.ones(n),
+        "exit_hazard_factor": np.ones(n),
+        "incubated_until": np.full(n, NEVER, dtype=np.int32),
+        "loan_due_month": np.full(n, NEVER, dtype=np.int32),
     }
 
 
-def backcast_history(scenario, seed, ids, cols, high_growth):
-    """Revenue and R&D of the three years to year 0, consistent with the high-growth flags."""
+def backcast_history(scenario, seed, ids, cols, high_growth, as_of=-1):
+    """Revenue and R&D of the three years to month ``as_of`` (a December).
+
+    Growth is drawn from the sector, kept above the high-growth bar for flagged firms and
+    below it for the others.
+    """
     sector = scenario.population.sectors[int(cols["sector"][0])]
     threshold = scenario.certification.high_growth_min_growth
     z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_GROWTH, rng.INIT_GROWTH_ANGLE)
@@ -163,7 +211,7 @@ def backcast_history(scenario, seed, ids, cols, high_growth):
     revenue = cols["revenue"]
     history = np.stack([revenue, revenue / (1 + growth), revenue / (1 + growth) ** 2], axis=1)
     # a firm younger than three years has only part of the early years
-    age_months = -1 - cols["birth_month"].astype(np.float64)
+    age_months = as_of - cols["birth_month"].astype(np.float64)
     for y in range(HISTORY_YEARS):
         history[:, y] *= np.clip((age_months + 1 - 12 * y) / 12.0, 0.0, 1.0)
     cols["revenue_history"] = history
@@ -172,7 +220,9 @@ def backcast_history(scenario, seed, ids, cols, high_growth):
         return
     # high-growth firms must have the three years of history the rule looks at
     cols["birth_month"] = np.where(
-        high_growth, np.minimum(cols["birth_month"], -1 - 12 * HISTORY_YEARS), cols["birth_month"]
+        high_growth,
+        np.minimum(cols["birth_month"], as_of - 12 * HISTORY_YEARS),
+        cols["birth_month"],
     ).astype(np.int32)
     cols["revenue_history"][high_growth] = np.stack(
         [revenue, revenue / (1 + growth), revenue / (1 + growth) ** 2], axis=1

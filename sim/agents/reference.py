@@ -18,7 +18,7 @@ from sim.agents.kernels import build_rules
 from sim.agents.population import births_this_month, entrants, initial_population
 from sim.indicators import RegionClosure, firm_totals, sector_flags
 from sim.model import NOT_OBSERVED_IN_YEAR_0
-from sim.policies.tax import TaxPolicy
+from sim.policies.mix import PolicyMix
 
 
 class ReferenceFirm(mesa.Agent):
@@ -30,16 +30,24 @@ class ReferenceFirm(mesa.Agent):
         for name, value in state.items():
             setattr(self, name, value)
 
+    def state(self) -> dict:
+        """The firm's variables, by column name."""
+        return {name: getattr(self, name) for name in FIRM_COLUMNS}
+
     def draw(self, t: int, purpose: int) -> float:
         """This firm's uniform draw for ``purpose`` in month ``t``."""
         return rng.uniform_py(self.model.seed, t, self.firm_id, purpose)
 
     # ------------------------------------------------------------------------ each month
 
-    def month(self, t: int, super_deduction: float, tax_standard: float, tax_hitech: float):
+    def month(self, t: int, levers) -> None:
         """Market, R&D, innovation, patents, staff, accounts and exit, in that order."""
         r, sector = self.model.rules, self.model.setup.population.sectors[self.sector]
-        tax_rate = tax_hitech if self.hitech_until >= t else tax_standard
+        certified = self.hitech_until >= t
+        tax_rate = levers.tax_hitech if certified else levers.tax_standard
+        super_deduction = (
+            levers.super_deduction_industrial if sector.industrial else levers.super_deduction_other
+        )
         sales = self.revenue / 12.0
 
         z = rng.normal_py(self.model.seed, t, self.firm_id, rng.DEMAND, rng.DEMAND_ANGLE)
@@ -47,14 +55,24 @@ class ReferenceFirm(mesa.Agent):
         growth = (sector.revenue_growth - 0.5 * sigma * sigma) / 12.0 + sigma * math.sqrt(
             1.0 / 12.0
         ) * z
+        growth += self.growth_boost / 12.0
 
-        intensity = self.planned_rd_intensity(tax_rate, super_deduction)
+        # vouchers pay part of the R&D services bought; the incremental subsidy part of R&D
+        voucher_rate = 0.0
+        if self.voucher_balance > 0.0:
+            voucher_rate = levers.voucher_cost_share * levers.services_share
+        price = (1.0 - voucher_rate) * (1.0 - levers.rd_subsidy_rate)
+        intensity = self.planned_rd_intensity(tax_rate, super_deduction, price)
         rd = min(intensity * sales, r.rd_cash_share * max(self.cash, 0.0))
+        voucher = min(self.voucher_balance, voucher_rate * rd)
 
-        if self.draw(t, rng.INNOVATION) < 1.0 - math.exp(-r.innovation_zeta * rd):
+        zeta = r.innovation_zeta * self.innovation_boost
+        if self.draw(t, rng.INNOVATION) < 1.0 - math.exp(-zeta * rd):
             jump = r.jump_max * kumaraswamy(self.draw(t, rng.JUMP), r.jump_a, r.jump_b)
             growth += math.log1p(jump)
             self.innovations_ytd += 1
+            if jump >= levers.major_product_jump and (self.tech_sme or certified):
+                self.major_products_ytd += 1
             self.hitech_product_share += r.hitech_product_step * (1.0 - self.hitech_product_share)
             self.protect_innovation(t)
         self.decide_patents(t)
@@ -65,9 +83,14 @@ class ReferenceFirm(mesa.Agent):
         self.tech_staff += r.staff_adjustment * (wanted_staff - self.tech_staff)
         self.tech_staff = min(self.tech_staff, self.employees)
 
-        profit = sales * sector.operating_margin - rd
+        interest = self.loan_balance * self.loan_rate / 12.0
+        profit = sales * sector.operating_margin - rd - interest
         tax = tax_rate * max(profit - super_deduction * rd, 0.0)
-        self.cash += profit - tax
+        self.cash += profit - tax + voucher
+        self.voucher_balance -= voucher
+        self.voucher_used_ytd += voucher
+        self.services_bought_ytd += levers.services_share * rd
+        self.interest_ytd += interest
         self.rd_spend = rd
         self.rd_ytd += rd
         self.revenue_ytd += sales
@@ -77,7 +100,7 @@ class ReferenceFirm(mesa.Agent):
         hazard = r.young_exit_per_month if young else r.exit_per_month
         if self.cash < 0.0:
             hazard += r.distress_exit_per_month
-        if self.draw(t, rng.EXIT) < hazard:
+        if self.draw(t, rng.EXIT) < hazard * self.exit_hazard_factor:
             self.alive = False
             self.exit_month = t
 
@@ -90,10 +113,13 @@ class ReferenceFirm(mesa.Agent):
             return r.hitech_rd_ratio_medium
         return r.hitech_rd_ratio_large
 
-    def planned_rd_intensity(self, tax_rate: float, super_deduction: float) -> float:
-        """Preferred intensity scaled by the after-tax user cost; bunched at the HNTE bar."""
+    def planned_rd_intensity(self, tax_rate: float, super_deduction: float, price: float) -> float:
+        """Preferred intensity scaled by the after-tax user cost; bunched at the HNTE bar.
+
+        ``price`` is the share of R&D cost the firm pays itself after vouchers and subsidies.
+        """
         r = self.model.rules
-        user_cost = max(1.0 - tax_rate * (1.0 + super_deduction), 0.05)
+        user_cost = max(price - tax_rate * (1.0 + super_deduction), 0.05)
         ratio = user_cost / r.reference_user_cost
         intensity = self.rd_intensity * ratio ** (-r.rd_user_cost_elasticity)
         threshold = self.hitech_rd_threshold(self.revenue)
@@ -130,10 +156,10 @@ class ReferenceFirm(mesa.Agent):
 
     # ----------------------------------------------------------------------- 31 December
 
-    def close_year(self, t: int) -> None:
+    def close_year(self, t: int, cultivation_pass_bonus: float) -> None:
         """Book the year; then the HNTE round, the tech-SME registry and high growth."""
         self.book_year()
-        self.certification_round(t)
+        self.certification_round(t, cultivation_pass_bonus)
         self.registry_round(t)
         self.high_growth = self.recognised(t) and (
             self.revenue_history[0] >= self.model.rules.high_growth_min_revenue
@@ -194,8 +220,11 @@ class ReferenceFirm(mesa.Agent):
             and self.hitech_score(t) >= r.hitech_min_score
         )
 
-    def certification_round(self, t: int) -> None:
-        """Certified firms may be audited; others (and expiring ones) apply and are reviewed."""
+    def certification_round(self, t: int, cultivation_pass_bonus: float) -> None:
+        """Certified firms may be audited; others (and expiring ones) apply and are reviewed.
+
+        Firms in the cultivation pool always apply and pass review more often.
+        """
         r = self.model.rules
         if self.hitech_until > t:
             below = self.rd_ratio(1) < self.hitech_rd_threshold(self.revenue_history[0])
@@ -203,9 +232,16 @@ class ReferenceFirm(mesa.Agent):
                 self.hitech_until = t
             return
         renewing = self.hitech_until == t
-        applies = renewing or self.draw(t, rng.HITECH_APPLICATION) < r.hitech_application_rate
+        applies = (
+            renewing
+            or self.cultivated
+            or self.draw(t, rng.HITECH_APPLICATION) < r.hitech_application_rate
+        )
+        pass_rate = r.hitech_review_pass_rate
+        if self.cultivated:
+            pass_rate = min(1.0, pass_rate + cultivation_pass_bonus)
         if applies and self.meets_hitech_criteria(t):
-            if self.draw(t, rng.HITECH_REVIEW) < r.hitech_review_pass_rate:
+            if self.draw(t, rng.HITECH_REVIEW) < pass_rate:
                 self.hitech_until = t + r.hitech_validity_months
                 if self.hitech_since == NEVER:
                     self.hitech_since = t
@@ -236,24 +272,32 @@ class ReferenceFirm(mesa.Agent):
 
 
 class ReferenceEcosystem(mesa.Model):
-    """The same schedule as ``InnovationEcosystem``, firm by firm in plain Python."""
+    """The same schedule as ``InnovationEcosystem``, firm by firm in plain Python.
+
+    The institutions of the policy mix act on a table of the firms (the interface they share
+    with the fast path): the firms are copied into one before they act and back after.
+    """
 
     def __init__(self, *, setup, seed: int | None = None):
         self.seed = setup.scenario.seed if seed is None else int(seed)
         super().__init__(rng=self.seed)
         self.setup = setup
         self.month_index = -1
-        self.year = setup.baseline_year
-        self.policy = TaxPolicy.from_scenario(setup.policy)
+        self.year = self.current_year = setup.baseline_year
+        self.policy = setup.policy
         self.rules = build_rules(setup)
-        self.flags = sector_flags(setup)
+        self.sector_flags = sector_flags(setup)
         self.next_id = 0
+        self.departed: dict[int, dict] = {}  # last state of exited firms
         self.births_this_year = self.exits_this_year = 0
         self.rows: list[dict] = []
         self.add_firms(initial_population(setup, self.seed))
         totals = self.totals(-1)
         self.closure = RegionClosure.calibrate(setup, totals)
-        self.record(totals, observed_flows=False)
+        table = self.to_table()
+        self.mix = PolicyMix(self, table.arrays())
+        self.from_table(table)
+        self.record(totals, self.mix.year0_indicators(self.to_table().arrays()), observed=False)
 
     def firms(self) -> list[ReferenceFirm]:
         """Operating firms in id order."""
@@ -264,28 +308,41 @@ class ReferenceEcosystem(mesa.Model):
         t = self.month_index + 1
         months = self.setup.scenario.start_month - 1 + t
         year, month_of_year = self.setup.scenario.start_year + months // 12, months % 12 + 1
-        sectors = self.setup.population.sectors
+        self.current_year = year
+        table = self.to_table()
+        attracted = self.mix.start_month(table.arrays(), t, year, month_of_year)
+        self.from_table(table)
+        if attracted is not None:
+            self.add_firms(attracted)
+        levers = self.mix.month_levers(year)
         for firm in self.firms():
-            industrial = sectors[firm.sector].industrial
-            firm.month(
-                t,
-                self.policy.super_deduction(year, industrial),
-                self.policy.standard_tax_rate,
-                self.policy.hitech_tax_rate,
-            )
+            firm.month(t, levers)
             if not firm.alive:
                 self.exits_this_year += 1
+                self.departed[firm.firm_id] = firm.state()
                 firm.remove()
         for sector, count in births_this_month(self.setup, self.seed, t):
             if count:
                 self.add_firms(entrants(self.setup, self.seed, t, sector, self.next_id, count))
                 self.births_this_year += count
         if month_of_year == 12:
-            for firm in self.firms():
-                firm.close_year(t)
-            self.year = year
-            self.record(self.totals(t), observed_flows=True)
+            self.close_year(t, year)
         self.month_index = t
+
+    def close_year(self, t: int, year: int) -> None:
+        """31 December: every firm's year end, then the policy mix's, then the indicators."""
+        snapshot = self.to_table().arrays()
+        before = {
+            "hitech_until": snapshot.hitech_until.copy(),
+            "tech_sme": snapshot.tech_sme.copy(),
+        }
+        for firm in self.firms():
+            firm.close_year(t, self.policy.certification_support.pass_bonus)
+        table = self.to_table()
+        lever_indicators = self.mix.end_year(table.arrays(), t, year, before)
+        self.from_table(table)
+        self.year = year
+        self.record(self.totals(t), lever_indicators, observed=True)
 
     def add_firms(self, columns: dict) -> None:
         """Create one ``ReferenceFirm`` per row of synthesised columns."""
@@ -297,22 +354,44 @@ class ReferenceEcosystem(mesa.Model):
             ReferenceFirm(self, self.next_id, state)
             self.next_id += 1
 
-    def totals(self, t: int) -> dict:
-        """Indicator totals from a snapshot of the operating firms (same sums as the fast path)."""
+    def to_table(self) -> FirmTable:
+        """All firms that ever existed as a firm table (row = firm id)."""
+        states = {firm.firm_id: firm.state() for firm in self.firms()} | self.departed
         table = FirmTable(capacity=max(1, self.next_id))
-        firms = self.firms()
-        if firms:
+        if self.next_id:
             table.append(
-                {name: np.array([getattr(f, name) for f in firms]) for name in FIRM_COLUMNS}
+                {
+                    name: np.array(
+                        [states[i][name] for i in range(self.next_id)],
+                        dtype=FIRM_COLUMNS[name][0],
+                    )
+                    for name in FIRM_COLUMNS
+                }
             )
-        arrays: FirmArrays = table.arrays()
-        return firm_totals(arrays, self.flags, self.setup.population.above_scale_revenue, t)
+        return table
 
-    def record(self, totals: dict, observed_flows: bool) -> None:
+    def from_table(self, table: FirmTable) -> None:
+        """Copy what the institutions changed back into the firms."""
+        arrays = table.arrays()
+        operating = {firm.firm_id: firm for firm in self.firms()}
+        for i in range(table.n):
+            state = {name: _plain(getattr(arrays, name)[i]) for name in FIRM_COLUMNS}
+            if i in operating:
+                for name, value in state.items():
+                    setattr(operating[i], name, value)
+            else:
+                self.departed[i] = state
+
+    def totals(self, t: int) -> dict:
+        """Indicator totals from a table of the firms (the same sums as the fast path)."""
+        arrays: FirmArrays = self.to_table().arrays()
+        return firm_totals(arrays, self.sector_flags, self.setup.population.above_scale_revenue, t)
+
+    def record(self, totals: dict, lever_indicators: dict, observed: bool) -> None:
         """Append this year's indicators."""
         totals = totals | {"births": self.births_this_year, "exits": self.exits_this_year}
-        values = self.closure.indicators(self.setup, self.year, totals)
-        if not observed_flows:
+        values = self.closure.indicators(self.setup, self.year, totals) | lever_indicators
+        if not observed:
             values |= dict.fromkeys(NOT_OBSERVED_IN_YEAR_0)
         self.rows.append({"year": self.year} | values)
         self.births_this_year = self.exits_this_year = 0

@@ -1,0 +1,83 @@
+"""Guidance funds (seed, angel, venture) as agents holding stakes in firms."""
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.policies.credit import knowledge_value_score
+from sim.policies.tax import scheduled
+
+
+@dataclass
+class Stake:
+    """One investment: which firm, how much, when, and the firm's revenue then."""
+
+    firm: int
+    amount: float  # M CNY
+    month: int
+    revenue_at_entry: float  # M CNY/yr
+
+
+class GuidanceFund(mesa.Agent):
+    """A fund of public and private capital investing tickets in young firms."""
+
+    def __init__(self, model: mesa.Model, stage: str, levers):
+        super().__init__(model)
+        self.stage = stage
+        self.public = levers.public_capital  # M CNY committed by the government
+        self.private = levers.public_capital * levers.leverage  # M CNY from private partners
+        self.cash = self.public + self.private
+        self.stakes: list[Stake] = []
+        self.invested = 0.0  # M CNY, cumulative
+        self.proceeds = 0.0
+        self.written_off = 0.0
+
+    @property
+    def public_share(self) -> float:
+        """Share of the fund's money that is public."""
+        total = self.public + self.private
+        return self.public / total if total > 0 else 0.0
+
+    def deal_round(self, f, t: int, year: int, levers) -> None:
+        """Invest one ticket in each of the best-scoring eligible firms while cash lasts."""
+        ticket = scheduled(levers.ticket, year)
+        if ticket <= 0 or self.cash < ticket or levers.deals_per_round == 0:
+            return
+        held = np.zeros(len(f.alive), dtype=np.bool_)
+        held[[s.firm for s in self.stakes]] = True
+        young = (t - f.birth_month) <= 12 * levers.max_age_years
+        status = [
+            np.ones(len(f.alive), dtype=np.bool_),
+            f.tech_sme | (f.hitech_until >= t),
+            (f.hitech_until >= t) | f.high_growth,
+        ][levers.min_status]
+        rows = np.flatnonzero(f.alive & young & status & ~held)
+        if len(rows) == 0:
+            return
+        score = knowledge_value_score(f, rows, t)
+        order = rows[np.lexsort((rows, -score))]  # best score first, ties by firm id
+        deals = min(levers.deals_per_round, int(self.cash // ticket), len(order))
+        chosen = order[:deals]
+        f.cash[chosen] += ticket
+        f.equity_received[chosen] += ticket
+        self.cash -= ticket * deals
+        self.invested += ticket * deals
+        self.stakes += [Stake(int(i), ticket, t, float(f.revenue[i])) for i in chosen]
+        self.model.government.record("guidance_funds", self.public_share * ticket * deals)
+
+    def exit_stakes(self, f, t: int, levers) -> None:
+        """Sell stakes at the end of the holding period; write off those of exited firms."""
+        kept = []
+        for stake in self.stakes:
+            matured = t - stake.month >= 12 * levers.holding_years
+            if not f.alive[stake.firm]:
+                self.written_off += stake.amount
+            elif matured:
+                growth = f.revenue[stake.firm] / max(stake.revenue_at_entry, 1e-9)
+                value = stake.amount * min(levers.max_multiple, growth)
+                self.cash += value
+                self.proceeds += value
+            else:
+                kept.append(stake)
+        self.stakes = kept

@@ -1,0 +1,106 @@
+"""The bank lending knowledge-value credit loans and the risk-compensation fund behind it."""
+
+import mesa
+import numpy as np
+
+from sim import rng
+from sim.agents.firms import NEVER
+from sim.policies.credit import credit_line, knowledge_value_score
+
+
+class RiskCompensationFund(mesa.Agent):
+    """Public fund (city:district 4:6) that pays a share of overdue principal to the bank."""
+
+    def __init__(self, model: mesa.Model, capital: float):
+        super().__init__(model)
+        self.balance = capital  # M CNY
+        self.paid_out = 0.0  # M CNY, cumulative
+        self.topped_up = 0.0
+
+    def top_up(self, amount: float) -> None:
+        """Add the year's public contribution."""
+        self.balance += amount
+        self.topped_up += amount
+
+    def compensate(self, overdue: float, share: float) -> float:
+        """Pay ``share`` of ``overdue`` principal while money lasts; returns what was paid."""
+        paid = min(share * overdue, self.balance)
+        self.balance -= paid
+        self.paid_out += paid
+        return paid
+
+
+class Bank(mesa.Agent):
+    """Lends unsecured credit lines by knowledge-value grade; obeys the loss-ratio rules."""
+
+    def __init__(self, model: mesa.Model, fund: RiskCompensationFund):
+        super().__init__(model)
+        self.fund = fund
+        self.lent = 0.0  # M CNY, cumulative principal lent
+        self.repaid = 0.0
+        self.overdue = 0.0  # principal not repaid when due or left by exiting firms
+        self.compensation_received = 0.0
+        self.interest_received = 0.0
+        self.loans_made = 0
+        self.lent_this_year = 0.0
+
+    @property
+    def loss_ratio(self) -> float:
+        """Overdue principal / principal lent, since the scheme began."""
+        return self.overdue / self.lent if self.lent > 0 else 0.0
+
+    def lending_factor(self, levers) -> float:
+        """1 normally, 0.5 past the warning threshold, 0 past the breaker or with the fund empty."""
+        if self.loss_ratio >= levers.breaker_loss_ratio or self.fund.balance <= 0:
+            return 0.0
+        if self.loss_ratio >= levers.warning_loss_ratio:
+            return 0.5
+        return 1.0
+
+    def settle(self, f, t: int, levers) -> None:
+        """Collect loans due this month and write off those of exited firms."""
+        owing = f.loan_balance > 0
+        due = np.flatnonzero(owing & ((f.loan_due_month <= t) | ~f.alive))
+        if len(due) == 0:
+            return
+        principal = f.loan_balance[due]
+        paid = np.where(f.alive[due], np.minimum(np.maximum(f.cash[due], 0.0), principal), 0.0)
+        f.cash[due] -= paid
+        f.loan_balance[due] = 0.0
+        f.loan_due_month[due] = NEVER
+        overdue = principal - paid
+        f.credit_blocked[due[overdue > 0]] = True
+        self.repaid += float(paid.sum())
+        total_overdue = float(overdue.sum())
+        self.overdue += total_overdue
+        if total_overdue > 0:
+            compensation = self.fund.compensate(total_overdue, levers.compensation_share)
+            self.compensation_received += compensation
+            self.model.government.record("credit", compensation)
+
+    def lend(self, f, t: int, seed: int, levers) -> None:
+        """Lend to applicant firms short of cash, in firm order, graded by knowledge value."""
+        factor = self.lending_factor(levers)
+        if levers.loan_cap <= 0 or factor == 0.0:
+            return
+        recognised = f.tech_sme | (f.hitech_until >= t)
+        short = f.cash < levers.need_cash_months * f.revenue / 12.0
+        rows = np.flatnonzero(
+            f.alive & recognised & short & (f.loan_balance == 0) & ~f.credit_blocked
+        )
+        draws = rng.uniforms(seed, t, rows.astype(np.int64), rng.CREDIT_APPLICATION)
+        rows = rows[draws < levers.application_rate]
+        if len(rows) == 0:
+            return
+        line = credit_line(levers, knowledge_value_score(f, rows, t))
+        amount = factor * np.minimum(
+            np.minimum(line, levers.loan_cap), levers.max_share_of_revenue * f.revenue[rows]
+        )
+        rows, amount = rows[amount > 0], amount[amount > 0]
+        f.cash[rows] += amount
+        f.loan_balance[rows] = amount
+        f.loan_due_month[rows] = t + levers.term_months
+        f.loan_rate[rows] = levers.interest_rate
+        self.lent += float(amount.sum())
+        self.lent_this_year += float(amount.sum())
+        self.loans_made += len(rows)

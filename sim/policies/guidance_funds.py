@@ -1,0 +1,72 @@
+"""Seed, angel and venture guidance funds (种子/天使/风险 三支引导基金).
+
+Public capital, matched by private capital at the fund's leverage, buys minority stakes in young
+firms at each quarterly deal round: eligible firms (age and status rules of the fund's stage) are
+ranked by their knowledge-value score, and the fund invests one ticket in each of the best until
+its cash or the round's deal limit runs out. A stake is sold after the holding period at the
+firm's revenue growth since entry (capped), or written off if the firm exits. The ticket raises
+the firm's cash; public money spent is the public share of tickets.
+"""
+
+from dataclasses import dataclass
+
+from sim.schema import param
+from sim.sources import ASSUMED, BASELINE, DOMAIN, OFF
+
+
+@dataclass(frozen=True, kw_only=True)
+class FundLevers:
+    """One guidance fund."""
+
+    public_capital: float = param(0.0, unit="M CNY", lo=0, source=OFF, doc="public money committed")
+    leverage: float = param(
+        0.0, unit="private per public", lo=0, hi=20, source=DOMAIN + ": 1:1-1:4 unconfirmed"
+    )
+    ticket: dict[int, float] = param(
+        {2020: 0.8, 2024: 2.0},
+        unit="M CNY",
+        lo=0,
+        source=DOMAIN + ": seed <= 0.8 M CNY (2020 rules), <= 2 M from 2024",
+        doc="investment per deal, year = value",
+    )
+    max_age_years: float = param(5.0, unit="yr", lo=0, source=DOMAIN + ": seed, firms <= 5 years")
+    min_status: int = param(
+        0,
+        unit="0-2",
+        lo=0,
+        hi=2,
+        source=ASSUMED,
+        doc="0 any firm, 1 tech SME, 2 certified/high-growth",
+    )
+    deals_per_round: int = param(5, unit="deals/quarter", lo=0, source=ASSUMED)
+    holding_years: float = param(5.0, unit="yr", lo=0.25, source=DOMAIN + ": no dividends 5 years")
+    max_multiple: float = param(5.0, unit="x ticket", lo=0, source=ASSUMED, doc="cap on exit value")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuidanceFundLevers:
+    """The three guidance funds."""
+
+    seed: FundLevers = param(
+        FundLevers(), source=OFF + "; Liangping seed fund 20 M CNY (" + BASELINE + ")"
+    )
+    angel: FundLevers = param(
+        FundLevers(
+            leverage=1.0,
+            ticket={2020: 2.0},
+            max_age_years=8.0,
+            min_status=1,
+            holding_years=5.0,
+        ),
+        source=OFF + "; " + ASSUMED,
+    )
+    venture: FundLevers = param(
+        FundLevers(
+            leverage=2.0,
+            ticket={2020: 5.0},
+            max_age_years=12.0,
+            min_status=2,
+            holding_years=7.0,
+        ),
+        source=OFF + "; " + ASSUMED,
+    )

@@ -1,0 +1,60 @@
+"""Innovation vouchers (科技创新券): the government pays part of a small firm's R&D services.
+
+Each January the yearly budget is handed out as vouchers to applicant firms (small enough for
+the tech-SME registry, R&D under way), in a lottery order, each up to the cap. A voucher pays
+``cost_share`` of the R&D services the firm buys (the share of its R&D bought from universities
+and institutes), which lowers the firm's after-tax price of R&D while the voucher lasts: the
+firm's R&D response to that price is its additional R&D. Unused vouchers return to the budget
+on 31 December.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import rng
+from sim.schema import param
+from sim.sources import ASSUMED, DOMAIN, OFF
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoucherLevers:
+    """Innovation-voucher scheme."""
+
+    budget: float = param(0.0, unit="M CNY/yr", lo=0, source=OFF, doc="vouchers issued a year")
+    cost_share: float = param(
+        0.5, unit="share", lo=0, hi=1, source=DOMAIN + ": typical schemes pay 30-50% of cost"
+    )
+    cap_per_firm: float = param(
+        0.2, unit="M CNY/yr", lo=0, source=DOMAIN + ": typical caps 0.1-0.3 M CNY a year"
+    )
+    application_rate: float = param(
+        0.5, unit="prob/yr", lo=0, hi=1, source=ASSUMED, doc="eligible firms that apply"
+    )
+    max_revenue: float = param(
+        200.0, unit="M CNY/yr", lo=0, source="tech-SME size limit", doc="eligibility"
+    )
+
+
+def allocate_vouchers(f, levers: VoucherLevers, seed: int, t: int) -> float:
+    """Issue this year's vouchers; returns the amount issued (M CNY)."""
+    if levers.budget <= 0 or levers.cap_per_firm <= 0:
+        return 0.0
+    ids = np.flatnonzero(
+        f.alive & (f.revenue <= levers.max_revenue) & (f.rd_intensity > 0) & ~f.attracted
+    )
+    draws = rng.uniforms(seed, t, ids.astype(np.int64), rng.VOUCHER_APPLICATION)
+    applicants = ids[draws < levers.application_rate]
+    order = applicants[np.argsort(draws[draws < levers.application_rate], kind="stable")]
+    wanted = np.minimum(levers.cap_per_firm, f.revenue[order] * f.rd_intensity[order])
+    cumulative = np.cumsum(wanted)
+    granted = np.clip(levers.budget - (cumulative - wanted), 0.0, wanted)
+    f.voucher_balance[order] = granted
+    return float(granted.sum())
+
+
+def return_unused_vouchers(f) -> float:
+    """On 31 December unused vouchers lapse back to the budget; returns the amount."""
+    unused = float(f.voucher_balance.sum())
+    f.voucher_balance[:] = 0.0
+    return unused
