@@ -1,0 +1,67 @@
+"""Benchmark scenarios: the reference scenario and the district scenario scaled to N firms."""
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from sim.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).absolute().parent.parent
+REFERENCE = ROOT / "tests" / "data" / "reference_300.toml"
+DISTRICT = ROOT / "scenarios" / "liangping_2021_2025.toml"
+
+SECTOR_COUNTS = ("hitech", "tech_sme", "other", "high_growth")
+REGION_TOTALS = ("gdp", "employed", "population")
+
+
+@cache
+def district_data() -> dict:
+    """The parsed district scenario file."""
+    with DISTRICT.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def district_firms() -> int:
+    """Year-0 firms of the district scenario."""
+    sectors = district_data()["population"]["sectors"]
+    return sum(s["hitech"] + s["tech_sme"] + s["other"] for s in sectors)
+
+
+def scale_overrides(firms: int) -> dict:
+    """Overrides that scale the district scenario to about ``firms`` year-0 firms.
+
+    Every sector's status counts and birth rate, the region's GDP, employment and population
+    and the year-0 invention patents grow by the same factor, so the year-0 calibration of the
+    regional closure stays valid (the firms keep the same share of the region).
+    """
+    data = district_data()
+    factor = firms / district_firms()
+    overrides: dict = {}
+    for k, sector in enumerate(data["population"]["sectors"]):
+        for key in SECTOR_COUNTS:
+            overrides[f"population.sectors[{k}].{key}"] = round(sector.get(key, 0) * factor)
+        overrides[f"population.sectors[{k}].births_per_year"] = sector["births_per_year"] * factor
+    for key in REGION_TOTALS:
+        overrides[f"region.{key}"] = data["region"][key] * factor
+    overrides["population.valid_invention_patents"] = round(
+        data["population"]["valid_invention_patents"] * factor
+    )
+    return overrides
+
+
+def scaled_district(firms: int, months: int = 60) -> Scenario:
+    """The district scenario scaled to about ``firms`` year-0 firms, run for ``months``."""
+    overrides = scale_overrides(firms)
+    overrides["scenario.horizon_months"] = months
+    overrides["scenario.name"] = f"liangping_x{firms}"
+    return load_scenario(DISTRICT, overrides=overrides)
+
+
+def reference() -> Scenario:
+    """The ~300-firm, 24-month scenario the kernels are checked against."""
+    return load_scenario(REFERENCE)
+
+
+def district() -> Scenario:
+    """The district scenario as shipped (~1,100 firms, 60 months)."""
+    return load_scenario(DISTRICT)
