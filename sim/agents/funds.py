@@ -8,6 +8,8 @@ import numpy as np
 from sim.policies.credit import knowledge_value_score
 from sim.policies.tax import scheduled
 
+MAX_RD_INTENSITY = 0.3  # share of revenue: investors do not push R&D beyond this
+
 
 @dataclass
 class Stake:
@@ -61,6 +63,9 @@ class GuidanceFund(mesa.Agent):
         chosen = order[:deals]
         f.cash[chosen] += ticket
         f.equity_received[chosen] += ticket
+        extra_rd = levers.rd_deploy_share * ticket / levers.rd_deploy_years  # M CNY/yr
+        raised = f.rd_intensity[chosen] + extra_rd / np.maximum(f.revenue[chosen], 0.1)
+        f.rd_intensity[chosen] = np.minimum(raised, MAX_RD_INTENSITY)
         self.cash -= ticket * deals
         self.invested += ticket * deals
         self.stakes += [Stake(int(i), ticket, t, float(f.revenue[i])) for i in chosen]

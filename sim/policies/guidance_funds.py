@@ -3,9 +3,11 @@
 Public capital, matched by private capital at the fund's leverage, buys minority stakes in young
 firms at each quarterly deal round: eligible firms (age and status rules of the fund's stage) are
 ranked by their knowledge-value score, and the fund invests one ticket in each of the best until
-its cash or the round's deal limit runs out. A stake is sold after the holding period at the
-firm's revenue growth since entry (capped), or written off if the firm exits. The ticket raises
-the firm's cash; public money spent is the public share of tickets.
+its cash or the round's deal limit runs out. The ticket raises the firm's cash, and investors
+have the firm spend ``rd_deploy_share`` of it on extra R&D over ``rd_deploy_years`` (its
+preferred R&D intensity rises by that much a year relative to its revenue). A stake is sold
+after the holding period at the firm's revenue growth since entry (capped), or written off if
+the firm exits. Public money spent is the public share of tickets.
 """
 
 from dataclasses import dataclass
@@ -41,6 +43,10 @@ class FundLevers:
     deals_per_round: int = param(5, unit="deals/quarter", lo=0, source=ASSUMED)
     holding_years: float = param(5.0, unit="yr", lo=0.25, source=DOMAIN + ": no dividends 5 years")
     max_multiple: float = param(5.0, unit="x ticket", lo=0, source=ASSUMED, doc="cap on exit value")
+    rd_deploy_share: float = param(
+        0.5, unit="share", lo=0, hi=1, source=ASSUMED, doc="share of a ticket spent on extra R&D"
+    )
+    rd_deploy_years: float = param(2.0, unit="yr", lo=0.1, source=ASSUMED)
 
 
 @dataclass(frozen=True, kw_only=True)

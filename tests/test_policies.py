@@ -1,0 +1,259 @@
+"""Policy levers: money accounted for to the yuan, effects with the intended sign, the
+knowledge-value credit circuit breaker, and the plan against its counterfactual."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import REFERENCE_SCENARIO, ROOT
+from sim.agents.government import LEVERS
+from sim.model import InnovationEcosystem
+from sim.run import run_scenario
+from sim.scenario import load_scenario
+
+SEEDS = range(10)
+
+# One lever switched on at a time (on top of a district with every lever off).
+ONE_LEVER = {
+    "vouchers": {"vouchers": {"budget": 3.0}},
+    "credit": {
+        "credit": {
+            "loan_cap": 5.0,
+            "compensation_fund": 20.0,
+            "application_rate": 0.5,
+            "need_cash_months": 6.0,
+        }
+    },
+    "guidance_funds": {
+        "guidance_funds": {
+            "seed": {"public_capital": 10.0},
+            "angel": {"public_capital": 10.0},
+            "venture": {"public_capital": 10.0},
+        }
+    },
+    "rd_subsidies": {"rd_subsidies": {"budget": 2.0, "major_product_award": 0.1}},
+    "certification_support": {
+        "certification_support": {
+            "pool_size": 10,
+            "award_new_hitech": 0.2,
+            "award_renewed_hitech": 0.1,
+            "award_new_tech_sme": 0.01,
+        }
+    },
+    "talent": {"talent": {"recruits_per_year": 8.0, "commissioners_per_year": 40.0}},
+    "incubation": {"incubation": {"new_institutions_per_year": 2.0, "operating_subsidy": 0.2}},
+    "platforms": {
+        "platforms": {
+            "existing_platforms": 10,
+            "new_platforms_per_year": 3.0,
+            "platform_award": 0.5,
+            "new_rd_institutes_per_year": 0.5,
+        }
+    },
+    "attraction": {"attraction": {"firms_per_year": 3.0, "subsidy_per_firm": 1.0}},
+}
+
+
+def district(policy=None, **scenario):
+    """The ~300-firm test district with every lever off except ``policy``."""
+    overrides = {"policy": policy or {}}
+    overrides |= {f"scenario.{key}": value for key, value in scenario.items()}
+    return load_scenario(REFERENCE_SCENARIO, overrides=overrides)
+
+
+def run_model(scenario, seed=0, checks=None):
+    model = InnovationEcosystem(setup=scenario, seed=seed, agents="lean")
+    for _ in range(scenario.scenario.horizon_months):
+        model.step()
+        if checks:
+            checks(model)
+    return model
+
+
+def no_negative_balances(model):
+    mix = model.mix
+    assert mix.compensation_fund.balance >= -1e-12
+    for fund in mix.funds.values():
+        assert fund.cash >= -1e-12
+
+
+@pytest.mark.parametrize("lever", LEVERS)
+def test_public_money_paid_equals_money_received_every_year(lever):
+    model = run_model(district(ONE_LEVER[lever]), checks=no_negative_balances)
+    mix, government = model.mix, model.government
+    years = sorted(mix.accounts)
+    assert years == [2021, 2022]
+    for year in years:
+        spent = government.spent[year]
+        accounts = mix.accounts[year]
+        for other in LEVERS:
+            if other != lever:
+                assert spent[other] == 0.0, (other, year)
+        institutions = accounts.get(f"institutions_{lever}", 0.0)
+        if lever == "vouchers":
+            received = accounts["firms_voucher_used"]
+        elif lever == "credit":
+            previous = mix.accounts.get(year - 1, {}).get("bank_compensation", 0.0)
+            received = accounts["bank_compensation"] - previous
+        elif lever == "guidance_funds":
+            previous = mix.accounts.get(year - 1, {}).get("funds_public_invested", 0.0)
+            received = accounts["funds_public_invested"] - previous
+        else:
+            received = accounts["firms_public_receipts"] + institutions
+        assert received == pytest.approx(spent[lever], rel=1e-12, abs=1e-12), (lever, year)
+    assert sum(government.spent[year][lever] for year in years) > 0, f"{lever} spent nothing"
+
+
+def test_credit_and_fund_books_balance():
+    model = run_model(district(ONE_LEVER["credit"] | ONE_LEVER["guidance_funds"]))
+    mix = model.mix
+    fund, bank = mix.compensation_fund, mix.bank
+    assert bank.lent > 0 and bank.overdue > 0
+    assert fund.paid_out == pytest.approx(bank.compensation_received)
+    assert fund.balance == pytest.approx(20.0 + fund.topped_up - fund.paid_out)
+    assert fund.paid_out <= 0.8 * bank.overdue + 1e-9
+    invested = sum(f.invested for f in mix.funds.values())
+    assert invested > 0
+    assert model.firms.column("equity_received").sum() == pytest.approx(invested)
+    for f in mix.funds.values():
+        committed = f.public + f.private
+        assert f.cash == pytest.approx(committed - f.invested + f.proceeds)
+
+
+def test_circuit_breaker_stops_new_lending_once_losses_pass_it():
+    credit = ONE_LEVER["credit"]["credit"] | {
+        "breaker_loss_ratio": 0.02,
+        "warning_loss_ratio": 0.01,
+    }
+    scenario = district({"credit": credit}, horizon_months=36)
+    model = InnovationEcosystem(setup=scenario, agents="lean")
+    tripped_at = None
+    for month in range(36):
+        loans_before = model.mix.bank.loans_made
+        tripped = model.mix.bank.loss_ratio >= 0.02
+        model.step()
+        if tripped:
+            tripped_at = month if tripped_at is None else tripped_at
+            assert model.mix.bank.loans_made == loans_before, f"lent after the breaker, {month}"
+    assert tripped_at is not None, "losses never reached the breaker: the test checks nothing"
+    assert model.mix.bank.loans_made > 0
+
+
+def paired(outcome, low, high, seeds=SEEDS):
+    """Outcome under ``high`` minus under ``low``, seed by seed (common random numbers)."""
+    return np.array([outcome(high, seed) - outcome(low, seed) for seed in seeds], dtype=float)
+
+
+def total(indicator):
+    def outcome(scenario, seed):
+        frame = run_scenario(scenario, seed=seed).indicators
+        return float(frame[indicator].iloc[1:].astype(float).sum())
+
+    return outcome
+
+
+def final(indicator):
+    def outcome(scenario, seed):
+        return float(run_scenario(scenario, seed=seed).indicators[indicator].iloc[-1])
+
+    return outcome
+
+
+def assert_increases(diffs):
+    assert diffs.mean() > 0, diffs
+    if np.ptp(diffs) == 0:
+        return
+    assert stats.ttest_1samp(diffs, 0.0, alternative="greater").pvalue < 0.05, diffs
+
+
+DIRECTIONS = [
+    (
+        "larger voucher budget -> more firm R&D",
+        {"vouchers": {"budget": 0.0}},
+        {"vouchers": {"budget": 6.0}},
+        total("business_rd"),
+    ),
+    (
+        "incremental R&D subsidy -> more firm R&D",
+        {"rd_subsidies": {"budget": 0.0}},
+        {"rd_subsidies": {"budget": 5.0, "incremental_share": 0.3}},
+        total("business_rd"),
+    ),
+    (
+        "larger guidance funds -> more equity invested",
+        {},
+        {"guidance_funds": {"seed": {"public_capital": 20.0}}},
+        total("equity_invested"),
+    ),
+    (
+        "larger guidance funds -> more firm R&D",
+        {},
+        {"guidance_funds": {"seed": {"public_capital": 20.0}, "angel": {"public_capital": 20.0}}},
+        total("business_rd"),
+    ),
+    (
+        "cultivation pool -> more certified firms",
+        {},
+        {"certification_support": {"pool_size": 20, "pass_bonus": 0.2}},
+        final("hitech_firms"),
+    ),
+    (
+        "more talent -> more invention applications",
+        {},
+        {"talent": {"recruits_per_year": 20.0}},
+        total("invention_applications"),
+    ),
+    (
+        "more platforms -> more invention applications",
+        {},
+        {"platforms": {"new_platforms_per_year": 6.0, "innovation_boost": 0.5}},
+        total("invention_applications"),
+    ),
+    (
+        "attraction -> more certified firms",
+        {},
+        {"attraction": {"firms_per_year": 4.0}},
+        final("hitech_firms"),
+    ),
+    (
+        "larger loan cap -> more lending",
+        {"credit": {"loan_cap": 1.0, "compensation_fund": 50.0}},
+        {"credit": {"loan_cap": 5.0, "compensation_fund": 50.0}},
+        total("kvl_lent"),
+    ),
+]
+
+
+@pytest.mark.parametrize("name, low, high, outcome", DIRECTIONS, ids=[d[0] for d in DIRECTIONS])
+def test_more_of_a_lever_gives_more_of_its_intended_effect(name, low, high, outcome):
+    assert_increases(paired(outcome, district(low), district(high)))
+
+
+def test_incubation_capacity_lowers_exits_of_young_firms():
+    low = district({"incubation": {"capacity_per_institution": 0}}, horizon_months=36)
+    high = district(
+        {"incubation": {"capacity_per_institution": 5, "exit_hazard_factor": 0.3}},
+        horizon_months=36,
+    )
+    assert_increases(-paired(total("exits"), low, high))
+
+
+def test_lower_circuit_breaker_threshold_means_less_lending():
+    credit = {
+        "loan_cap": 5.0,
+        "compensation_fund": 50.0,
+        "application_rate": 0.5,
+        "need_cash_months": 6.0,
+        "warning_loss_ratio": 1.0,
+    }
+    strict = district({"credit": credit | {"breaker_loss_ratio": 0.01}}, horizon_months=36)
+    loose = district({"credit": credit | {"breaker_loss_ratio": 0.5}}, horizon_months=36)
+    assert_increases(paired(total("kvl_lent"), strict, loose))
+
+
+def test_plan_scenario_beats_no_policy_on_hitech_firms_by_2025():
+    plan = load_scenario(ROOT / "scenarios" / "liangping_2021_2025.toml")
+    counterfactual = load_scenario(ROOT / "scenarios" / "liangping_no_policy.toml")
+    diffs = paired(final("hitech_firms"), counterfactual, plan, seeds=range(6))
+    assert_increases(diffs)
+    assert run_scenario(plan, seed=0).indicators["year"].iloc[-1] == 2025
