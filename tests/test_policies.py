@@ -3,9 +3,9 @@ knowledge-value credit circuit breaker, and the plan against its counterfactual.
 
 import numpy as np
 import pytest
+from conftest import REFERENCE_SCENARIO, ROOT
 from scipy import stats
 
-from conftest import REFERENCE_SCENARIO, ROOT
 from sim.agents.government import LEVERS
 from sim.model import InnovationEcosystem
 from sim.run import run_scenario
