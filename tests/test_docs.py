@@ -1,4 +1,4 @@
-from sim.docs import MODEL_DOC, render
+from sim.docs import LEVERS_DOC, MODEL_DOC, levers_document, render
 
 
 def test_model_doc_generated_tables_are_current():
@@ -13,3 +13,23 @@ def test_every_parameter_has_a_unit_and_a_source():
     for row in parameter_rows(Scenario):
         assert row["unit"], row["name"]
         assert row["source"], row["name"]
+
+
+def test_levers_doc_is_current():
+    assert LEVERS_DOC.read_text() == levers_document(), "run `python -m sim.docs`"
+
+
+def test_every_lever_module_documents_its_mechanism():
+    text = levers_document()
+    for lever in (
+        "vouchers",
+        "credit",
+        "guidance_funds",
+        "rd_subsidies",
+        "certification_support",
+        "talent",
+        "incubation",
+        "platforms",
+        "attraction",
+    ):
+        assert f"`policy.{lever}." in text, lever

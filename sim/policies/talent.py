@@ -22,7 +22,7 @@ class TalentLevers:
     existing_top_talents: int = param(1, unit="persons", lo=0, source=PLAN + ": 1 in 2020")
     recruits_per_year: float = param(0.0, unit="persons/yr", lo=0, source=OFF)
     top_talent_share: float = param(
-        0.03, unit="share", lo=0, hi=1, source="plan ratio: 4 more top talents of 125 recruits"
+        0.032, unit="share", lo=0, hi=1, source="plan ratio: 4 more top talents of 125 recruits"
     )
     salary_subsidy: float = param(0.1, unit="M CNY/person/yr", lo=0, source=ASSUMED)
     innovation_boost: float = param(

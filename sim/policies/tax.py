@@ -4,7 +4,7 @@ They are declared in ``sim.scenario.Policy`` (standard_tax_rate, hitech_tax_rate
 super_deduction_industrial, super_deduction_other).
 
 The firm kernel reads them every month through the model's policy: the super-deduction lowers
-the after-tax user cost of R&D, the 15% rate rewards certification (docs/levers.md).
+the after-tax user cost of R&D, the 15% rate rewards certification.
 """
 
 
