@@ -77,8 +77,11 @@ def render(text: str) -> str:
 
 
 def levers_document() -> str:
-    """docs/levers.md, entirely generated: per lever its mechanism (the module's docstring),
-    its parameters with unit, default, range and source, and the plan scenario's values."""
+    """docs/levers.md, entirely generated from the code.
+
+    Per lever: its mechanism (the module's docstring), its parameters with unit, default,
+    range and source, and the plan scenario's values.
+    """
     import importlib
     import tomllib
 

@@ -117,7 +117,7 @@ def normals(seed, month, entities, purpose, angle_purpose):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def binomial(n, p, u):
     """Binomial(n, p) by inversion of one uniform ``u``; exact, O(result)."""
     if n <= 0 or p <= 0.0:
@@ -135,7 +135,7 @@ def binomial(n, p, u):
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def poisson(lam, u):
     """Poisson(lam) by inversion of one uniform ``u``."""
     if lam <= 0.0:

@@ -1,5 +1,5 @@
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import rng
@@ -7,6 +7,7 @@ from sim import rng
 ints = st.integers(min_value=0, max_value=2**62)
 
 
+@settings(deadline=None)  # the first example pays the Numba compilation
 @given(seed=ints, month=ints, entity=ints, purpose=st.integers(0, 1000))
 def test_numba_and_python_hash_agree_bit_for_bit(seed, month, entity, purpose):
     fast = rng.uniform(seed, month, entity, purpose)
@@ -49,6 +50,7 @@ def test_normals_have_unit_variance():
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
 
 
+@settings(deadline=None)  # the first example pays the Numba compilation
 @given(n=st.integers(0, 60), p=st.floats(0, 1), u=st.floats(1e-12, 1 - 1e-12))
 def test_binomial_twins_agree_and_stay_in_range(n, p, u):
     k = rng.binomial(n, p, u)

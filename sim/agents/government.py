@@ -27,8 +27,9 @@ class Government(mesa.Agent):
 
     def record(self, lever: str, amount: float) -> None:
         """Book ``amount`` of public money spent on ``lever`` this year."""
-        if amount < 0:
+        if amount < -1e-9:
             raise ValueError(f"negative spend on {lever}: {amount}")
+        amount = max(amount, 0.0)  # rounding of sums that cancel
         self.spent[self.model.current_year][lever] += float(amount)
 
     def pay_firms(self, f, rows: np.ndarray, amounts: np.ndarray, lever: str) -> None:

@@ -1,5 +1,8 @@
 """Numba kernels of the firm step: monthly firm dynamics and the 31 December status rounds.
 
+Small scalar helpers are inlined (``inline="always"``): a call that is not inlined, made from a
+function that holds the firm table, costs far more than the work it does.
+
 Each kernel loops over firms with ``prange``; a firm's update reads and writes only its own
 row and draws only from its own counter-based streams, so results do not depend on the number
 of threads. The equations are those of docs/model.md (section 7, submodels), one a line; the
@@ -233,7 +236,7 @@ def firm_month(f, sectors, r, i, t, seed, levers):
         f.exit_month[i] = t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def hitech_rd_threshold(r, revenue):
     """The HNTE minimum R&D/revenue ratio for a firm of this revenue (M CNY/yr)."""
     if revenue <= r.hitech_small_revenue:
@@ -243,7 +246,7 @@ def hitech_rd_threshold(r, revenue):
     return r.hitech_rd_ratio_large
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def planned_rd_intensity(r, preferred, revenue, tax_rate, super_deduction, price):
     """R&D/revenue planned: preference scaled by the user cost, bunched at the HNTE bar.
 
@@ -257,7 +260,7 @@ def planned_rd_intensity(r, preferred, revenue, tax_rate, super_deduction, price
     return intensity
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def kumaraswamy(u, a, b):
     """Inverse CDF of the Kumaraswamy(a, b) distribution on [0, 1] (a Beta look-alike)."""
     return (1.0 - (1.0 - u) ** (1.0 / b)) ** (1.0 / a)
@@ -298,13 +301,19 @@ def close_year(f, r, month, seed, cultivation_pass_bonus):
     """Year end for every operating firm: book the year, then certification and registry."""
     for i in prange(f.alive.shape[0]):
         if f.alive[i]:
-            book_year(f, i)
-            certification_round(f, r, i, month, seed, cultivation_pass_bonus)
-            registry_round(f, r, i, month, seed)
-            high_growth_round(f, r, i, month)
+            firm_year_end(f, r, i, month, seed, cultivation_pass_bonus)
 
 
 @njit(cache=True)
+def firm_year_end(f, r, i, t, seed, cultivation_pass_bonus):
+    """One firm on 31 December (its steps are inlined here, not into the parallel loop)."""
+    book_year(f, i)
+    certification_round(f, r, i, t, seed, cultivation_pass_bonus)
+    registry_round(f, r, i, t, seed)
+    high_growth_round(f, r, i, t)
+
+
+@njit(cache=True, inline="always")
 def book_year(f, i):
     """Shift the three-year histories and start a new year."""
     for y in range(HISTORY_YEARS - 1, 0, -1):
@@ -325,7 +334,7 @@ def book_year(f, i):
     f.grants_ytd[i] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rd_ratio(f, i, years):
     """R&D / revenue over the last ``years`` booked years (those the firm existed in)."""
     rd = 0.0
@@ -337,7 +346,7 @@ def rd_ratio(f, i, years):
     return rd / revenue if revenue > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def yearly_growth(f, i, t):
     """Compound yearly revenue growth over the last two booked years; 0 without 3 full years."""
     full_history = f.birth_month[i] <= t - 12 * HISTORY_YEARS
@@ -346,13 +355,13 @@ def yearly_growth(f, i, t):
     return math.sqrt(f.revenue_history[i, 0] / f.revenue_history[i, 2]) - 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tech_staff_share(f, i):
     """Tech staff as a share of employment."""
     return f.tech_staff[i] / f.employees[i]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def hitech_score(f, r, i, t):
     """HNTE innovation score out of 100.
 
@@ -370,7 +379,7 @@ def hitech_score(f, r, i, t):
     return ip + transfer + management + growth
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def meets_hitech_criteria(f, r, i, t):
     """The 2016 HNTE criteria, as far as the firm table records them."""
     age = t - f.birth_month[i]
@@ -386,7 +395,7 @@ def meets_hitech_criteria(f, r, i, t):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def certification_round(f, r, i, t, seed, cultivation_pass_bonus):
     """Audit of certified firms, then applications and renewals, decided on 31 December.
 
@@ -410,7 +419,7 @@ def certification_round(f, r, i, t, seed, cultivation_pass_bonus):
                 f.hitech_since[i] = t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tech_sme_score(f, i):
     """Technology-based SME score out of 100 (tech staff 20, R&D 50, IP 30), 2017 rules."""
     return (
@@ -420,7 +429,7 @@ def tech_sme_score(f, i):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tech_staff_points(share):
     """20 points at >= 30% tech staff, down to 0 below 10%."""
     if share >= 0.30:
@@ -436,7 +445,7 @@ def tech_staff_points(share):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rd_points(ratio):
     """50 points at R&D/sales >= 6%, 10 points less per percentage point, 0 below 2%."""
     if ratio >= 0.06:
@@ -452,7 +461,7 @@ def rd_points(ratio):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ip_points(invention_patents, other_ip):
     """30 points for an invention patent; otherwise 6 per other item, at most 24."""
     if invention_patents > 0:
@@ -460,7 +469,7 @@ def ip_points(invention_patents, other_ip):
     return 6.0 * min(other_ip, 4)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def registry_round(f, r, i, t, seed):
     """Technology-based SME registry: size limits, then certified firms or a score >= 60."""
     assets = f.revenue_history[i, 0] * r.assets_to_revenue + max(f.cash[i], 0.0)
@@ -481,7 +490,7 @@ def registry_round(f, r, i, t, seed):
         f.tech_sme[i] = u < r.tech_sme_registration_rate
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def high_growth_round(f, r, i, t):
     """High-growth technology firm: registered or certified, with sustained revenue growth."""
     recognised = f.tech_sme[i] or f.hitech_until[i] > t
