@@ -139,7 +139,11 @@ def render_table(results: dict) -> str:
         [[g["goal"], g["target"], g["measured"], "yes" if g["met"] else "NO"]
          for g in goals(results)],
     ), ""]  # fmt: skip
-    parts.append(f"Total benchmark time: {results['total_s']:.0f} s")
+    load = results.get("load_average_end")
+    parts.append(
+        f"Total benchmark time: {results['total_s']:.0f} s; load average (1, 5, 15 min) at "
+        f"start {m['load_average_1_5_15']}, at end {load}"
+    )
     return "\n".join(parts) + "\n"
 
 
@@ -147,13 +151,14 @@ def _scaling_table(s: dict) -> list[str]:
     rows = []
     for r in s["runs"]:
         if "error" in r:
-            rows.append([f"{r['firms']:,}", "error", r["error"][:60], "", "", "", "", ""])
+            rows.append([f"{r['firms']:,}", "error", r["error"][:60], *[""] * 6])
             continue
         phases = r["phases_s"]
         rows.append([
             f"{r['firms']:,}",
             f"{r['firm_months']:,}",
             _s(r["wall_s"]),
+            _s(r.get("cpu_s")),
             _si(r["firm_months_per_second"]),
             f"{r['ns_per_firm_month']:.0f}",
             _si(r.get("kernel_firm_months_per_second")),
@@ -191,7 +196,10 @@ def _scaling_table(s: dict) -> list[str]:
 
 def _phase_table(runs: list[dict]) -> str:
     names = ["model_init", "step_month", "close_year", "_add_entrants", "_remove_exited",
-             "_firm_totals", "_record_year"]  # fmt: skip
+             "_firm_totals", "_record_year", "mix.start_month", "mix.month_levers",
+             "mix.end_year"]  # fmt: skip
+    seen = {name for r in runs if "error" not in r for name in r["phases_s"]}
+    names = [n for n in names if n in seen] + sorted(seen - set(names))
     rows = []
     for r in runs:
         if "error" in r:

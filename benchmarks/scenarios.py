@@ -1,5 +1,6 @@
 """Benchmark scenarios: the reference scenario and the district scenario scaled to N firms."""
 
+import math
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -27,20 +28,40 @@ def district_firms() -> int:
     return sum(s["hitech"] + s["tech_sme"] + s["other"] for s in sectors)
 
 
+# Largest expected births per sector and month. sim.rng.poisson_py (inversion from exp(-lam))
+# underflows above lam ~ 708 and then returns its cap of 100,000 firms a month; a scaled sector
+# whose rate would exceed this is split into identical copies instead.
+MAX_BIRTHS_PER_SECTOR_MONTH = 500.0
+
+
 def scale_overrides(firms: int) -> dict:
     """Overrides that scale the district scenario to about ``firms`` year-0 firms.
 
     Every sector's status counts and birth rate, the region's GDP, employment and population
     and the year-0 invention patents grow by the same factor, so the year-0 calibration of the
-    regional closure stays valid (the firms keep the same share of the region).
+    regional closure stays valid (the firms keep the same share of the region). A sector whose
+    scaled birth rate exceeds ``MAX_BIRTHS_PER_SECTOR_MONTH`` is split into identical copies
+    (``name``, ``name_2``, ...) that share its firms and births.
     """
     data = district_data()
     factor = firms / district_firms()
-    overrides: dict = {}
-    for k, sector in enumerate(data["population"]["sectors"]):
-        for key in SECTOR_COUNTS:
-            overrides[f"population.sectors[{k}].{key}"] = round(sector.get(key, 0) * factor)
-        overrides[f"population.sectors[{k}].births_per_year"] = sector["births_per_year"] * factor
+    sectors = []
+    for sector in data["population"]["sectors"]:
+        monthly = sector["births_per_year"] * factor / 12.0
+        copies = max(1, math.ceil(monthly / MAX_BIRTHS_PER_SECTOR_MONTH))
+        share = factor / copies
+        for c in range(copies):
+            copy = dict(sector)
+            if c:
+                copy["name"] = f"{sector['name']}_{c + 1}"
+            for key in SECTOR_COUNTS:
+                copy[key] = round(sector.get(key, 0) * share)
+            copy["high_growth"] = min(
+                math.floor(sector.get("high_growth", 0) * share), copy["hitech"] + copy["tech_sme"]
+            )
+            copy["births_per_year"] = sector["births_per_year"] * share
+            sectors.append(copy)
+    overrides: dict = {"population.sectors": sectors}
     for key in REGION_TOTALS:
         overrides[f"region.{key}"] = data["region"][key] * factor
     overrides["population.valid_invention_patents"] = round(

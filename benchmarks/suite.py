@@ -369,4 +369,5 @@ def run_all(quick: bool = False, sizes=SIZES) -> dict:
         same = [r for r in results["scaling"]["runs"] if r.get("firms") == largest]
         results["threads"] = threads(same[0] if same else None, firms=largest)
     results["total_s"] = time.perf_counter() - started
+    results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     return results
