@@ -163,15 +163,26 @@ def build_sector_params(scenario) -> SectorParams:
 # ----------------------------------------------------------------------------- monthly step
 
 
+CHUNK = 512  # firms per task of the parallel loops: a call per chunk, not per firm
+
+
 @njit(cache=True, parallel=True)
 def step_month(f, sectors, r, month, seed, levers):
     """Advance every operating firm by one month under this month's ``MonthLevers``."""
-    for i in prange(f.alive.shape[0]):
+    n = f.alive.shape[0]
+    for chunk in prange((n + CHUNK - 1) // CHUNK):
+        month_chunk(f, sectors, r, month, seed, levers, chunk * CHUNK, min(n, (chunk + 1) * CHUNK))
+
+
+@njit(cache=True)
+def month_chunk(f, sectors, r, month, seed, levers, start, stop):
+    """Firms ``start`` to ``stop`` (the firm step is inlined into this loop)."""
+    for i in range(start, stop):
         if f.alive[i]:
             firm_month(f, sectors, r, i, month, seed, levers)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def firm_month(f, sectors, r, i, t, seed, levers):
     """One firm, one month: market, R&D, innovation, patents, staff, accounts, exit."""
     k = f.sector[i]
@@ -266,7 +277,7 @@ def kumaraswamy(u, a, b):
     return (1.0 - (1.0 - u) ** (1.0 / b)) ** (1.0 / a)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def protect_innovation(f, r, i, t, seed):
     """File an invention application, or register a utility model / software copyright."""
     u = rng.uniform(seed, t, i, rng.PATENT_APPLICATION)
@@ -280,7 +291,7 @@ def protect_innovation(f, r, i, t, seed):
         f.other_ip[i] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def decide_patents(f, r, i, t, seed):
     """Applications due this month are granted or refused; valid patents may lapse."""
     slot = t % PENDING_SLOTS
@@ -299,12 +310,22 @@ def decide_patents(f, r, i, t, seed):
 @njit(cache=True, parallel=True)
 def close_year(f, r, month, seed, cultivation_pass_bonus):
     """Year end for every operating firm: book the year, then certification and registry."""
-    for i in prange(f.alive.shape[0]):
+    n = f.alive.shape[0]
+    for chunk in prange((n + CHUNK - 1) // CHUNK):
+        year_end_chunk(
+            f, r, month, seed, cultivation_pass_bonus, chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
+        )
+
+
+@njit(cache=True)
+def year_end_chunk(f, r, month, seed, cultivation_pass_bonus, start, stop):
+    """Firms ``start`` to ``stop`` on 31 December."""
+    for i in range(start, stop):
         if f.alive[i]:
             firm_year_end(f, r, i, month, seed, cultivation_pass_bonus)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def firm_year_end(f, r, i, t, seed, cultivation_pass_bonus):
     """One firm on 31 December (its steps are inlined here, not into the parallel loop)."""
     book_year(f, i)
