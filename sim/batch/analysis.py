@@ -1,0 +1,155 @@
+"""Analyses behind the report: PRIM scenario discovery and Sobol / Morris indices.
+
+PRIM (Friedman & Fisher 1999, as used for scenario discovery by Bryant & Lempert 2010 and the
+EMA Workbench) peels a box in the space of levers and uncertainties that holds as many runs of
+interest (here: runs that miss a target) and as few others as possible. Coverage = share of all
+failing runs inside the box; density = share of runs inside the box that fail; mass = share
+of all runs inside the box.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+PEEL_ALPHA = 0.05  # share of the box's runs removed per peeling step
+MIN_MASS = 0.05  # stop peeling when the box holds less than this share of runs
+MIN_COVERAGE = 0.5  # the reported box keeps at least half of the failing runs
+
+
+@dataclass(frozen=True)
+class PrimBox:
+    """A box of factor limits and how well it isolates the runs of interest."""
+
+    limits: dict[str, tuple[float, float]]  # restricted factors only: (low, high) kept
+    coverage: float
+    density: float
+    mass: float
+    base_rate: float
+    runs: int
+
+    def describe(self) -> str:
+        """``a in [0.2, 0.5] and b in [1, 3]``."""
+        if not self.limits:
+            return "(no restriction)"
+        return " and ".join(
+            f"{k} in [{_fmt(lo)}, {_fmt(hi)}]" for k, (lo, hi) in self.limits.items()
+        )
+
+
+def prim(
+    x: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    alpha: float = PEEL_ALPHA,
+    min_mass: float = MIN_MASS,
+    min_coverage: float = MIN_COVERAGE,
+) -> PrimBox | None:
+    """The densest box on the peeling trajectory with coverage >= ``min_coverage``.
+
+    ``x`` holds numeric factor columns, ``y`` is True for runs of interest. Returns None when
+    no box is denser than the whole space (failures are not concentrated anywhere).
+    """
+    y = np.asarray(y, dtype=bool)
+    values = x.to_numpy(dtype=float)
+    n, total = len(y), int(y.sum())
+    if n == 0 or total == 0 or total == n:
+        return None
+    inside = np.ones(n, dtype=bool)
+    trajectory = [inside.copy()]
+    while inside.sum() / n >= min_mass:
+        best, best_density = None, -1.0
+        for j in range(values.shape[1]):
+            column = values[inside, j]
+            distinct = np.unique(column)
+            if len(distinct) < 2:
+                continue
+            for side in ("low", "high"):
+                keep = _peel(values[:, j], inside, column, distinct, side, alpha)
+                if keep.sum() == 0 or keep.sum() == inside.sum():
+                    continue
+                density = y[keep].mean()
+                if density > best_density or (density == best_density and keep.sum() > best.sum()):
+                    best, best_density = keep, density
+        if best is None or best.sum() / n < min_mass:
+            break
+        inside = best
+        trajectory.append(inside.copy())
+    base_rate = total / n
+    chosen, chosen_density = None, base_rate
+    for box in trajectory:
+        coverage = y[box].sum() / total
+        density = y[box].mean()
+        if coverage >= min_coverage and density > chosen_density + 1e-12:
+            chosen, chosen_density = box, density
+    if chosen is None:
+        return None
+    limits = {}
+    for j, name in enumerate(x.columns):
+        low, high = values[chosen, j].min(), values[chosen, j].max()
+        if low > values[:, j].min() or high < values[:, j].max():
+            limits[name] = (float(low), float(high))
+    return PrimBox(
+        limits=limits,
+        coverage=float(y[chosen].sum() / total),
+        density=float(y[chosen].mean()),
+        mass=float(chosen.sum() / n),
+        base_rate=float(base_rate),
+        runs=int(chosen.sum()),
+    )
+
+
+def _peel(full, inside, column, distinct, side, alpha) -> np.ndarray:
+    """The box after peeling ``alpha`` of its runs off one side of one factor."""
+    if side == "low":
+        bound = np.quantile(column, alpha)
+        if bound <= distinct[0]:
+            bound = distinct[1]  # a whole lowest value (discrete factors)
+        return inside & (full >= bound)
+    bound = np.quantile(column, 1 - alpha)
+    if bound >= distinct[-1]:
+        bound = distinct[-2]
+    return inside & (full <= bound)
+
+
+def sobol_indices(names: list[str], y: np.ndarray, second_order: bool) -> pd.DataFrame:
+    """First-order and total Sobol indices (SALib, Saltelli/Jansen estimators)."""
+    from SALib.analyze import sobol
+
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    with np.errstate(all="ignore"):
+        result = sobol.analyze(problem, y, calc_second_order=second_order, seed=0)
+    return pd.DataFrame(
+        {
+            "factor": names,
+            "S1": result["S1"],
+            "S1_conf": result["S1_conf"],
+            "ST": result["ST"],
+            "ST_conf": result["ST_conf"],
+        }
+    )
+
+
+def morris_indices(names: list[str], x: np.ndarray, y: np.ndarray, levels: int) -> pd.DataFrame:
+    """Morris elementary effects (SALib): mu* (importance) and sigma (interactions).
+
+    Factors are in unit-cube coordinates, so mu* is the change of the output over a factor's
+    whole range (in the output's unit), comparable across factors.
+    """
+    from SALib.analyze import morris
+
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    with np.errstate(all="ignore"):
+        result = morris.analyze(problem, x, y, num_levels=levels, seed=0)
+    return pd.DataFrame(
+        {
+            "factor": names,
+            "mu_star": np.asarray(result["mu_star"], dtype=float),
+            "mu_star_conf": np.asarray(result["mu_star_conf"], dtype=float),
+            "sigma": np.asarray(result["sigma"], dtype=float),
+        }
+    )
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"

@@ -1,0 +1,144 @@
+"""``innosim batch`` and ``innosim report``: subcommands added to ``sim.cli.COMMANDS``.
+
+This module is imported by ``sim.cli`` at start-up, so it imports nothing heavy at module
+level (engines, pandas and matplotlib load inside the handlers).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_batch_command(sub) -> None:
+    """``innosim batch``."""
+    batch = sub.add_parser(
+        "batch",
+        help="run an experiment (levers x uncertainties x seeds) into a results directory",
+        description=(
+            "Run every run of an experiment file on a local process pool or a Dask cluster. "
+            "Each finished run is written atomically to OUT/runs/run-NNNNNN.parquet (one row "
+            "per year); a failed run leaves OUT/errors/run-NNNNNN.error.json and the batch "
+            "goes on. Results do not depend on the engine or the number of workers. A progress "
+            "bar shows on a terminal only."
+        ),
+        epilog=(
+            "Exit status: 0 all runs finished, 1 some runs failed (see OUT/errors), 2 bad "
+            "input. Example: innosim batch experiments/liangping_lever_sweep.toml --workers 4; "
+            "Dask: innosim batch EXP --engine dask --scheduler tcp://127.0.0.1:8786. "
+            "Guide: docs/experiments.md."
+        ),
+    )
+    batch.add_argument("experiment", type=Path, help="experiment TOML file")
+    batch.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: a process pool on this machine (default); dask: a Dask cluster",
+    )
+    batch.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="worker processes (local pool or local Dask cluster; default: CPU count)",
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running Dask scheduler (tcp://host:8786); without it --engine dask "
+        "starts a local cluster on 127.0.0.1",
+    )
+    batch.add_argument(
+        "--out", type=Path, help="results directory (default: results/<experiment name>)"
+    )
+    batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a batch in --out: skip runs whose file exists, retry failed runs",
+    )
+    batch.set_defaults(handler=batch_command)
+
+
+def batch_command(args) -> int:
+    """Run a batch; exit status 1 if some runs failed."""
+    from sim.batch.batch import run_batch
+
+    summary = run_batch(
+        args.experiment,
+        engine=args.engine,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        out=args.out,
+        resume=args.resume,
+        progress=sys.stderr.isatty(),
+    )
+    finished = summary.skipped + summary.done
+    line = (
+        f"innosim batch: {finished} of {summary.total} runs finished"
+        + (f" ({summary.skipped} before this session)" if summary.skipped else "")
+        + f", {summary.failed} failed, {summary.seconds:.1f} s; results in {summary.out}"
+    )
+    if summary.failed:
+        line += f" (errors in {summary.out / 'errors'}; --resume retries them)"
+    print(line, file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def add_report_command(sub) -> None:
+    """``innosim report``."""
+    report = sub.add_parser(
+        "report",
+        help="attainment probabilities, effects and fan charts from a results directory",
+        description=(
+            "Summarise a batch: per policy mix, the probability of meeting each plan target "
+            "in the target year (share of runs at or above it), median and 5-95%% band, the "
+            "paired effect against a baseline mix (same seeds), public spend per additional "
+            "high-tech firm, fan charts with target lines, Sobol or Morris indices when the "
+            "sampler was sobol or morris, and a PRIM box of the factor ranges in which each "
+            "target fails. Writes report.html (self-contained), PNG fan charts and CSV tables."
+        ),
+        epilog="Example: innosim report results/liangping_lever_sweep --baseline 0",
+    )
+    report.add_argument("results", type=Path, help="results directory of innosim batch")
+    report.add_argument(
+        "--baseline",
+        type=_non_negative_int,
+        default=0,
+        metavar="POLICY_MIX_ID",
+        help="policy mix the effects are measured against (default: 0, the first mix)",
+    )
+    report.add_argument("--out", type=Path, help="report directory (default: RESULTS/report)")
+    report.add_argument(
+        "--year",
+        type=_positive_int,
+        help="year to judge the targets in (default: the plan's target year)",
+    )
+    report.set_defaults(handler=report_command)
+
+
+def report_command(args) -> int:
+    """Write the report."""
+    from sim.batch.report import make_report
+
+    report = make_report(args.results, baseline=args.baseline, out=args.out, year=args.year)
+    print(f"innosim report: wrote {report.html}", file=sys.stderr)
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number >= 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number >= 0")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number") from None

@@ -1,0 +1,113 @@
+"""The design of an experiment: every run as plain data.
+
+Discrete levers (value lists) are crossed full-factorially. The sampler draws points in the unit
+cube over the *sampled* factors (lever ranges, then uncertainties), mapped to values through each
+factor's distribution. Each discrete combination is crossed with every sample point and every
+seed:
+
+    runs = discrete lever combinations x sample points x seeds
+
+A *policy mix* is one combination of lever values. With value-list levers only, the mixes are
+the discrete combinations and every mix meets the same sample points and seeds, so mixes are
+compared on identical worlds (common random numbers). With lever ranges, each sample point
+carries its own lever values and is a mix of its own.
+
+Run ids count from 0 in that order (combination slowest, seed fastest) and are stable: the
+same experiment file always gives the same runs.
+"""
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from sim.batch.experiment import Experiment, sample_count
+
+DESIGN_COLUMNS = ["run_id", "policy_mix_id", "sample_id", "replicate", "seed"]
+
+
+@dataclass(frozen=True)
+class Design:
+    """Runs of an experiment and the sample points behind them."""
+
+    runs: pd.DataFrame  # DESIGN_COLUMNS + one column per factor (its dotted key)
+    unit: pd.DataFrame  # sample_id + the sampled factors' unit-cube coordinates
+    factor_keys: list[str]  # levers then uncertainties
+
+    def overrides(self, run_id: int, base: dict) -> dict:
+        """Scenario overrides of one run: ``base`` then the run's factor values."""
+        runs = self.runs
+        return dict(base) | {key: _plain(runs.at[run_id, key]) for key in self.factor_keys}
+
+    def mixes(self) -> pd.DataFrame:
+        """One row per policy mix: ``policy_mix_id`` and the lever values."""
+        return self.runs.drop_duplicates("policy_mix_id")
+
+
+def build_design(e: Experiment) -> Design:
+    """All runs of ``e``; deterministic for a given experiment file."""
+    discrete = [f for f in e.levers if not f.sampled]
+    sampled = list(e.sampled)
+    combos = list(itertools.product(*(f.values for f in discrete)))
+    unit = unit_sample(e)
+    n_points = unit.shape[0]
+    sampled_values = {f.key: f.from_unit(unit[:, j]) for j, f in enumerate(sampled)}
+    lever_ranges = any(f.role == "lever" for f in sampled)
+
+    columns: dict[str, list] = {name: [] for name in DESIGN_COLUMNS}
+    columns |= {f.key: [] for f in e.factors}
+    run_id = 0
+    for c, combo in enumerate(combos):
+        fixed = dict(zip((f.key for f in discrete), combo, strict=True))
+        for p in range(n_points):
+            mix = c * n_points + p if lever_ranges else c
+            for r, seed in enumerate(e.seeds):
+                for name, value in zip(DESIGN_COLUMNS, (run_id, mix, p, r, seed), strict=True):
+                    columns[name].append(value)
+                for f in e.factors:
+                    columns[f.key].append(
+                        fixed[f.key] if f.key in fixed else sampled_values[f.key][p]
+                    )
+                run_id += 1
+    runs = pd.DataFrame(columns)
+    runs[DESIGN_COLUMNS] = runs[DESIGN_COLUMNS].astype("int64")
+    unit_frame = pd.DataFrame(unit, columns=[f.key for f in sampled])
+    unit_frame.insert(0, "sample_id", np.arange(n_points, dtype="int64"))
+    return Design(runs=runs, unit=unit_frame, factor_keys=[f.key for f in e.factors])
+
+
+def unit_sample(e: Experiment) -> np.ndarray:
+    """Points in the unit cube over the sampled factors: shape (points, factors)."""
+    d = len(e.sampled)
+    s = e.sampler
+    if not d:
+        return np.empty((1, 0))
+    if s.method == "latin_hypercube":
+        points = qmc.LatinHypercube(d=d, rng=np.random.default_rng(s.seed)).random(s.samples)
+    elif s.method == "sobol":
+        from SALib.sample import sobol
+
+        points = sobol.sample(
+            salib_problem(e), s.samples, calc_second_order=s.second_order, seed=s.seed
+        )
+    elif s.method == "morris":
+        from SALib.sample import morris
+
+        points = morris.sample(salib_problem(e), s.samples, num_levels=s.levels, seed=s.seed)
+    else:  # pragma: no cover - full_factorial has no sampled factors (checked on load)
+        raise AssertionError(s.method)
+    assert points.shape == (sample_count(e), d)
+    return np.asarray(points, dtype=float)
+
+
+def salib_problem(e: Experiment) -> dict:
+    """The SALib problem over the sampled factors, in unit-cube coordinates."""
+    keys = [f.key for f in e.sampled]
+    return {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value the scenario loader expects."""
+    return value.item() if hasattr(value, "item") else value

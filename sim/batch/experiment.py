@@ -1,0 +1,617 @@
+"""Experiment files: TOML validated into an ``Experiment``, with one-line errors.
+
+An experiment is plain data: a base scenario, the *levers* (what policy controls: value lists,
+or ranges a sampler draws from), the *uncertainties* (what it does not control: ranges with a
+distribution), *replications* (seeds shared by every policy mix: common random numbers), a
+*sampler* and which outputs to keep. Vocabulary follows the EMA Workbench.
+
+Errors name the file, the field, the value and what is allowed, like scenario errors, and reuse
+the same ``Loader``. A lever or uncertainty value is checked by loading the base scenario with
+that one value set, so the scenario's own bounds apply; values that are only wrong together (a
+policy mix the scenario rejects) surface at run time as a failed run with an error record.
+"""
+
+import copy
+import dataclasses
+import hashlib
+import math
+import re
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from sim.indicators import INDICATORS
+from sim.scenario import Scenario, scenario_from_dict, set_dotted
+from sim.schema import InputError, Loader, param, read_toml, show
+
+SAMPLERS = ("full_factorial", "latin_hypercube", "sobol", "morris")
+DISTRIBUTIONS = ("uniform", "normal", "triangular")
+MAX_RUNS = 1_000_000
+MAX_VALUES = 1000
+_SEGMENT = r"[A-Za-z0-9_]+(\[-?\d+\])?"
+_DOTTED = re.compile(rf"^{_SEGMENT}(\.{_SEGMENT})+$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SPEC_KEYS = {"values", "range", "distribution", "mean", "sd", "mode"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExperimentInfo:
+    """What the experiment is and which scenario it varies."""
+
+    name: str = param(unit="text", doc="experiment name; results go to results/<name> by default")
+    description: str = param("", unit="text", doc="what the experiment asks")
+    scenario: str = param(unit="path", doc="base scenario file, relative to the experiment file")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SamplerSpec:
+    """How sampled factors (lever ranges and uncertainties) are drawn."""
+
+    method: str = param(
+        "full_factorial", unit="choice", doc="full_factorial | latin_hypercube | sobol | morris"
+    )
+    samples: int = param(
+        0,
+        unit="points",
+        lo=0,
+        hi=MAX_RUNS,
+        doc="latin_hypercube: points; sobol: base sample N (a power of 2, N*(D+2) points, "
+        "N*(2D+2) with second_order); morris: trajectories (r*(D+1) points)",
+    )
+    seed: int = param(0, unit="-", lo=0, hi=2**32 - 1, doc="seed of the sampler")
+    second_order: bool = param(False, unit="flag", doc="sobol: also second-order indices")
+    levels: int = param(4, unit="levels", lo=2, hi=100, doc="morris: grid levels (even)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outputs:
+    """Which indicators and years the results keep (default: all)."""
+
+    indicators: tuple[str, ...] = param((), unit="ids", doc="indicator ids to keep")
+    years: tuple[int, ...] = param((), unit="years", doc="years (31 December) to keep")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One lever or uncertainty: a dotted scenario key and the values it may take."""
+
+    key: str
+    role: str  # "lever" or "uncertainty"
+    kind: type  # float, int, bool or str: the scenario parameter's type
+    values: tuple | None = None  # a value list (levers only)
+    low: float | None = None  # a range (sampled)
+    high: float | None = None
+    distribution: str = "uniform"
+    mean: float | None = None
+    sd: float | None = None
+    mode: float | None = None
+
+    @property
+    def sampled(self) -> bool:
+        """True for a range the sampler draws from; False for a value list."""
+        return self.values is None
+
+    def from_unit(self, u: np.ndarray) -> list:
+        """Map points of the unit interval to values (inverse CDF of the distribution).
+
+        Normal distributions are truncated at the range (no value falls outside it, and none
+        piles up at a bound). Whole-number parameters take each whole value in the range with
+        equal probability (uniform) or the nearest whole value (normal, triangular).
+        """
+        u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+        low, high = float(self.low), float(self.high)
+        if self.distribution == "normal":
+            a, b = stats.norm.cdf([(low - self.mean) / self.sd, (high - self.mean) / self.sd])
+            x = self.mean + self.sd * stats.norm.ppf(a + u * (b - a))
+        elif self.distribution == "triangular":
+            c = (self.mode - low) / (high - low)
+            x = stats.triang.ppf(u, c, loc=low, scale=high - low)
+        elif self.kind is int:
+            x = np.floor(low + u * (high - low + 1))
+        else:
+            x = low + u * (high - low)
+        x = np.clip(x, low, high)
+        if self.kind is int:
+            return [int(v) for v in np.rint(x)]
+        return [float(v) for v in x]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment file."""
+
+    path: Path
+    source: str  # the file as the user named it, for messages
+    text: str
+    sha256: str
+    info: ExperimentInfo
+    sampler: SamplerSpec
+    outputs: Outputs
+    scenario_path: Path  # absolute
+    scenario_sha256: str
+    base: dict[str, Any]  # overrides applied to every run
+    levers: tuple[Factor, ...]
+    uncertainties: tuple[Factor, ...]
+    seeds: tuple[int, ...]
+    scenario: Scenario  # the base scenario with ``base`` applied
+
+    @property
+    def name(self) -> str:
+        """The experiment's name."""
+        return self.info.name
+
+    @property
+    def factors(self) -> tuple[Factor, ...]:
+        """Levers, then uncertainties, in file order."""
+        return self.levers + self.uncertainties
+
+    @property
+    def sampled(self) -> tuple[Factor, ...]:
+        """The factors the sampler draws (lever ranges, then uncertainties)."""
+        return tuple(f for f in self.factors if f.sampled)
+
+    def years(self) -> list[int]:
+        """Years (31 December) a run of the base scenario reports."""
+        info = self.scenario.scenario
+        years = [self.scenario.baseline_year]
+        for t in range(info.horizon_months):
+            months = info.start_month - 1 + t
+            if months % 12 == 11:
+                years.append(info.start_year + months // 12)
+        return years
+
+
+class _Loader(Loader):
+    """``Loader`` with choices and arrays of scalars."""
+
+    CHOICES = {"method": SAMPLERS}
+
+    def value(self, tp: Any, value: Any, path: str, meta: Any) -> Any:
+        """Check one value; adds arrays of strings or whole numbers and choice fields."""
+        args = typing.get_args(tp)
+        if typing.get_origin(tp) is tuple and len(args) == 2 and args[0] in (str, int):
+            if not isinstance(value, list):
+                kind = "strings" if args[0] is str else "whole numbers"
+                self.fail(path, value, f"must be an array of {kind}")
+            items = tuple(
+                super(_Loader, self).value(args[0], v, f"{path}[{i}]", meta)
+                for i, v in enumerate(value)
+            )
+            if len(set(items)) != len(items):
+                self.fail(path, value, "must not repeat a value")
+            return items
+        checked = super().value(tp, value, path, meta)
+        choices = self.CHOICES.get(path.rsplit(".", 1)[-1])
+        if choices and checked not in choices:
+            self.fail(path, value, f"must be one of {', '.join(choices)}")
+        return checked
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file (raises ``InputError`` with a one-line message)."""
+    path = Path(path)
+    source = str(path)
+    data = read_toml(path, source)
+    raw = path.read_bytes()
+    loader = _Loader(source)
+    allowed = (
+        "experiment",
+        "sampler",
+        "replications",
+        "outputs",
+        "base",
+        "levers",
+        "uncertainties",
+    )
+    for key, value in data.items():
+        if key not in allowed:
+            loader.fail(key, value, f"unknown key; allowed keys: {', '.join(sorted(allowed))}")
+    if "experiment" not in data:
+        raise InputError(f"{source}: experiment: required table is missing")
+    info = loader.build(ExperimentInfo, data["experiment"], "experiment")
+    if not _NAME.match(info.name):
+        loader.fail("experiment.name", info.name, "use letters, digits, '_', '-', '.' only")
+    sampler = loader.build(SamplerSpec, data.get("sampler", {}), "sampler")
+    outputs = loader.build(Outputs, data.get("outputs", {}), "outputs")
+
+    scenario_path = (path.parent / info.scenario).resolve()
+    if not scenario_path.is_file():
+        loader.fail("experiment.scenario", info.scenario, f"file not found ({scenario_path})")
+    scenario_data = read_toml(scenario_path, str(scenario_path))
+    base = _base_overrides(data.get("base", {}), loader)
+    check = _ScenarioCheck(scenario_data, scenario_path, base, loader)
+    scenario = check.base_scenario()
+
+    levers = tuple(
+        _lever(key, spec, check, loader)
+        for key, spec in _flatten(data.get("levers", {}), "levers", loader).items()
+    )
+    uncertainties = tuple(
+        _uncertainty(key, spec, check, loader)
+        for key, spec in _flatten(data.get("uncertainties", {}), "uncertainties", loader).items()
+    )
+    lever_keys = {f.key for f in levers}
+    for f in uncertainties:
+        if f.key in lever_keys:
+            loader.fail(f'uncertainties."{f.key}"', f.key, "is already a lever; use one or other")
+    seeds = _seeds(data.get("replications", {}), scenario.scenario.seed, loader)
+
+    experiment = Experiment(
+        path=path.resolve(),
+        source=source,
+        text=raw.decode("utf-8"),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        info=info,
+        sampler=sampler,
+        outputs=outputs,
+        scenario_path=scenario_path,
+        scenario_sha256=hashlib.sha256(scenario_path.read_bytes()).hexdigest(),
+        base=base,
+        levers=levers,
+        uncertainties=uncertainties,
+        seeds=seeds,
+        scenario=scenario,
+    )
+    _check_sampler(experiment, loader)
+    _check_outputs(experiment, loader)
+    return experiment
+
+
+# ------------------------------------------------------------------------------- factors
+
+
+class _ScenarioCheck:
+    """Checks values against the base scenario by loading it with the value set."""
+
+    def __init__(self, data: dict, path: Path, base: dict, loader: Loader):
+        self.data = data
+        self.path = path
+        self.base = base
+        self.loader = loader
+
+    def base_scenario(self) -> Scenario:
+        data = copy.deepcopy(self.data)
+        for key, value in self.base.items():
+            try:
+                set_dotted(data, key, value)
+            except InputError as err:
+                self.loader.fail(f'base."{key}"', value, str(err))
+        try:
+            return scenario_from_dict(data, str(self.path), self.path.parent)
+        except InputError as err:
+            raise InputError(
+                f"{self.loader.source}: base: the base scenario does not validate: {err}"
+            ) from None
+
+    def check(self, where: str, key: str, value: Any) -> None:
+        """Fail unless the base scenario validates with ``key = value``."""
+        data = copy.deepcopy(self.data)
+        try:
+            for k, v in self.base.items():
+                set_dotted(data, k, v)
+            set_dotted(data, key, value)
+            scenario_from_dict(data, str(self.path), self.path.parent)
+        except InputError as err:
+            message = str(err).removeprefix(f"{self.path}: ")
+            reason = message.removeprefix(f"{key} = {show(value)}: ")
+            if reason.startswith("unknown key; "):
+                reason = "not a scenario parameter; " + reason.removeprefix("unknown key; ")
+            elif reason == message:
+                reason = f"rejected by the base scenario: {message}"
+            self.loader.fail(where, value, reason)
+
+
+def _flatten(table: Any, path: str, loader: Loader) -> dict[str, Any]:
+    """``{"a.b": spec}`` from quoted dotted keys or nested tables ``[levers.a] b = spec``."""
+    if not isinstance(table, dict):
+        loader.fail(path, table, "must be a table of dotted scenario keys")
+    out: dict[str, Any] = {}
+
+    def walk(node: dict, prefix: str) -> None:
+        for key, value in node.items():
+            full = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, dict) and not (_SPEC_KEYS & set(value)):
+                walk(value, full)
+            else:
+                out[full] = value
+
+    walk(table, "")
+    for key, value in out.items():
+        where = f'{path}."{key}"'
+        if not _DOTTED.match(key):
+            loader.fail(
+                where, value, "must be a dotted scenario key such as policy.hitech_tax_rate"
+            )
+        if key.split(".")[0] == "scenario":
+            loader.fail(
+                where, value, "scenario.* keys may be set in [base] only (seeds: [replications])"
+            )
+    return out
+
+
+def _base_overrides(table: Any, loader: Loader) -> dict[str, Any]:
+    flat = {}
+    if not isinstance(table, dict):
+        loader.fail("base", table, "must be a table of dotted scenario keys = values")
+
+    def walk(node: dict, prefix: str) -> None:
+        for key, value in node.items():
+            full = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, dict):
+                walk(value, full)
+            else:
+                flat[full] = value
+
+    walk(table, "")
+    for key, value in flat.items():
+        if not _DOTTED.match(key):
+            loader.fail(f'base."{key}"', value, "must be a dotted scenario key")
+        if key == "scenario.seed":
+            loader.fail(f'base."{key}"', value, "seeds are set in [replications]")
+    return flat
+
+
+def _lever(key: str, spec: Any, check: _ScenarioCheck, loader: Loader) -> Factor:
+    where = f'levers."{key}"'
+    _not_in_base(key, where, spec, check, loader)
+    kind = param_kind(key)
+    if isinstance(spec, list):
+        spec = {"values": spec}
+    if not isinstance(spec, dict):
+        loader.fail(
+            where, spec, "must be a value list [a, b, ...] or a table {range = [low, high]}"
+        )
+    _only_keys(spec, {"values", "range"}, where, loader)
+    if ("values" in spec) == ("range" in spec):
+        loader.fail(where, spec, "give either values = [...] or range = [low, high]")
+    if "values" in spec:
+        values = spec["values"]
+        if not isinstance(values, list) or not values:
+            loader.fail(where, values, "must be a non-empty array of values")
+        if len(values) > MAX_VALUES:
+            loader.fail(where, f"{len(values)} values", f"at most {MAX_VALUES} values")
+        cast = []
+        for i, value in enumerate(values):
+            if isinstance(value, (dict, list)):
+                loader.fail(f"{where}[{i}]", value, "must be a number, true/false or a string")
+            check.check(f"{where}[{i}]", key, value)
+            cast.append(_cast(value, kind))
+        if len(set(map(repr, cast))) != len(cast):
+            loader.fail(where, values, "must not repeat a value (mixes would be duplicates)")
+        return Factor(key, "lever", kind, values=tuple(cast))
+    low, high = _range(spec["range"], f"{where}.range", kind, loader)
+    check.check(f"{where}.range[0]", key, _cast(low, kind))
+    check.check(f"{where}.range[1]", key, _cast(high, kind))
+    return Factor(key, "lever", kind, low=low, high=high)
+
+
+def _uncertainty(key: str, spec: Any, check: _ScenarioCheck, loader: Loader) -> Factor:
+    where = f'uncertainties."{key}"'
+    _not_in_base(key, where, spec, check, loader)
+    kind = param_kind(key)
+    if not isinstance(spec, dict):
+        loader.fail(
+            where,
+            spec,
+            'must be a table {range = [low, high], distribution = "uniform"} '
+            "(normal: mean, sd; triangular: mode)",
+        )
+    _only_keys(spec, {"range", "distribution", "mean", "sd", "mode"}, where, loader)
+    if "range" not in spec:
+        loader.fail(where, spec, "range = [low, high] is required")
+    low, high = _range(spec["range"], f"{where}.range", kind, loader)
+    distribution = spec.get("distribution", "uniform")
+    if distribution not in DISTRIBUTIONS:
+        loader.fail(
+            f"{where}.distribution", distribution, f"must be one of {', '.join(DISTRIBUTIONS)}"
+        )
+    allowed_extra = {"uniform": set(), "normal": {"mean", "sd"}, "triangular": {"mode"}}
+    for extra in ("mean", "sd", "mode"):
+        if extra in spec and extra not in allowed_extra[distribution]:
+            loader.fail(
+                f"{where}.{extra}", spec[extra], f"does not apply to a {distribution} distribution"
+            )
+    mean = sd = mode = None
+    if distribution == "normal":
+        if "sd" not in spec:
+            loader.fail(where, spec, "a normal distribution needs sd (and mean, default: midpoint)")
+        mean = _number(spec.get("mean", (low + high) / 2), f"{where}.mean", loader)
+        sd = _number(spec["sd"], f"{where}.sd", loader)
+        if not low <= mean <= high:
+            loader.fail(f"{where}.mean", mean, f"must lie in the range [{low}, {high}]")
+        if sd <= 0:
+            loader.fail(f"{where}.sd", sd, "must be > 0")
+    if distribution == "triangular":
+        mode = _number(spec.get("mode", (low + high) / 2), f"{where}.mode", loader)
+        if not low <= mode <= high:
+            loader.fail(f"{where}.mode", mode, f"must lie in the range [{low}, {high}]")
+    check.check(f"{where}.range[0]", key, _cast(low, kind))
+    check.check(f"{where}.range[1]", key, _cast(high, kind))
+    return Factor(
+        key,
+        "uncertainty",
+        kind,
+        low=low,
+        high=high,
+        distribution=distribution,
+        mean=mean,
+        sd=sd,
+        mode=mode,
+    )
+
+
+def _not_in_base(key, where, spec, check, loader) -> None:
+    if key in check.base:
+        loader.fail(where, spec, "is also set in [base]; set it in one place")
+
+
+def _only_keys(spec: dict, allowed: set[str], where: str, loader: Loader) -> None:
+    for key, value in spec.items():
+        if key not in allowed:
+            loader.fail(
+                f"{where}.{key}", value, f"unknown key; allowed keys: {', '.join(sorted(allowed))}"
+            )
+
+
+def _number(value: Any, where: str, loader: Loader) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        loader.fail(where, value, "must be a finite number")
+    return float(value)
+
+
+def _range(value: Any, where: str, kind: type, loader: Loader) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        loader.fail(where, value, "must be a range [low, high]")
+    if kind not in (int, float):
+        loader.fail(where, value, "ranges need a numeric scenario parameter; give a value list")
+    low = _number(value[0], f"{where}[0]", loader)
+    high = _number(value[1], f"{where}[1]", loader)
+    if not low < high:
+        loader.fail(where, value, "low must be below high")
+    if kind is int and not (low.is_integer() and high.is_integer()):
+        loader.fail(where, value, "this parameter is a whole number: give whole-number bounds")
+    return low, high
+
+
+def _cast(value: Any, kind: type) -> Any:
+    """A value as the scenario parameter's type (so result columns have one dtype)."""
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def param_kind(key: str) -> type:
+    """The Python type of the scenario parameter at dotted ``key`` (float if unknown)."""
+    tp: Any = Scenario
+    for part in key.split("."):
+        name, _, index = part.partition("[")
+        if dataclasses.is_dataclass(tp):
+            hints = typing.get_type_hints(tp)
+            if name not in hints:
+                return float
+            tp = hints[name]
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        else:
+            return float
+        if index:
+            args = typing.get_args(tp)
+            if typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
+                tp = args[0]
+            else:
+                return float
+    return tp if tp in (bool, int, float, str) else float
+
+
+# ---------------------------------------------------------------------------- replications
+
+
+def _seeds(table: Any, default_base: int, loader: Loader) -> tuple[int, ...]:
+    if not isinstance(table, dict):
+        loader.fail("replications", table, "must be a table")
+    _only_keys(table, {"seeds", "base_seed"}, "replications", loader)
+    seeds = table.get("seeds", 1)
+    base_seed = table.get("base_seed", default_base)
+    if isinstance(base_seed, bool) or not isinstance(base_seed, int) or base_seed < 0:
+        loader.fail("replications.base_seed", base_seed, "must be a whole number >= 0")
+    if isinstance(seeds, list):
+        if "base_seed" in table:
+            loader.fail(
+                "replications.base_seed",
+                base_seed,
+                "applies to a seed count only; the seed list is used as written",
+            )
+        if not seeds:
+            loader.fail("replications.seeds", seeds, "must not be empty")
+        for i, s in enumerate(seeds):
+            if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2**63:
+                loader.fail(f"replications.seeds[{i}]", s, "must be a whole number 0 to 2**63-1")
+        if len(set(seeds)) != len(seeds):
+            loader.fail("replications.seeds", seeds, "must not repeat a seed")
+        return tuple(seeds)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= 100_000:
+        loader.fail(
+            "replications.seeds", seeds, "must be a count from 1 to 100000 or a list of seeds"
+        )
+    if base_seed + seeds > 2**63:
+        loader.fail("replications.base_seed", base_seed, "base_seed + seeds must be < 2**63")
+    return tuple(range(base_seed, base_seed + seeds))
+
+
+# ------------------------------------------------------------------------ sampler, outputs
+
+
+def _check_sampler(e: Experiment, loader: Loader) -> None:
+    s = e.sampler
+    sampled = e.sampled
+    if s.method == "full_factorial":
+        if sampled:
+            f = sampled[0]
+            where = f'{"levers" if f.role == "lever" else "uncertainties"}."{f.key}"'
+            loader.fail(
+                where,
+                [f.low, f.high],
+                "full_factorial takes value lists only; for ranges set sampler.method to "
+                "latin_hypercube, sobol or morris",
+            )
+        if s.samples:
+            loader.fail(
+                "sampler.samples", s.samples, "applies to latin_hypercube, sobol and morris only"
+            )
+    else:
+        if not sampled:
+            loader.fail(
+                "sampler.method",
+                s.method,
+                "has nothing to sample: add uncertainties or lever ranges, or use full_factorial",
+            )
+        if s.samples < 1:
+            loader.fail("sampler.samples", s.samples, f"{s.method} needs samples >= 1")
+        if s.method == "sobol" and (s.samples < 2 or s.samples & (s.samples - 1)):
+            loader.fail("sampler.samples", s.samples, "sobol needs a power of 2 (e.g. 64, 256)")
+        if s.method == "morris":
+            if s.samples < 2:
+                loader.fail("sampler.samples", s.samples, "morris needs >= 2 trajectories")
+            if s.levels % 2:
+                loader.fail("sampler.levels", s.levels, "morris needs an even number of levels")
+    mixes = math.prod(len(f.values) for f in e.levers if not f.sampled)
+    runs = mixes * sample_count(e) * len(e.seeds)
+    if runs > MAX_RUNS:
+        loader.fail("sampler", s.method, f"the design has {runs:,} runs; at most {MAX_RUNS:,}")
+
+
+def sample_count(e: Experiment) -> int:
+    """Points the sampler draws (1 when nothing is sampled)."""
+    d = len(e.sampled)
+    s = e.sampler
+    if s.method == "full_factorial" or not d:
+        return 1
+    if s.method == "latin_hypercube":
+        return s.samples
+    if s.method == "sobol":
+        return s.samples * (2 * d + 2 if s.second_order else d + 2)
+    return s.samples * (d + 1)  # morris
+
+
+def _check_outputs(e: Experiment, loader: Loader) -> None:
+    for i, name in enumerate(e.outputs.indicators):
+        if name not in INDICATORS:
+            loader.fail(
+                f"outputs.indicators[{i}]",
+                name,
+                f"unknown indicator; allowed: {', '.join(INDICATORS)}",
+            )
+    years = e.years()
+    for i, year in enumerate(e.outputs.years):
+        if year not in years:
+            loader.fail(
+                f"outputs.years[{i}]",
+                year,
+                f"the base scenario reports years {years[0]} to {years[-1]}",
+            )

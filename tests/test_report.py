@@ -1,0 +1,236 @@
+"""``innosim report``: attainment probabilities, paired effects, charts, HTML, sensitivity."""
+
+import csv
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REFERENCE_SCENARIO, ROOT
+from test_batch import innosim, write_experiment
+
+from sim.batch import read_results
+from sim.batch.analysis import prim
+from sim.batch.batch import run_batch
+from sim.batch.interop import make_model
+from sim.batch.report import make_report
+from sim.batch.store import ResultStore, parquet_bytes, write_atomic
+from sim.run import run_scenario
+from sim.scenario import load_scenario
+
+# Targets for 2021 near the middle of reference_300's outcomes, so probabilities are neither
+# all 0 nor all 1 (the district's 2025 targets are far beyond a 300-firm population).
+TARGETS_2021 = {
+    "hitech_firms": 19,
+    "tech_smes": 50,
+    "rd_gdp_ratio": 0.80,
+    "invention_patents_per_10k": 2.4,
+}
+
+
+def small_scenario(tmp_path):
+    """reference_300 (12 months: 2020-2021) scored against a 2021 plan table."""
+    plan = ROOT / "scenarios" / "targets" / "liangping_14th_fyp_targets.csv"
+    with plan.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with (tmp_path / "plan_2021.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, ["id", "indicator_en", "unit", "value_2020", "target_2021"])
+        writer.writeheader()
+        for row in rows:
+            target = TARGETS_2021.get(row["id"], row["target_2025"])
+            writer.writerow(
+                {
+                    "id": row["id"],
+                    "indicator_en": row["indicator_en"],
+                    "unit": row["unit"],
+                    "value_2020": row["value_2020"],
+                    "target_2021": target,
+                }
+            )
+    text = REFERENCE_SCENARIO.read_text()
+    text = re.sub(r'file = ".*"', 'file = "plan_2021.csv"', text, count=1)
+    text = text.replace("target_year = 2025", "target_year = 2021")
+    path = tmp_path / "small.toml"
+    path.write_text(text)
+    return path
+
+
+SWEEP = """
+[replications]
+seeds = 8
+
+[levers]
+"policy.hitech_tax_rate" = [0.15, 0.05]
+"firms.innovation_zeta" = [0.6, 1.2]
+"""
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sweep")
+    path = write_experiment(tmp, SWEEP, scenario=small_scenario(tmp), months=12)
+    run_batch(path, engine="inline", out=tmp / "results")
+    return tmp / "results"
+
+
+@pytest.fixture(scope="module")
+def report(sweep, tmp_path_factory):
+    """The sweep's report against mix 0, shared by the tests that only read it."""
+    return make_report(sweep, baseline=0, out=tmp_path_factory.mktemp("report") / "r")
+
+
+def test_report_writes_html_and_fan_charts(sweep, tmp_path):
+    out = tmp_path / "report"
+    result = innosim("report", sweep, "--out", out)
+    assert "wrote" in result.stderr
+    pngs = sorted(p.name for p in out.glob("fan_*.png"))
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    columns = pd.read_parquet(sweep / "runs" / "run-000000.parquet").columns
+    computed = [t["id"] for t in manifest["scenario"]["targets"] if t["id"] in columns]
+    assert pngs == sorted(f"fan_{i}.png" for i in computed)  # one per plan target computed
+    assert "fan_hitech_firms.png" in pngs
+    for name in pngs:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (out / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert page.count("data:image/png;base64,") == len(pngs)
+    assert not re.search(r"(src|href)=[\"']?(https?:)?//", page)  # nothing external
+    assert "<script" not in page
+    assert "Probability of meeting each target in 2021" in page
+    assert "Public spend per additional high-tech firm" in page
+
+
+def test_attainment_probabilities_and_paired_effects_match_the_dataset(sweep, report):
+    table = pd.read_csv(report.out / "attainment.csv")
+    data = read_results(sweep)
+    final = data[data["year"] == 2021]
+    assert report.year == 2021 and not report.notes
+    targets = table["indicator"].unique()
+    assert set(TARGETS_2021) <= set(targets) and len(table) == 4 * len(targets)
+    # One probability by hand: mix 3 (tax 5%, zeta 1.2), high-tech firms >= 19 in 2021.
+    runs = final[final["policy_mix_id"] == 3]
+    assert len(runs) == 8 and sorted(runs["seed"]) == list(range(99, 107))
+    manual = sum(int(v) >= 19 for v in runs["hitech_firms"]) / 8
+    row = table[(table["policy_mix_id"] == 3) & (table["indicator"] == "hitech_firms")]
+    assert row["p_meet"].item() == pytest.approx(manual)
+    assert row["target"].item() == 19 and row["runs"].item() == 8
+    # ... and every other probability and median the same way
+    for _, r in table.iterrows():
+        values = final.loc[final["policy_mix_id"] == r["policy_mix_id"], r["indicator"]]
+        values = values.astype(float)
+        assert r["p_meet"] == pytest.approx((values >= r["target"]).mean())
+        assert r["median"] == pytest.approx(values.median())
+    probabilities = table["p_meet"]
+    assert ((probabilities > 0) & (probabilities < 1)).any(), "targets should be informative"
+    # paired effect: same seed, mix 3 minus mix 0
+    base = final[final["policy_mix_id"] == 0].set_index("seed")["hitech_firms"].astype(float)
+    diff = runs.set_index("seed")["hitech_firms"].astype(float) - base
+    assert row["effect_median"].item() == pytest.approx(diff.median())
+    assert row["effect_p05"].item() == pytest.approx(np.quantile(diff, 0.05))
+    baseline_rows = table[table["policy_mix_id"] == 0]
+    assert (baseline_rows["effect_median"] == 0).all()
+
+
+def test_other_baseline_and_bad_arguments(sweep, tmp_path):
+    report = make_report(sweep, baseline=2, out=tmp_path / "r")
+    assert (report.attainment.query("policy_mix_id == 2")["effect_median"] == 0).all()
+    result = innosim("report", sweep, "--baseline", "9", "--out", tmp_path / "x", check=False)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "--baseline 9: no such policy mix; this batch has mixes 0 to 3" in result.stderr
+    result = innosim("report", tmp_path / "nothing", check=False)
+    assert result.returncode == 2 and "not a batch results directory" in result.stderr
+    result = innosim("report", sweep, "--year", "2030", "--out", tmp_path / "y", check=False)
+    assert result.returncode == 2 and "the results hold years 2020 to 2021" in result.stderr
+
+
+def test_spend_per_additional_hitech_firm(sweep, tmp_path):
+    """With spend columns (as the policy levers add them), spend per extra certified firm."""
+    copy = tmp_path / "results"
+    store = ResultStore(copy)
+    store.create()
+    for name in ("manifest.json", "design.parquet", "samples.parquet"):
+        (copy / name).write_bytes((sweep / name).read_bytes())
+    for path in sorted((sweep / "runs").glob("run-*.parquet")):
+        frame = pd.read_parquet(path)
+        mix = int(frame["policy_mix_id"].iloc[0])
+        # spend_total is what the report uses when present (else the sum of spend_*)
+        frame["spend_total"] = np.where(frame["year"] > 2020, 2.0 * mix + 1.0, np.nan)
+        frame["hitech_firms"] = frame["hitech_firms"] + 2 * mix * (frame["year"] - 2020)
+        write_atomic(copy / "runs" / path.name, parquet_bytes(frame))
+    report = make_report(copy, out=tmp_path / "r")
+    spend = report.spend.set_index("policy_mix_id")
+    # mix 2: 4 M CNY more than mix 0 in 2021 and 4 more firms per run, on top of the model's
+    # own difference between the mixes (same seeds)
+    data = read_results(sweep)
+    final = data[data["year"] == 2021].set_index(["policy_mix_id", "seed"])["hitech_firms"]
+    model_diff = (final.loc[2].astype(float) - final.loc[0].astype(float)).mean()
+    expected = 4.0 / (4 + model_diff)
+    assert spend.loc[2, "extra_spend_mean"] == pytest.approx(4.0)
+    if 4 + model_diff > 0:
+        assert spend.loc[2, "spend_per_additional_hitech_firm"] == pytest.approx(expected)
+    assert np.isnan(spend.loc[0, "spend_per_additional_hitech_firm"])  # no extra firms
+    assert (tmp_path / "r" / "spend.csv").is_file()
+
+
+@pytest.mark.parametrize("method, samples", [("sobol", 4), ("morris", 3)])
+def test_sensitivity_indices_for_sobol_and_morris(tmp_path, method, samples):
+    body = f"""
+[sampler]
+method = "{method}"
+samples = {samples}
+
+[replications]
+seeds = [99]
+
+[outputs]
+indicators = ["hitech_firms", "tech_smes", "rd_gdp_ratio"]
+
+[uncertainties]
+"firms.innovation_zeta" = {{ range = [0.2, 1.5] }}
+"firms.rd_user_cost_elasticity" = {{ range = [0.2, 1.5] }}
+"""
+    path = write_experiment(tmp_path, body, scenario=small_scenario(tmp_path), months=12)
+    run_batch(path, engine="inline", out=tmp_path / "results")
+    report = make_report(tmp_path / "results", out=tmp_path / "r")
+    table = report.sensitivity
+    assert set(table["factor"]) == {"firms.innovation_zeta", "firms.rd_user_cost_elasticity"}
+    columns = ["S1", "ST"] if method == "sobol" else ["mu_star", "sigma"]
+    assert set(columns) <= set(table.columns)
+    assert (tmp_path / "r" / f"{method}.csv").is_file()
+    page = report.html.read_text()
+    assert f"Sensitivity ({method})" in page
+    assert "n/a: the results carry no public spend columns (spend_*)" in page
+    assert report.spend.empty
+
+
+def test_prim_finds_the_box_where_a_target_fails():
+    rng = np.random.default_rng(1)
+    x = pd.DataFrame({"a": rng.uniform(0, 1, 2000), "b": rng.uniform(0, 10, 2000)})
+    fails = (x["a"] < 0.3) & (x["b"] > 5)
+    box = prim(x, fails.to_numpy())
+    assert box is not None and set(box.limits) == {"a", "b"}
+    assert box.limits["a"][1] == pytest.approx(0.3, abs=0.05)
+    assert box.limits["b"][0] == pytest.approx(5, abs=0.5)
+    assert box.density > 0.8 and box.coverage >= 0.5
+    assert prim(x, np.zeros(2000, dtype=bool)) is None  # nothing to find
+
+
+def test_discovery_table_in_a_sweep(report):
+    rows = report.discovery.set_index("indicator")
+    assert set(rows.index) >= set(TARGETS_2021)
+    assert all(isinstance(b, str) and b for b in rows["box"])
+
+
+def test_interop_model_function_is_the_model():
+    model = make_model(REFERENCE_SCENARIO, outcomes=["hitech_firms", "tech_smes"])
+    out = model(firms__innovation_zeta=np.float64(0.9), **{"policy.hitech_tax_rate": 0.1}, seed=7)
+    scenario = load_scenario(
+        REFERENCE_SCENARIO, {"firms.innovation_zeta": 0.9, "policy.hitech_tax_rate": 0.1}
+    )
+    final = run_scenario(scenario, 7).indicators.iloc[-1]
+    assert out["hitech_firms"] == float(final["hitech_firms"])
+    assert out["tech_smes"] == float(final["tech_smes"])
+    assert out["met_hitech_firms"] == 0.0  # 300 firms are far from the district's 130
+    assert set(out) == {"hitech_firms", "tech_smes", "met_hitech_firms", "met_tech_smes"}
+    json.dumps(out)  # plain floats
