@@ -150,6 +150,15 @@ def poisson(lam, u):
     return k
 
 
+@njit(cache=True)
+def poissons(lam, u):
+    """Vectorised ``poisson`` with one rate over an array of uniforms."""
+    out = np.empty(u.shape[0], dtype=np.int64)
+    for k in range(u.shape[0]):
+        out[k] = poisson(lam, u[k])
+    return out
+
+
 def _mix_py(z: int) -> int:
     z = ((z ^ (z >> 30)) * _M1) & _MASK
     z = ((z ^ (z >> 27)) * _M2) & _MASK

@@ -244,7 +244,7 @@ def initial_innovations(seed, ids, profile):
     out = np.zeros((len(ids), HISTORY_YEARS), dtype=np.int32)
     for y in range(HISTORY_YEARS):
         u = rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_INNOVATIONS + 100 * (y + 1))
-        out[:, y] = [rng.poisson(profile.innovations_per_year, x) for x in u]
+        out[:, y] = rng.poissons(profile.innovations_per_year, u)
     return out
 
 
@@ -258,11 +258,13 @@ def initial_pipeline(scenario, seed, ids, profile):
     rate = profile.innovations_per_year * firms.invention_application_probability / 12.0
     lags = np.arange(firms.grant_lag_min, firms.grant_lag_max + 1)
     pending = np.zeros((len(ids), PENDING_SLOTS), dtype=np.uint16)
+    if rate == 0.0:
+        return pending
     for due in range(firms.grant_lag_max):
         # share of past filing months whose decision falls on month `due`
         weight = np.mean(lags > due)
         u = rng.uniforms(seed, rng.INIT_MONTH, ids, 200 + due)
-        pending[:, due % PENDING_SLOTS] = [rng.poisson(rate * weight, x) for x in u]
+        pending[:, due % PENDING_SLOTS] = rng.poissons(rate * weight, u)
     return pending
 
 
