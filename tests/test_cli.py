@@ -168,3 +168,29 @@ def test_failed_output_leaves_no_partial_file(tmp_path):
     assert innosim("run", bad, "--out", out, check=False).returncode == 2
     assert out.read_text() == "previous result\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "result.json"]
+
+
+def test_progress_bar_shows_on_a_terminal():
+    import pty
+
+    controller, terminal = pty.openpty()
+    result = subprocess.run(
+        [INNOSIM, "run", str(REFERENCE_SCENARIO), "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        cwd=ROOT,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert result.returncode == 0
+    assert b"24/24 months" in shown and b"[" in shown
+    json.loads(result.stdout)  # the bar never mixes into the result
