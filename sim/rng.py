@@ -137,9 +137,14 @@ def binomial(n, p, u):
 
 @njit(cache=True, inline="always")
 def poisson(lam, u):
-    """Poisson(lam) by inversion of one uniform ``u``."""
+    """Poisson(lam) by inversion of one uniform ``u``.
+
+    Large rates sum the probabilities in log space: exp(-lam) underflows above ~745.
+    """
     if lam <= 0.0:
         return 0
+    if lam >= LARGE_POISSON_RATE:
+        return _poisson_large(lam, u)
     pmf = math.exp(-lam)
     cdf = pmf
     k = 0
@@ -147,6 +152,23 @@ def poisson(lam, u):
         k += 1
         pmf *= lam / k
         cdf += pmf
+    return k
+
+
+LARGE_POISSON_RATE = 500.0
+
+
+@njit(cache=True)
+def _poisson_large(lam, u):
+    log_lam = math.log(lam)
+    cdf = 0.0
+    k = 0
+    limit = int(lam + 50.0 * math.sqrt(lam) + 100.0)
+    while k < limit:
+        cdf += math.exp(k * log_lam - lam - math.lgamma(k + 1.0))
+        if u <= cdf:
+            return k
+        k += 1
     return k
 
 
@@ -202,6 +224,17 @@ def poisson_py(lam: float, u: float) -> int:
     """Plain-Python twin of ``poisson``."""
     if lam <= 0.0:
         return 0
+    if lam >= LARGE_POISSON_RATE:
+        log_lam = math.log(lam)
+        cdf = 0.0
+        k = 0
+        limit = int(lam + 50.0 * math.sqrt(lam) + 100.0)
+        while k < limit:
+            cdf += math.exp(k * log_lam - lam - math.lgamma(k + 1.0))
+            if u <= cdf:
+                return k
+            k += 1
+        return k
     pmf = math.exp(-lam)
     cdf = pmf
     k = 0

@@ -63,3 +63,12 @@ def test_binomial_and_poisson_means():
     assert abs(np.mean([rng.binomial(20, 0.3, x) for x in u]) - 6.0) < 0.06
     assert abs(np.mean([rng.poisson(2.5, x) for x in u]) - 2.5) < 0.03
     assert all(rng.poisson(2.5, x) == rng.poisson_py(2.5, x) for x in u[:2000])
+
+
+def test_poisson_is_right_for_large_rates_where_exp_underflows():
+    u = rng.uniforms(9, 0, np.arange(4000, dtype=np.int64), rng.BIRTHS)
+    for lam in (800.0, 5000.0):
+        draws = rng.poissons(lam, u)
+        assert abs(draws.mean() - lam) < 4 * np.sqrt(lam / len(u)) + 1
+        assert abs(draws.std() - np.sqrt(lam)) < 0.1 * np.sqrt(lam)
+        assert all(rng.poisson_py(lam, x) == d for x, d in zip(u[:200], draws[:200], strict=True))
