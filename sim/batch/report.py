@@ -313,7 +313,7 @@ class _Context:
 
     def mix_label(self, mix_id: int) -> str:
         row = self.mixes[self.mixes["policy_mix_id"] == mix_id].iloc[0]
-        parts = [f"{k.rsplit('.', 1)[-1]}={_fmt(row[k])}" for k in self.levers]
+        parts = [f"{_short(k)}={_fmt(row[k])}" for k in self.levers]
         label = f"mix {mix_id}" + (f": {', '.join(parts)}" if parts else "")
         return label + (" (baseline)" if mix_id == self.baseline else "")
 
@@ -536,6 +536,12 @@ def _p_cell(p: float) -> str:
     green = int(200 + 55 * (1 - p))
     red = int(255 - 80 * p)
     return f"<td style='background:rgb({red},{green},200)'>{p:.0%}</td>"
+
+
+def _short(key: str) -> str:
+    """A lever's short label: ``vouchers.budget``, ``hitech_tax_rate``."""
+    parts = key.split(".")
+    return ".".join(parts[-2:]) if len(parts) >= 3 else parts[-1]
 
 
 def _quantile(values: pd.Series, q: float) -> float:

@@ -38,6 +38,8 @@ RUNS = "runs"
 ERRORS = "errors"
 _RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
 _META_KEY = b"innosim"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once: files get the mode open() would give them (mkstemp's is 0600)
 
 
 def run_name(run_id: int) -> str:
@@ -156,11 +158,12 @@ def write_atomic(path: Path, data: bytes) -> None:
 
     The bytes go to a hidden temporary file in the same directory, are flushed and fsync'ed,
     and the file is renamed over ``path``; the directory is then fsync'ed so the rename
-    survives a crash.
+    survives a crash. The file gets the permissions a plain ``open`` would give it.
     """
     path = Path(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~_UMASK)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
