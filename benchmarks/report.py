@@ -175,6 +175,7 @@ def _scaling_table(s: dict) -> list[str]:
                 "firms",
                 "firm-months",
                 "wall",
+                "CPU",
                 "firm-months/s",
                 "ns/firm-month",
                 "kernel firm-months/s",
@@ -283,10 +284,10 @@ def _district_table(d: dict, b: dict | None) -> list[str]:
             _table(
                 [
                     "workers",
-                    "pool start + warm-up",
-                    f"{b['runs']} runs",
-                    "runs/s",
-                    "runs/s incl. start",
+                    "pool start-up",
+                    "wall incl. start-up",
+                    "runs/s (steady)",
+                    "runs/s incl. start-up",
                 ],
                 rows,
             ),  # fmt: skip

@@ -36,7 +36,9 @@ def scale(firms: int, months: int) -> dict:
     from benchmarks.timing import PhaseTimer, approximate_firm_months
     from sim.run import run_scenario
 
+    start = time.perf_counter()
     run_scenario(reference(), months=13, agents="lean")  # load or compile every kernel
+    warmup = time.perf_counter() - start
     rss_warm = peak_rss_mb()
     scenario = scaled_district(firms, months)
     timer = PhaseTimer()
@@ -67,6 +69,7 @@ def scale(firms: int, months: int) -> dict:
         ),
         "peak_rss_mb": peak_rss_mb(),
         "rss_after_warmup_mb": rss_warm,
+        "warmup_s": warmup,
         "sha256": result_digest(result),
     }
 
