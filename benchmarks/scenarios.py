@@ -28,10 +28,19 @@ def district_firms() -> int:
     return sum(s["hitech"] + s["tech_sme"] + s["other"] for s in sectors)
 
 
-# Largest expected births per sector and month. sim.rng.poisson_py (inversion from exp(-lam))
-# underflows above lam ~ 708 and then returns its cap of 100,000 firms a month; a scaled sector
-# whose rate would exceed this is split into identical copies instead.
+# Largest expected births per sector and month when sim.rng.poisson_py cannot draw large
+# rates: before commit 1f0ddfb its inversion from exp(-lam) underflowed above lam ~ 708 and
+# returned its cap of 100,000 firms a month. There, a scaled sector whose rate would exceed
+# this is split into identical copies instead.
 MAX_BIRTHS_PER_SECTOR_MONTH = 500.0
+
+
+@cache
+def large_poisson_ok() -> bool:
+    """Whether this version of sim.rng draws Poisson(1000) sensibly."""
+    from sim import rng
+
+    return 900 <= rng.poisson_py(1000.0, 0.5) <= 1100
 
 
 def scale_overrides(firms: int) -> dict:
@@ -39,16 +48,19 @@ def scale_overrides(firms: int) -> dict:
 
     Every sector's status counts and birth rate, the region's GDP, employment and population
     and the year-0 invention patents grow by the same factor, so the year-0 calibration of the
-    regional closure stays valid (the firms keep the same share of the region). A sector whose
-    scaled birth rate exceeds ``MAX_BIRTHS_PER_SECTOR_MONTH`` is split into identical copies
-    (``name``, ``name_2``, ...) that share its firms and births.
+    regional closure stays valid (the firms keep the same share of the region). With a
+    ``sim.rng`` that cannot draw large Poisson rates, a sector whose scaled birth rate exceeds
+    ``MAX_BIRTHS_PER_SECTOR_MONTH`` is split into identical copies (``name``, ``name_2``, ...)
+    that share its firms and births.
     """
     data = district_data()
     factor = firms / district_firms()
     sectors = []
     for sector in data["population"]["sectors"]:
         monthly = sector["births_per_year"] * factor / 12.0
-        copies = max(1, math.ceil(monthly / MAX_BIRTHS_PER_SECTOR_MONTH))
+        copies = 1
+        if not large_poisson_ok():
+            copies = max(1, math.ceil(monthly / MAX_BIRTHS_PER_SECTOR_MONTH))
         share = factor / copies
         for c in range(copies):
             copy = dict(sector)

@@ -56,6 +56,7 @@ def scale(firms: int, months: int) -> dict:
         "year0_firms": int(result.indicators["firms"].iloc[0]),
         "final_firms": int(result.indicators["firms"].iloc[-1]),
         "months": months,
+        "sectors": len(scenario.population.sectors),
         "threads": numba.get_num_threads(),
         "wall_s": wall,
         "cpu_s": cpu,
