@@ -15,6 +15,7 @@ import pandas as pd
 PEEL_ALPHA = 0.05  # share of the box's runs removed per peeling step
 MIN_MASS = 0.05  # stop peeling when the box holds less than this share of runs
 MIN_COVERAGE = 0.5  # the reported box keeps at least half of the failing runs
+PRUNE_TOLERANCE = 0.01  # drop a restriction if the box's density falls by less than this
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,14 @@ def prim(
     alpha: float = PEEL_ALPHA,
     min_mass: float = MIN_MASS,
     min_coverage: float = MIN_COVERAGE,
+    tolerance: float = PRUNE_TOLERANCE,
 ) -> PrimBox | None:
     """The densest box on the peeling trajectory with coverage >= ``min_coverage``.
 
-    ``x`` holds numeric factor columns, ``y`` is True for runs of interest. Returns None when
-    no box is denser than the whole space (failures are not concentrated anywhere).
+    ``x`` holds numeric factor columns, ``y`` is True for runs of interest. Restrictions that
+    barely matter are then dropped one at a time (the one costing least density first) while
+    the density falls by less than ``tolerance``, so the box names only the factors that
+    count. Returns None when no box is denser than the whole space.
     """
     y = np.asarray(y, dtype=bool)
     values = x.to_numpy(dtype=float)
@@ -84,11 +88,14 @@ def prim(
             chosen, chosen_density = box, density
     if chosen is None:
         return None
-    limits = {}
-    for j, name in enumerate(x.columns):
+    bounds = {}
+    for j in range(values.shape[1]):
         low, high = values[chosen, j].min(), values[chosen, j].max()
         if low > values[:, j].min() or high < values[:, j].max():
-            limits[name] = (float(low), float(high))
+            bounds[j] = (low, high)
+    bounds = _prune(values, y, bounds, tolerance)
+    chosen = _inside(values, bounds)
+    limits = {x.columns[j]: (float(lo), float(hi)) for j, (lo, hi) in sorted(bounds.items())}
     return PrimBox(
         limits=limits,
         coverage=float(y[chosen].sum() / total),
@@ -97,6 +104,30 @@ def prim(
         base_rate=float(base_rate),
         runs=int(chosen.sum()),
     )
+
+
+def _inside(values: np.ndarray, bounds: dict[int, tuple[float, float]]) -> np.ndarray:
+    keep = np.ones(values.shape[0], dtype=bool)
+    for j, (low, high) in bounds.items():
+        keep &= (values[:, j] >= low) & (values[:, j] <= high)
+    return keep
+
+
+def _prune(values, y, bounds: dict, tolerance: float) -> dict:
+    """Drop restrictions whose removal lowers the box's density by less than ``tolerance``."""
+    bounds = dict(bounds)
+    density = y[_inside(values, bounds)].mean()
+    while len(bounds) > 1:
+        trials = {
+            j: y[_inside(values, {k: b for k, b in bounds.items() if k != j})].mean()
+            for j in bounds
+        }
+        j, best = max(trials.items(), key=lambda item: item[1])
+        if density - best >= tolerance:
+            break
+        del bounds[j]
+        density = best
+    return bounds
 
 
 def _peel(full, inside, column, distinct, side, alpha) -> np.ndarray:
