@@ -13,7 +13,24 @@ import time
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports KB)."""
+    """Peak resident set size of this process so far, in MB.
+
+    The high-water mark of this process image (``VmHWM``). ``ru_maxrss`` is not used for it:
+    Linux carries it over ``fork`` + ``exec``, so a worker started from a large parent reports
+    at least the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return ru_maxrss_mb()
+
+
+def ru_maxrss_mb() -> float:
+    """``getrusage(RUSAGE_SELF).ru_maxrss`` in MB (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -69,6 +86,7 @@ def scale(firms: int, months: int) -> dict:
             firm_months / timer.seconds["step_month"] if "step_month" in timer.seconds else None
         ),
         "peak_rss_mb": peak_rss_mb(),
+        "ru_maxrss_mb": ru_maxrss_mb(),
         "rss_after_warmup_mb": rss_warm,
         "warmup_s": warmup,
         "sha256": result_digest(result),
