@@ -23,6 +23,8 @@ INDICATORS = {
     "invention_patents_per_10k": ("patents", "valid invention patents per 10,000 residents"),
     "rd_staff_per_10k_employed": ("persons", "R&D staff per 10,000 employed"),
     "hitech_industry_share": ("percent", "high-tech industries / above-scale industrial output"),
+    "strategic_emerging_share": ("percent", "strategic emerging industries / above-scale output"),
+    "industry_va_gdp_share": ("percent", "industrial value added / GDP"),
     "firms": ("firms", "operating modelled firms"),
     "births": ("firms", "firms founded during the year"),
     "exits": ("firms", "firms that exited during the year"),
@@ -59,7 +61,7 @@ INDICATORS = {
     "spend_attraction": ("M CNY", "public spend: subsidies to attracted firms"),
     "spend_total": ("M CNY", "public spend on all levers"),
 }
-PLAN_INDICATORS = list(INDICATORS)[:8]
+PLAN_INDICATORS = list(INDICATORS)[:10]
 COUNT_INDICATORS = [
     "tech_smes",
     "hitech_firms",
@@ -88,6 +90,7 @@ def firm_totals(f, sector_flags, above_scale_revenue: float, month: int) -> dict
     sector = f.sector
     industrial = sector_flags["industrial"][sector]
     hitech_industry = sector_flags["hitech_industry"][sector]
+    strategic = sector_flags["strategic_emerging"][sector]
     value_added_share = sector_flags["value_added_share"][sector]
     revenue = f.revenue_history[:, 0]
     rd = f.rd_history[:, 0]
@@ -108,6 +111,8 @@ def firm_totals(f, sector_flags, above_scale_revenue: float, month: int) -> dict
         "above_scale_revenue": float(revenue[above].sum()),
         "above_scale_rd": float(rd[above].sum()),
         "above_scale_hitech_revenue": float(revenue[above & hitech_industry].sum()),
+        "above_scale_strategic_revenue": float(revenue[above & strategic].sum()),
+        "industrial_value_added": float((revenue * value_added_share)[alive & industrial].sum()),
     }
 
 
@@ -117,6 +122,7 @@ def sector_flags(scenario) -> dict[str, np.ndarray]:
     return {
         "industrial": np.array([s.industrial for s in sectors], dtype=np.bool_),
         "hitech_industry": np.array([s.hitech_industry for s in sectors], dtype=np.bool_),
+        "strategic_emerging": np.array([s.strategic_emerging for s in sectors], dtype=np.bool_),
         "value_added_share": np.array([s.value_added_share for s in sectors]),
     }
 
@@ -125,8 +131,8 @@ def sector_flags(scenario) -> dict[str, np.ndarray]:
 class RegionClosure:
     """The region outside the modelled firms, in year 0 (M CNY/yr and persons).
 
-    ``other_industry_revenue`` and ``other_industry_rd`` are offsets between the sampled
-    above-scale firms and the district's above-scale industry; they may be negative.
+    ``other_industry_*`` are offsets between the sampled above-scale firms and the district's
+    industry statistics; they may be negative.
     """
 
     baseline_year: int
@@ -135,6 +141,8 @@ class RegionClosure:
     other_rd_staff: float
     other_industry_revenue: float
     other_industry_rd: float
+    other_industry_strategic_revenue: float = 0.0
+    other_industry_value_added: float = 0.0
 
     @classmethod
     def calibrate(cls, scenario, totals: dict[str, float]) -> "RegionClosure":
@@ -182,9 +190,20 @@ class RegionClosure:
                 staff_row.baseline / 1e4 * region.employed - totals["tech_staff"],
                 "R&D staff outside firms",
             )
+        strategic = baseline("strategic_emerging_share")
+        other_strategic = 0.0
+        if strategic is not None:
+            other_strategic = (
+                strategic * (totals["above_scale_revenue"] + other_revenue)
+                - totals["above_scale_strategic_revenue"]
+            )
+        industry_share = baseline("industry_va_gdp_share")
+        other_industry_va = 0.0
+        if industry_share is not None:
+            other_industry_va = industry_share * region.gdp - totals["industrial_value_added"]
         return cls(
             scenario.baseline_year, other_gdp, public_rd, other_staff, other_revenue,
-            other_industry_rd,
+            other_industry_rd, other_strategic, other_industry_va,
         )  # fmt: skip
 
     def indicators(self, scenario, year: int, totals: dict[str, float]) -> dict[str, float]:
@@ -215,6 +234,16 @@ class RegionClosure:
             100.0 * totals["above_scale_hitech_revenue"] / above_revenue
             if above_revenue > 0
             else 0.0
+        )
+        other_strategic = self.other_industry_strategic_revenue * industry_growth
+        values["strategic_emerging_share"] = (
+            100.0 * (totals["above_scale_strategic_revenue"] + other_strategic) / above_revenue
+            if above_revenue > 0
+            else 0.0
+        )
+        other_industry_va = self.other_industry_value_added * industry_growth
+        values["industry_va_gdp_share"] = (
+            100.0 * (totals["industrial_value_added"] + other_industry_va) / gdp
         )
         values["invention_patents_per_10k"] = 1e4 * totals["valid_invention_patents"] / population
         values["rd_staff_per_10k_employed"] = 1e4 * (totals["tech_staff"] + other_staff) / employed

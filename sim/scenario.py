@@ -81,6 +81,9 @@ class Sector:
     name: str = param(unit="text", doc="sector name")
     industrial: bool = param(unit="flag", doc="counts in above-scale industrial indicators")
     hitech_industry: bool = param(unit="flag", doc="a high-tech industry (NBS classification)")
+    strategic_emerging: bool = param(
+        False, unit="flag", doc="a strategic emerging industry (NBS classification, 2018)"
+    )
     hitech: int = param(unit="firms", lo=0, doc="certified high-tech firms in year 0")
     tech_sme: int = param(unit="firms", lo=0, doc="registered tech SMEs (not certified), year 0")
     other: int = param(unit="firms", lo=0, doc="other firms in year 0")

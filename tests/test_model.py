@@ -18,6 +18,8 @@ def test_year0_indicators_equal_the_plan_baseline(liangping):
         "rd_revenue_ratio_above_scale",
         "rd_staff_per_10k_employed",
         "hitech_industry_share",
+        "strategic_emerging_share",
+        "industry_va_gdp_share",
     ):
         assert first[indicator] == pytest.approx(liangping.plan.get(indicator).baseline, rel=1e-12)
     # 148 / 658,000 residents is the published 2.25 per 10,000, rounded
