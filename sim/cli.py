@@ -7,12 +7,11 @@ is a bug and keeps its traceback.
 import argparse
 import io
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.atomic import write_atomic
 from sim.batch.commands import add_batch_command, add_report_command
 from sim.indicators import PLAN_INDICATORS
 from sim.schema import InputError
@@ -120,13 +119,13 @@ def write_output(result, fmt: str, out: Path | None) -> None:
     if fmt == "parquet":
         buffer = io.BytesIO()
         result.indicators.to_parquet(buffer, index=False)
-        _write_atomic(out, buffer.getvalue())
+        write_atomic(out, buffer.getvalue())
         return
     text = {"table": render_table, "csv": render_csv, "json": render_json}[fmt](result)
     if out is None:
         sys.stdout.write(text)
     else:
-        _write_atomic(out, text.encode("utf-8"))
+        write_atomic(out, text.encode("utf-8"))
 
 
 def render_json(result) -> str:
@@ -178,18 +177,6 @@ class ProgressBar:
     def close(self) -> None:
         """End the bar's line."""
         sys.stderr.write("\n")
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it: no half-written output."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _positive_int(text: str) -> int:

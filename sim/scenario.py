@@ -193,7 +193,6 @@ class FirmBehaviour:
     rd_reference_super_deduction: float = param(
         0.75, unit="share", lo=0, hi=3, source=DOMAIN + ": 75% in 2018-2020"
     )
-    rd_reference_tax_rate: float = param(0.25, unit="share", lo=0, hi=1, source="CIT law")
     rd_cash_share: float = param(
         0.5, unit="share/month", lo=0, hi=1, source=ASSUMED, doc="max share of cash spent on R&D"
     )

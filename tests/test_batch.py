@@ -292,7 +292,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     def crash(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr("sim.batch.store.os.fsync", crash)
+    monkeypatch.setattr("sim.atomic.os.fsync", crash)
     with pytest.raises(OSError, match="disk full"):
         write_atomic(target, b"second")
     assert target.read_bytes() == b"first"

@@ -31,7 +31,7 @@ def test_numba_path_equals_reference_on_300_firms_24_months(small):
     # the run is not trivial: firms are born, exit, innovate and change status
     last = fast.iloc[-1]
     assert last["births"] > 0 and last["exits"] > 0 and last["invention_applications"] > 0
-    assert fast["hitech_firms"].nunique() > 1 and fast["tech_smes"].nunique() > 1
+    assert fast["hitech_firms"].nunique() > 1 and fast["high_growth_firms"].nunique() > 1
 
 
 def test_reference_firm_state_matches_table_firm_by_firm(small):

@@ -40,7 +40,7 @@ Rules = namedtuple(
     "Rules",
     [
         # R&D budgeting
-        "reference_user_cost",
+        "rd_reference_super_deduction",
         "rd_user_cost_elasticity",
         "rd_cash_share",
         "threshold_band",
@@ -102,7 +102,7 @@ def build_rules(scenario) -> Rules:
     """Pack the scenario's firm and certification parameters for the kernels."""
     f, c = scenario.firms, scenario.certification
     return Rules(
-        reference_user_cost=1.0 - f.rd_reference_tax_rate * (1.0 + f.rd_reference_super_deduction),
+        rd_reference_super_deduction=f.rd_reference_super_deduction,
         rd_user_cost_elasticity=f.rd_user_cost_elasticity,
         rd_cash_share=f.rd_cash_share,
         threshold_band=f.threshold_band,
@@ -267,7 +267,9 @@ def planned_rd_intensity(r, preferred, revenue, tax_rate, super_deduction, price
     ``price`` is the share of R&D cost the firm pays itself after vouchers and subsidies.
     """
     user_cost = max(price - tax_rate * (1.0 + super_deduction), 0.05)
-    intensity = preferred * (user_cost / r.reference_user_cost) ** (-r.rd_user_cost_elasticity)
+    # preferences were observed under the reference deduction at the firm's own tax rate
+    reference = max(1.0 - tax_rate * (1.0 + r.rd_reference_super_deduction), 0.05)
+    intensity = preferred * (user_cost / reference) ** (-r.rd_user_cost_elasticity)
     threshold = hitech_rd_threshold(r, revenue)
     if threshold - r.threshold_band <= intensity < threshold:
         intensity = threshold + r.threshold_margin

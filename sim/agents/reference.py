@@ -120,7 +120,8 @@ class ReferenceFirm(mesa.Agent):
         """
         r = self.model.rules
         user_cost = max(price - tax_rate * (1.0 + super_deduction), 0.05)
-        ratio = user_cost / r.reference_user_cost
+        reference = max(1.0 - tax_rate * (1.0 + r.rd_reference_super_deduction), 0.05)
+        ratio = user_cost / reference
         intensity = self.rd_intensity * ratio ** (-r.rd_user_cost_elasticity)
         threshold = self.hitech_rd_threshold(self.revenue)
         if threshold - r.threshold_band <= intensity < threshold:
