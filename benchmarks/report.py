@@ -126,6 +126,49 @@ def render_table(results: dict) -> str:
         ),
         "",
     ]
+    if "firm_logic_speedup" in k:
+        parts += [
+            "Firm logic alone (kernels step_month + close_year against ReferenceFirm.month + "
+            "close_year, one run each):",
+            "",
+            _table(
+                ["path", "time in firm logic", "firm-months/s"],
+                [
+                    [
+                        "Numba kernels",
+                        _s(k["firm_logic_seconds"]["numba"]),
+                        _si(k["firm_logic_firm_months_per_second"]),
+                    ],
+                    [
+                        "ReferenceFirm methods",
+                        _s(k["firm_logic_seconds"]["reference"]),
+                        _si(k["firm_logic_reference_firm_months_per_second"]),
+                    ],
+                    ["speed-up", "", f"{k['firm_logic_speedup']:.1f}x"],
+                ],
+            ),
+            "",
+        ]
+    if "district_firm_logic" in k:
+        d = k["district_firm_logic"]
+        parts += [
+            f"Firm logic alone on the district ({d['scenario']}, {d['firm_months']:,} "
+            "firm-months, every plan lever on):",
+            "",
+            _table(
+                ["path", "time in firm logic", "firm-months/s"],
+                [
+                    ["Numba kernels", _s(d["seconds"]["numba"]), _si(d["firm_months_per_second"])],
+                    [
+                        "ReferenceFirm methods",
+                        _s(d["seconds"]["reference"]),
+                        _si(d["reference_firm_months_per_second"]),
+                    ],
+                    ["speed-up", "", f"{d['speedup']:.1f}x"],
+                ],
+            ),
+            "",
+        ]
     if "scaling" in results:
         parts += _scaling_table(results["scaling"])
     if "threads" in results:

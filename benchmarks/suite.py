@@ -112,6 +112,48 @@ def time_reference(scenario, repeats: int) -> dict:
     return {"run": best_and_median(runs), "steps": best_and_median(steps)}
 
 
+def time_firm_logic(scenario) -> dict:
+    """Seconds spent in the firm logic alone over one run of each path.
+
+    Numba: the kernels ``step_month`` and ``close_year``. Reference: ``ReferenceFirm.month``
+    and ``ReferenceFirm.close_year``, the same logic in plain Python. Institutions, births,
+    indicators and the reference's table copies for the institutions are left out on both
+    sides. The wrapper around each reference call adds well under 1% to it.
+    """
+    import sim.model as fast_model
+    from sim.agents.reference import ReferenceEcosystem, ReferenceFirm
+    from sim.run import run_scenario
+
+    spent = {"numba": 0.0, "reference": 0.0}
+
+    def timed(function, side):
+        def wrapper(*args):
+            start = time.perf_counter()
+            out = function(*args)
+            spent[side] += time.perf_counter() - start
+            return out
+
+        return wrapper
+
+    kernels = (fast_model.step_month, fast_model.close_year)
+    methods = (ReferenceFirm.month, ReferenceFirm.close_year)
+    try:
+        fast_model.step_month = timed(kernels[0], "numba")
+        fast_model.close_year = timed(kernels[1], "numba")
+        run_scenario(scenario, agents="lean")  # warm-up
+        spent["numba"] = 0.0
+        run_scenario(scenario, agents="lean")
+        ReferenceFirm.month = timed(methods[0], "reference")
+        ReferenceFirm.close_year = timed(methods[1], "reference")
+        model = ReferenceEcosystem(setup=scenario)
+        for _ in range(scenario.scenario.horizon_months):
+            model.step()
+    finally:
+        fast_model.step_month, fast_model.close_year = kernels
+        ReferenceFirm.month, ReferenceFirm.close_year = methods
+    return spent
+
+
 def kernel_vs_reference(repeats: int = 20, reference_repeats: int = 3) -> dict:
     """Item 1: firm-months/s of the Numba path on one thread against the reference."""
     import numba
@@ -126,6 +168,10 @@ def kernel_vs_reference(repeats: int = 20, reference_repeats: int = 3) -> dict:
     ref_rate = ref_fm / ref["run"]["median_s"]
     fast_steps = fast_fm / fast["steps"]["median_s"]
     ref_steps = ref_fm / ref["steps"]["median_s"]
+    logic = time_firm_logic(scenario)
+    district_scenario = district()
+    district_logic = time_firm_logic(district_scenario)
+    district_fm = count_firm_months(district_scenario)
     return {
         "scenario": scenario.scenario.name,
         "firms_year0": _year0_firms(scenario),
@@ -142,6 +188,18 @@ def kernel_vs_reference(repeats: int = 20, reference_repeats: int = 3) -> dict:
         "steps_only_firm_months_per_second": fast_steps,
         "steps_only_reference_firm_months_per_second": ref_steps,
         "steps_only_speedup": fast_steps / ref_steps,
+        "firm_logic_seconds": logic,
+        "firm_logic_firm_months_per_second": fast_fm / logic["numba"],
+        "firm_logic_reference_firm_months_per_second": ref_fm / logic["reference"],
+        "firm_logic_speedup": logic["reference"] / logic["numba"],
+        "district_firm_logic": {
+            "scenario": district_scenario.scenario.name,
+            "firm_months": district_fm,
+            "seconds": district_logic,
+            "firm_months_per_second": district_fm / district_logic["numba"],
+            "reference_firm_months_per_second": district_fm / district_logic["reference"],
+            "speedup": district_logic["reference"] / district_logic["numba"],
+        },
     }
 
 
