@@ -169,9 +169,14 @@ def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, as_of
     age_months = np.floor(12.0 * between(profile.age_years, rng.INIT_AGE)).astype(np.int32)
     if entrant:
         birth_month = np.full(n, as_of, dtype=np.int32)
+        past = {}  # a new firm has no history and nothing under examination
     else:
         birth_month = (as_of - age_months).astype(np.int32)
-    return {
+        past = {
+            "pending_applications": initial_pipeline(scenario, seed, ids, profile),
+            "innovation_history": initial_innovations(seed, ids, profile),
+        }
+    return past | {
         "alive": np.ones(n, dtype=np.bool_),
         "sector": np.full(n, sector_index, dtype=np.int16),
         "birth_month": birth_month,
@@ -186,8 +191,6 @@ def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, as_of
         "other_ip": other_ip.astype(np.int32),
         "hitech_until": np.full(n, NEVER, dtype=np.int32),
         "hitech_since": np.full(n, NEVER, dtype=np.int32),
-        "pending_applications": initial_pipeline(scenario, seed, ids, profile),
-        "innovation_history": initial_innovations(seed, ids, profile),
         "innovation_boost": np.ones(n),
         "exit_hazard_factor": np.ones(n),
         "incubated_until": np.full(n, NEVER, dtype=np.int32),
