@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sim.atomic import write_atomic
 from sim.batch.commands import add_batch_command, add_report_command
+from sim.flags import non_negative_int, positive_int
 from sim.indicators import PLAN_INDICATORS
 from sim.schema import InputError
 
@@ -79,9 +80,9 @@ def add_run_command(sub) -> None:
         ),
     )
     run.add_argument("scenario", type=Path, help="scenario TOML file")
-    run.add_argument("--seed", type=_non_negative_int, help="seed (default: the scenario's)")
+    run.add_argument("--seed", type=non_negative_int, help="seed (default: the scenario's)")
     run.add_argument(
-        "--months", type=_positive_int, help="months to simulate (default: the horizon)"
+        "--months", type=positive_int, help="months to simulate (default: the horizon)"
     )
     run.add_argument("--out", type=Path, help="write to this file instead of standard output")
     run.add_argument("--format", choices=FORMATS, default="table", help="output format")
@@ -177,27 +178,6 @@ class ProgressBar:
     def close(self) -> None:
         """End the bar's line."""
         sys.stderr.write("\n")
-
-
-def _positive_int(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number >= 1")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _int(text)
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number from 0 to 2**63-1")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number") from None
 
 
 COMMANDS: list[Callable] = [add_run_command, add_batch_command, add_report_command]

@@ -4,9 +4,10 @@ This module is imported by ``sim.cli`` at start-up, so it imports nothing heavy 
 level (engines, pandas and matplotlib load inside the handlers).
 """
 
-import argparse
 import sys
 from pathlib import Path
+
+from sim.flags import non_negative_int, positive_int
 
 
 def add_batch_command(sub) -> None:
@@ -37,7 +38,7 @@ def add_batch_command(sub) -> None:
     )
     batch.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         help="worker processes (local pool or local Dask cluster; default: CPU count)",
     )
     batch.add_argument(
@@ -100,7 +101,7 @@ def add_report_command(sub) -> None:
     report.add_argument("results", type=Path, help="results directory of innosim batch")
     report.add_argument(
         "--baseline",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=0,
         metavar="POLICY_MIX_ID",
         help="policy mix the effects are measured against (default: 0, the first mix)",
@@ -108,7 +109,7 @@ def add_report_command(sub) -> None:
     report.add_argument("--out", type=Path, help="report directory (default: RESULTS/report)")
     report.add_argument(
         "--year",
-        type=_positive_int,
+        type=positive_int,
         help="year to judge the targets in (default: the plan's target year)",
     )
     report.set_defaults(handler=report_command)
@@ -121,24 +122,3 @@ def report_command(args) -> int:
     report = make_report(args.results, baseline=args.baseline, out=args.out, year=args.year)
     print(f"innosim report: wrote {report.html}", file=sys.stderr)
     return 0
-
-
-def _positive_int(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number >= 1")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number >= 0")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number") from None

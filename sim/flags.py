@@ -1,0 +1,26 @@
+"""Command-line flag types shared by every ``innosim`` subcommand (argparse ``type=``)."""
+
+import argparse
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1."""
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number >= 1")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number from 0 to 2**63-1 (seeds, counts)."""
+    value = _whole(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number from 0 to 2**63-1")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number") from None
