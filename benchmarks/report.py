@@ -127,48 +127,24 @@ def render_table(results: dict) -> str:
         "",
     ]
     if "firm_logic_speedup" in k:
-        parts += [
+        parts += _firm_logic_table(
             "Firm logic alone (kernels step_month + close_year against ReferenceFirm.month + "
             "close_year, one run each):",
-            "",
-            _table(
-                ["path", "time in firm logic", "firm-months/s"],
-                [
-                    [
-                        "Numba kernels",
-                        _s(k["firm_logic_seconds"]["numba"]),
-                        _si(k["firm_logic_firm_months_per_second"]),
-                    ],
-                    [
-                        "ReferenceFirm methods",
-                        _s(k["firm_logic_seconds"]["reference"]),
-                        _si(k["firm_logic_reference_firm_months_per_second"]),
-                    ],
-                    ["speed-up", "", f"{k['firm_logic_speedup']:.1f}x"],
-                ],
-            ),
-            "",
-        ]
+            k["firm_logic_seconds"],
+            k["firm_logic_firm_months_per_second"],
+            k["firm_logic_reference_firm_months_per_second"],
+            k["firm_logic_speedup"],
+        )
     if "district_firm_logic" in k:
         d = k["district_firm_logic"]
-        parts += [
+        parts += _firm_logic_table(
             f"Firm logic alone on the district ({d['scenario']}, {d['firm_months']:,} "
             "firm-months, every plan lever on):",
-            "",
-            _table(
-                ["path", "time in firm logic", "firm-months/s"],
-                [
-                    ["Numba kernels", _s(d["seconds"]["numba"]), _si(d["firm_months_per_second"])],
-                    [
-                        "ReferenceFirm methods",
-                        _s(d["seconds"]["reference"]),
-                        _si(d["reference_firm_months_per_second"]),
-                    ],
-                    ["speed-up", "", f"{d['speedup']:.1f}x"],
-                ],
-            ),
-            "",
-        ]
+            d["seconds"],
+            d["firm_months_per_second"],
+            d["reference_firm_months_per_second"],
+            d["speedup"],
+        )
     if "scaling" in results:
         parts += _scaling_table(results["scaling"])
     if "threads" in results:
@@ -370,3 +346,13 @@ def plot_scaling(results: dict, path: str | Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _firm_logic_table(title, seconds, rate, reference_rate, speedup) -> list[str]:
+    """Time in the firm logic of each path, and the ratio."""
+    rows = [
+        ["Numba kernels", _s(seconds["numba"]), _si(rate)],
+        ["ReferenceFirm methods", _s(seconds["reference"]), _si(reference_rate)],
+        ["speed-up", "", f"{speedup:.1f}x"],
+    ]
+    return [title, "", _table(["path", "time in firm logic", "firm-months/s"], rows), ""]

@@ -9,6 +9,8 @@ numbers).
 Three implementations of the same hash exist on purpose and are tested to agree bit for bit:
 ``uniform`` (Numba, used in kernels), ``uniforms`` (Numba, vectorised over ids, used when a
 population is synthesised) and ``uniform_py`` (plain Python, used by the readable reference).
+The binomial and Poisson draws need no twin of their own: ``binomial_py`` and ``poisson_py``
+are the same source run by the interpreter.
 """
 
 import math
@@ -203,43 +205,6 @@ def normal_py(seed: int, month: int, entity: int, purpose: int, angle_purpose: i
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-def binomial_py(n: int, p: float, u: float) -> int:
-    """Plain-Python twin of ``binomial``."""
-    if n <= 0 or p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    q = 1.0 - p
-    pmf = q**n
-    cdf = pmf
-    k = 0
-    while u > cdf and k < n:
-        pmf *= (n - k) / (k + 1.0) * p / q
-        k += 1
-        cdf += pmf
-    return k
-
-
-def poisson_py(lam: float, u: float) -> int:
-    """Plain-Python twin of ``poisson``."""
-    if lam <= 0.0:
-        return 0
-    if lam >= LARGE_POISSON_RATE:
-        log_lam = math.log(lam)
-        cdf = 0.0
-        k = 0
-        limit = int(lam + 50.0 * math.sqrt(lam) + 100.0)
-        while k < limit:
-            cdf += math.exp(k * log_lam - lam - math.lgamma(k + 1.0))
-            if u <= cdf:
-                return k
-            k += 1
-        return k
-    pmf = math.exp(-lam)
-    cdf = pmf
-    k = 0
-    while u > cdf and k < 100000:
-        k += 1
-        pmf *= lam / k
-        cdf += pmf
-    return k
+# The twins of the float-only draws are the same source, run by the interpreter.
+binomial_py = binomial.py_func
+poisson_py = poisson.py_func
