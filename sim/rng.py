@@ -6,11 +6,15 @@ so results do not depend on the order agents are visited, on thread count or on 
 policy run and its no-policy twin with the same seed share their random numbers (common random
 numbers).
 
+The hash is a chain, seed and month first, then the entity, then the purpose, so the kernels
+compute the ``month_key`` once per month and the ``entity_key`` once per firm-month, and pay one
+splitmix64 round per draw instead of four; ``uniform`` is the same chain in one call.
+
 Three implementations of the same hash exist on purpose and are tested to agree bit for bit:
 ``uniform`` (Numba, used in kernels), ``uniforms`` (Numba, vectorised over ids, used when a
 population is synthesised) and ``uniform_py`` (plain Python, used by the readable reference).
-The binomial and Poisson draws need no twin of their own: ``binomial_py`` and ``poisson_py``
-are the same source run by the interpreter.
+The draws built on a uniform need no twin of their own: ``normal_quantile_py``,
+``binomial_py`` and ``poisson_py`` are the same source run by the interpreter.
 """
 
 import math
@@ -19,8 +23,8 @@ import numpy as np
 from numba import njit
 
 # Purposes: one stream per kind of decision. Never renumber: results would change.
+# Retired, never to be reused: 2, 21, 29 (the second streams of Box-Muller normals).
 DEMAND = 1
-DEMAND_ANGLE = 2
 INNOVATION = 3
 JUMP = 4
 PATENT_APPLICATION = 5
@@ -34,7 +38,6 @@ HITECH_REVIEW = 12
 HITECH_AUDIT = 13
 REGISTRATION = 14
 INIT_REVENUE = 20
-INIT_REVENUE_ANGLE = 21
 INIT_RD = 22
 INIT_TECH_STAFF = 23
 INIT_PRODUCT_SHARE = 24
@@ -42,7 +45,6 @@ INIT_CASH = 25
 INIT_OTHER_IP = 26
 INIT_AGE = 27
 INIT_GROWTH = 28
-INIT_GROWTH_ANGLE = 29
 INIT_CERT_COHORT = 30
 INIT_PATENT_OWNER = 31
 INIT_INNOVATIONS = 32
@@ -84,38 +86,152 @@ def _mix(z):
 
 
 @njit(cache=True, inline="always")
+def month_key(seed, month):
+    """The part of the hash shared by every draw of a month: computed once, not per firm."""
+    return _mix(_mix(np.uint64(seed) ^ _U_GOLDEN) ^ np.uint64(month))
+
+
+@njit(cache=True, inline="always")
+def entity_key(month_key, entity):
+    """The part of the hash shared by all of one entity's draws in a month."""
+    return _mix(np.uint64(month_key) ^ np.uint64(entity))
+
+
+@njit(cache=True, inline="always")
+def draw(entity_key, purpose):
+    """The uniform of ``purpose`` for the entity and month behind ``entity_key``."""
+    z = _mix(np.uint64(entity_key) ^ np.uint64(purpose))
+    return (np.float64(z >> _U11) + 0.5) * _TWO_POW_M53
+
+
+@njit(cache=True, inline="always")
+def draw_normal(entity_key, purpose):
+    """A standard normal draw of ``purpose`` for the entity behind ``entity_key``."""
+    return normal_quantile(draw(entity_key, purpose))
+
+
+@njit(cache=True, inline="always")
 def uniform(seed, month, entity, purpose):
     """A uniform draw in (0, 1) for (seed, month, entity, purpose); all non-negative ints."""
-    z = _mix(np.uint64(seed) ^ _U_GOLDEN)
-    z = _mix(z ^ np.uint64(month))
-    z = _mix(z ^ np.uint64(entity))
-    z = _mix(z ^ np.uint64(purpose))
-    return (np.float64(z >> _U11) + 0.5) * _TWO_POW_M53
+    return draw(entity_key(month_key(seed, month), entity), purpose)
 
 
 @njit(cache=True)
 def uniforms(seed, month, entities, purpose):
     """Vectorised ``uniform`` over an int64 array of entity ids."""
+    key = month_key(seed, month)
     out = np.empty(entities.shape[0], dtype=np.float64)
     for k in range(entities.shape[0]):
-        out[k] = uniform(seed, month, entities[k], purpose)
+        out[k] = draw(entity_key(key, entities[k]), purpose)
     return out
 
 
 @njit(cache=True, inline="always")
-def normal(seed, month, entity, purpose, angle_purpose):
-    """A standard normal draw (Box-Muller on two streams)."""
-    u1 = uniform(seed, month, entity, purpose)
-    u2 = uniform(seed, month, entity, angle_purpose)
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+def normal(seed, month, entity, purpose):
+    """A standard normal draw for (seed, month, entity, purpose)."""
+    return draw_normal(entity_key(month_key(seed, month), entity), purpose)
+
+
+@njit(cache=True, inline="always")
+def normal_quantile(p):
+    """The standard normal quantile of ``p`` in (0, 1): Wichura's AS 241 (PPND16).
+
+    Relative error ~1e-16. Inversion takes one uniform where Box-Muller takes two, and 85% of
+    draws need no ``log``, ``sqrt`` or ``cos``: ~20 ns less per draw.
+    """
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        return q * _ratio(r, _CENTRAL_NUM, _CENTRAL_DEN)
+    r = math.sqrt(-math.log(p if q < 0.0 else 1.0 - p))
+    if r <= 5.0:
+        value = _ratio(r - 1.6, _NEAR_TAIL_NUM, _NEAR_TAIL_DEN)
+    else:
+        value = _ratio(r - 5.0, _FAR_TAIL_NUM, _FAR_TAIL_DEN)
+    return -value if q < 0.0 else value
+
+
+@njit(cache=True, inline="always")
+def _ratio(x, num, den):
+    """num(x) / den(x), both degree-7 polynomials, coefficients from the constant term up."""
+    a = num[7]
+    b = den[7]
+    for k in range(6, -1, -1):
+        a = a * x + num[k]
+        b = b * x + den[k]
+    return a / b
+
+
+# AS 241 coefficients (Wichura 1988, Applied Statistics 37:477-484), constant term first.
+_CENTRAL_NUM = (
+    3.387132872796366608,
+    133.14166789178437745,
+    1971.5909503065514427,
+    13731.693765509461125,
+    45921.953931549871457,
+    67265.770927008700853,
+    33430.575583588128105,
+    2509.0809287301226727,
+)
+_CENTRAL_DEN = (
+    1.0,
+    42.313330701600911252,
+    687.1870074920579083,
+    5394.1960214247511077,
+    21213.794301586595867,
+    39307.89580009271061,
+    28729.085735721942674,
+    5226.495278852545925,
+)
+_NEAR_TAIL_NUM = (
+    1.42343711074968357734,
+    4.6303378461565452959,
+    5.7694972214606914055,
+    3.64784832476320460504,
+    1.27045825245236838258,
+    0.24178072517745061177,
+    0.0227238449892691845833,
+    7.7454501427834140764e-4,
+)
+_NEAR_TAIL_DEN = (
+    1.0,
+    2.05319162663775882187,
+    1.6763848301838038494,
+    0.68976733498510000455,
+    0.14810397642748007459,
+    0.0151986665636164571966,
+    5.475938084995344946e-4,
+    1.05075007164441684324e-9,
+)
+_FAR_TAIL_NUM = (
+    6.6579046435011037772,
+    5.4637849111641143699,
+    1.7848265399172913358,
+    0.29656057182850489123,
+    0.026532189526576123093,
+    0.0012426609473880784386,
+    2.71155556874348757815e-5,
+    2.01033439929228813265e-7,
+)
+_FAR_TAIL_DEN = (
+    1.0,
+    0.59983220655588793769,
+    0.13692988092273580531,
+    0.0148753612908506148525,
+    7.868691311456132591e-4,
+    1.8463183175100546818e-5,
+    1.4215117583164458887e-7,
+    2.04426310338993978564e-15,
+)
 
 
 @njit(cache=True)
-def normals(seed, month, entities, purpose, angle_purpose):
+def normals(seed, month, entities, purpose):
     """Vectorised ``normal`` over an int64 array of entity ids."""
+    key = month_key(seed, month)
     out = np.empty(entities.shape[0], dtype=np.float64)
     for k in range(entities.shape[0]):
-        out[k] = normal(seed, month, entities[k], purpose, angle_purpose)
+        out[k] = draw_normal(entity_key(key, entities[k]), purpose)
     return out
 
 
@@ -198,13 +314,12 @@ def uniform_py(seed: int, month: int, entity: int, purpose: int) -> float:
     return ((z >> 11) + 0.5) * _TWO_POW_M53
 
 
-def normal_py(seed: int, month: int, entity: int, purpose: int, angle_purpose: int) -> float:
+def normal_py(seed: int, month: int, entity: int, purpose: int) -> float:
     """Plain-Python twin of ``normal``."""
-    u1 = uniform_py(seed, month, entity, purpose)
-    u2 = uniform_py(seed, month, entity, angle_purpose)
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+    return normal_quantile_py(uniform_py(seed, month, entity, purpose))
 
 
 # The twins of the float-only draws are the same source, run by the interpreter.
+normal_quantile_py = normal_quantile.py_func
 binomial_py = binomial.py_func
 poisson_py = poisson.py_func

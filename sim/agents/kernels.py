@@ -170,57 +170,59 @@ CHUNK = 512  # firms per task of the parallel loops: a call per chunk, not per f
 def step_month(f, sectors, r, month, seed, levers):
     """Advance every operating firm by one month under this month's ``MonthLevers``."""
     n = f.alive.shape[0]
+    key = rng.month_key(seed, month)
+    cost_factors = user_cost_factors(r, levers)
     for chunk in prange((n + CHUNK - 1) // CHUNK):
-        month_chunk(f, sectors, r, month, seed, levers, chunk * CHUNK, min(n, (chunk + 1) * CHUNK))
+        start, stop = chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
+        month_chunk(f, sectors, r, month, key, levers, cost_factors, start, stop)
 
 
 # The chunk loops run without Numba's reference counting (_nrt=False): they allocate nothing,
 # and counting the ~50 arrays of the firm table at every inlined helper cost ~400 ns per
 # firm-month (benchmarks, docs/benchmarks.md). Results are bit-identical.
 @njit(cache=True, _nrt=False)
-def month_chunk(f, sectors, r, month, seed, levers, start, stop):
+def month_chunk(f, sectors, r, month, month_key, levers, cost_factors, start, stop):
     """Firms ``start`` to ``stop`` (the firm step is inlined into this loop)."""
     for i in range(start, stop):
         if f.alive[i]:
-            firm_month(f, sectors, r, i, month, seed, levers)
+            key = rng.entity_key(month_key, i)
+            firm_month(f, sectors, r, i, month, key, levers, cost_factors)
 
 
 @njit(cache=True, inline="always")
-def firm_month(f, sectors, r, i, t, seed, levers):
-    """One firm, one month: market, R&D, innovation, patents, staff, accounts, exit."""
+def firm_month(f, sectors, r, i, t, key, levers, cost_factors):
+    """One firm, one month: market, R&D, innovation, patents, staff, accounts, exit.
+
+    ``key`` is the firm's random-stream key of the month (``rng.entity_key``).
+    """
     k = f.sector[i]
-    tax_rate = levers.tax_hitech if f.hitech_until[i] >= t else levers.tax_standard
-    super_deduction = (
-        levers.super_deduction_industrial if sectors.industrial[k] else levers.super_deduction_other
-    )
+    certified = f.hitech_until[i] >= t
+    industrial = sectors.industrial[k]
+    has_voucher = f.voucher_balance[i] > 0.0
+    tax_rate = tax_rate_of(levers, certified)
+    super_deduction = super_deduction_of(levers, industrial)
     sales = f.revenue[i] / 12.0  # M CNY this month
 
-    z = rng.normal(seed, t, i, rng.DEMAND, rng.DEMAND_ANGLE)
+    z = rng.draw_normal(key, rng.DEMAND)
     sigma = sectors.volatility[k]
     growth = (sectors.growth[k] - 0.5 * sigma * sigma) / 12.0 + sigma * math.sqrt(1.0 / 12.0) * z
     growth += f.growth_boost[i] / 12.0
 
-    voucher_rate = 0.0
-    if f.voucher_balance[i] > 0.0:
-        voucher_rate = levers.voucher_cost_share * levers.services_share
-    price = (1.0 - voucher_rate) * (1.0 - levers.rd_subsidy_rate)  # firm's share of R&D cost
-    intensity = planned_rd_intensity(
-        r, f.rd_intensity[i], f.revenue[i], tax_rate, super_deduction, price
-    )
+    cost_factor = cost_factors[np.int64(certified), np.int64(industrial), np.int64(has_voucher)]
+    intensity = planned_rd_intensity(r, f.rd_intensity[i], f.revenue[i], cost_factor)
     rd = min(intensity * sales, r.rd_cash_share * max(f.cash[i], 0.0))  # M CNY
-    voucher = min(f.voucher_balance[i], voucher_rate * rd)  # M CNY paid by the voucher
+    voucher = min(f.voucher_balance[i], voucher_rate_of(levers, has_voucher) * rd)  # M CNY
 
     zeta = r.innovation_zeta * f.innovation_boost[i]
-    if rng.uniform(seed, t, i, rng.INNOVATION) < 1.0 - math.exp(-zeta * rd):
-        u = rng.uniform(seed, t, i, rng.JUMP)
-        jump = r.jump_max * kumaraswamy(u, r.jump_a, r.jump_b)
+    if rng.draw(key, rng.INNOVATION) < 1.0 - math.exp(-zeta * rd):
+        jump = r.jump_max * kumaraswamy(rng.draw(key, rng.JUMP), r.jump_a, r.jump_b)
         growth += math.log1p(jump)
         f.innovations_ytd[i] += 1
-        if jump >= levers.major_product_jump and (f.tech_sme[i] or f.hitech_until[i] >= t):
+        if jump >= levers.major_product_jump and (f.tech_sme[i] or certified):
             f.major_products_ytd[i] += 1
         f.hitech_product_share[i] += r.hitech_product_step * (1.0 - f.hitech_product_share[i])
-        protect_innovation(f, r, i, t, seed)
-    decide_patents(f, r, i, t, seed)
+        protect_innovation(f, r, i, t, key)
+    decide_patents(f, r, i, t, key)
 
     f.revenue[i] *= math.exp(growth)
     f.employees[i] = max(1.0, f.employees[i] * math.exp(r.employment_elasticity * growth))
@@ -245,9 +247,47 @@ def firm_month(f, sectors, r, i, t, seed, levers):
     hazard = r.young_exit_per_month if young else r.exit_per_month
     if f.cash[i] < 0.0:
         hazard += r.distress_exit_per_month
-    if rng.uniform(seed, t, i, rng.EXIT) < hazard * f.exit_hazard_factor[i]:
+    if rng.draw(key, rng.EXIT) < hazard * f.exit_hazard_factor[i]:
         f.alive[i] = False
         f.exit_month[i] = t
+
+
+@njit(cache=True, inline="always")
+def tax_rate_of(levers, certified):
+    """Income-tax rate: the reduced rate while high-tech certified."""
+    return levers.tax_hitech if certified else levers.tax_standard
+
+
+@njit(cache=True, inline="always")
+def super_deduction_of(levers, industrial):
+    """Extra deduction, share of R&D: industrial firms have a rate of their own."""
+    return levers.super_deduction_industrial if industrial else levers.super_deduction_other
+
+
+@njit(cache=True, inline="always")
+def voucher_rate_of(levers, has_voucher):
+    """Share of its R&D a firm holding unspent vouchers has paid by them."""
+    return levers.voucher_cost_share * levers.services_share if has_voucher else 0.0
+
+
+@njit(cache=True)
+def user_cost_factors(r, levers):
+    """This month's R&D user-cost factor of each kind of firm, [certified, industrial, voucher].
+
+    A firm's factor depends on these three only, so eight ``pow`` a month replace one a firm.
+    """
+    factors = np.empty((2, 2, 2))
+    for certified in range(2):
+        tax_rate = tax_rate_of(levers, certified == 1)
+        for industrial in range(2):
+            super_deduction = super_deduction_of(levers, industrial == 1)
+            for voucher in range(2):
+                voucher_rate = voucher_rate_of(levers, voucher == 1)
+                price = (1.0 - voucher_rate) * (1.0 - levers.rd_subsidy_rate)
+                factors[certified, industrial, voucher] = user_cost_factor(
+                    r, tax_rate, super_deduction, price
+                )
+    return factors
 
 
 @njit(cache=True, inline="always")
@@ -261,15 +301,21 @@ def hitech_rd_threshold(r, revenue):
 
 
 @njit(cache=True, inline="always")
-def planned_rd_intensity(r, preferred, revenue, tax_rate, super_deduction, price):
-    """R&D/revenue planned: preference scaled by the user cost, bunched at the HNTE bar.
+def user_cost_factor(r, tax_rate, super_deduction, price):
+    """How the user cost of R&D scales a firm's preferred R&D intensity.
 
     ``price`` is the share of R&D cost the firm pays itself after vouchers and subsidies.
     """
     user_cost = max(price - tax_rate * (1.0 + super_deduction), 0.05)
     # preferences were observed under the reference deduction at the firm's own tax rate
     reference = max(1.0 - tax_rate * (1.0 + r.rd_reference_super_deduction), 0.05)
-    intensity = preferred * (user_cost / reference) ** (-r.rd_user_cost_elasticity)
+    return (user_cost / reference) ** (-r.rd_user_cost_elasticity)
+
+
+@njit(cache=True, inline="always")
+def planned_rd_intensity(r, preferred, revenue, cost_factor):
+    """R&D/revenue planned: preference scaled by the user cost, bunched at the HNTE bar."""
+    intensity = preferred * cost_factor
     threshold = hitech_rd_threshold(r, revenue)
     if threshold - r.threshold_band <= intensity < threshold:
         intensity = threshold + r.threshold_margin
@@ -283,13 +329,13 @@ def kumaraswamy(u, a, b):
 
 
 @njit(cache=True, inline="always")
-def protect_innovation(f, r, i, t, seed):
+def protect_innovation(f, r, i, t, key):
     """File an invention application, or register a utility model / software copyright."""
-    u = rng.uniform(seed, t, i, rng.PATENT_APPLICATION)
+    u = rng.draw(key, rng.PATENT_APPLICATION)
     p_invention = r.invention_application_probability
     if u < p_invention:
         span = r.grant_lag_max - r.grant_lag_min + 1
-        lag = r.grant_lag_min + int(rng.uniform(seed, t, i, rng.GRANT_LAG) * span)
+        lag = r.grant_lag_min + int(rng.draw(key, rng.GRANT_LAG) * span)
         f.pending_applications[i, (t + lag) % PENDING_SLOTS] += 1
         f.applications_ytd[i] += 1
     elif u < p_invention + (1.0 - p_invention) * r.other_ip_probability:
@@ -297,16 +343,22 @@ def protect_innovation(f, r, i, t, seed):
 
 
 @njit(cache=True, inline="always")
-def decide_patents(f, r, i, t, seed):
-    """Applications due this month are granted or refused; valid patents may lapse."""
+def decide_patents(f, r, i, t, key):
+    """Applications due this month are granted or refused; valid patents may lapse.
+
+    A firm with nothing due, or no patent held, draws nothing for it: a binomial of zero
+    trials is zero whatever the uniform.
+    """
     slot = t % PENDING_SLOTS
     due = np.int64(f.pending_applications[i, slot])
-    f.pending_applications[i, slot] = 0
-    grants = rng.binomial(due, r.grant_probability, rng.uniform(seed, t, i, rng.GRANT))
-    held = np.int64(f.invention_patents[i])
-    lapsed = rng.binomial(held, r.lapse_per_month, rng.uniform(seed, t, i, rng.LAPSE))
-    f.invention_patents[i] += grants - lapsed
-    f.grants_ytd[i] += grants
+    held = np.int64(f.invention_patents[i])  # a patent granted this month cannot lapse yet
+    if due > 0:
+        f.pending_applications[i, slot] = 0
+        grants = rng.binomial(due, r.grant_probability, rng.draw(key, rng.GRANT))
+        f.invention_patents[i] += grants
+        f.grants_ytd[i] += grants
+    if held > 0:
+        f.invention_patents[i] -= rng.binomial(held, r.lapse_per_month, rng.draw(key, rng.LAPSE))
 
 
 # ----------------------------------------------------------------------- 31 December rounds
@@ -316,26 +368,27 @@ def decide_patents(f, r, i, t, seed):
 def close_year(f, r, month, seed, cultivation_pass_bonus):
     """Year end for every operating firm: book the year, then certification and registry."""
     n = f.alive.shape[0]
+    key = rng.month_key(seed, month)
     for chunk in prange((n + CHUNK - 1) // CHUNK):
-        year_end_chunk(
-            f, r, month, seed, cultivation_pass_bonus, chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
-        )
+        start, stop = chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
+        year_end_chunk(f, r, month, key, cultivation_pass_bonus, start, stop)
 
 
 @njit(cache=True, _nrt=False)
-def year_end_chunk(f, r, month, seed, cultivation_pass_bonus, start, stop):
+def year_end_chunk(f, r, month, month_key, cultivation_pass_bonus, start, stop):
     """Firms ``start`` to ``stop`` on 31 December."""
     for i in range(start, stop):
         if f.alive[i]:
-            firm_year_end(f, r, i, month, seed, cultivation_pass_bonus)
+            key = rng.entity_key(month_key, i)
+            firm_year_end(f, r, i, month, key, cultivation_pass_bonus)
 
 
 @njit(cache=True, inline="always")
-def firm_year_end(f, r, i, t, seed, cultivation_pass_bonus):
+def firm_year_end(f, r, i, t, key, cultivation_pass_bonus):
     """One firm on 31 December (its steps are inlined here, not into the parallel loop)."""
     book_year(f, i)
-    certification_round(f, r, i, t, seed, cultivation_pass_bonus)
-    registry_round(f, r, i, t, seed)
+    certification_round(f, r, i, t, key, cultivation_pass_bonus)
+    registry_round(f, r, i, t, key)
     high_growth_round(f, r, i, t)
 
 
@@ -422,24 +475,24 @@ def meets_hitech_criteria(f, r, i, t):
 
 
 @njit(cache=True, inline="always")
-def certification_round(f, r, i, t, seed, cultivation_pass_bonus):
+def certification_round(f, r, i, t, key, cultivation_pass_bonus):
     """Audit of certified firms, then applications and renewals, decided on 31 December.
 
     Firms in the cultivation pool always apply and pass review more often.
     """
     if f.hitech_until[i] > t:
         below = rd_ratio(f, i, 1) < hitech_rd_threshold(r, f.revenue_history[i, 0])
-        if below and rng.uniform(seed, t, i, rng.HITECH_AUDIT) < r.hitech_audit_rate:
+        if below and rng.draw(key, rng.HITECH_AUDIT) < r.hitech_audit_rate:
             f.hitech_until[i] = t  # status withdrawn at this round
         return
     renewing = f.hitech_until[i] == t
-    u_apply = rng.uniform(seed, t, i, rng.HITECH_APPLICATION)
+    u_apply = rng.draw(key, rng.HITECH_APPLICATION)
     applies = renewing or f.cultivated[i] or u_apply < r.hitech_application_rate
     pass_rate = r.hitech_review_pass_rate
     if f.cultivated[i]:
         pass_rate = min(1.0, pass_rate + cultivation_pass_bonus)
     if applies and meets_hitech_criteria(f, r, i, t):
-        if rng.uniform(seed, t, i, rng.HITECH_REVIEW) < pass_rate:
+        if rng.draw(key, rng.HITECH_REVIEW) < pass_rate:
             f.hitech_until[i] = t + r.hitech_validity_months
             if f.hitech_since[i] == NEVER:
                 f.hitech_since[i] = t
@@ -496,7 +549,7 @@ def ip_points(invention_patents, other_ip):
 
 
 @njit(cache=True, inline="always")
-def registry_round(f, r, i, t, seed):
+def registry_round(f, r, i, t, key):
     """Technology-based SME registry: size limits, then certified firms or a score >= 60."""
     assets = f.revenue_history[i, 0] * r.assets_to_revenue + max(f.cash[i], 0.0)
     small = (
@@ -512,7 +565,7 @@ def registry_round(f, r, i, t, seed):
     if not (small and (certified or scored)):
         f.tech_sme[i] = False
     elif not f.tech_sme[i]:
-        u = rng.uniform(seed, t, i, rng.REGISTRATION)
+        u = rng.draw(key, rng.REGISTRATION)
         f.tech_sme[i] = u < r.tech_sme_registration_rate
 
 

@@ -151,7 +151,7 @@ def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, as_of
         low, high = bounds
         return low + (high - low) * rng.uniforms(seed, rng.INIT_MONTH, ids, purpose)
 
-    z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_REVENUE, rng.INIT_REVENUE_ANGLE)
+    z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_REVENUE)
     revenue = revenue_median * profile.revenue_multiplier * np.exp(sector.revenue_dispersion * z)
     employees = np.maximum(1.0, revenue / sector.revenue_per_employee)
     rd_intensity = between(profile.rd_intensity, rng.INIT_RD)
@@ -206,7 +206,7 @@ def backcast_history(scenario, seed, ids, cols, high_growth, as_of=-1):
     """
     sector = scenario.population.sectors[int(cols["sector"][0])]
     threshold = scenario.certification.high_growth_min_growth
-    z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_GROWTH, rng.INIT_GROWTH_ANGLE)
+    z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_GROWTH)
     growth = sector.revenue_growth + sector.revenue_volatility * z
     growth = np.where(
         high_growth, np.maximum(growth, threshold + 0.02), np.minimum(growth, threshold - 0.02)

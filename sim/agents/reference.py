@@ -50,7 +50,7 @@ class ReferenceFirm(mesa.Agent):
         )
         sales = self.revenue / 12.0
 
-        z = rng.normal_py(self.model.seed, t, self.firm_id, rng.DEMAND, rng.DEMAND_ANGLE)
+        z = rng.normal_py(self.model.seed, t, self.firm_id, rng.DEMAND)
         sigma = sector.revenue_volatility
         growth = (sector.revenue_growth - 0.5 * sigma * sigma) / 12.0 + sigma * math.sqrt(
             1.0 / 12.0
