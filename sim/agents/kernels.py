@@ -3,15 +3,17 @@
 Small scalar helpers are inlined (``inline="always"``): a call that is not inlined, made from a
 function that holds the firm table, costs far more than the work it does.
 
-Each kernel loops over firms with ``prange``; a firm's update reads and writes only its own
-row and draws only from its own counter-based streams, so results do not depend on the number
-of threads. The equations are those of docs/model.md (section 7, submodels), one a line; the
+Each kernel loops over firms, in chunks shared out to Numba's threads (``prange``) when the
+table is large, on the calling thread when it is small; a firm's update reads and writes only
+its own row and draws only from its own counter-based streams, so results do not depend on the
+number of threads. The equations are those of docs/model.md (section 7, submodels), one a line; the
 plain-Python twin in ``reference.py`` is the readable specification they are tested against.
 """
 
 import math
 from collections import namedtuple
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -164,14 +166,26 @@ def build_sector_params(scenario) -> SectorParams:
 
 
 CHUNK = 512  # firms per task of the parallel loops: a call per chunk, not per firm
+# Below this many rows a kernel runs on the calling thread: starting the thread pool costs
+# more than the ~100 ns a firm it would share out (district runs, batch workers).
+PARALLEL_MIN_ROWS = 8 * CHUNK
+
+
+def step_month(f, sectors, r, month, seed, levers):
+    """Advance every operating firm by one month under this month's ``MonthLevers``."""
+    key = np.uint64(rng.month_key(seed, month))
+    cost_factors = user_cost_factors(r, levers)
+    n = f.alive.shape[0]
+    if n < PARALLEL_MIN_ROWS or numba.get_num_threads() == 1:
+        month_chunk(f, sectors, r, month, key, levers, cost_factors, 0, n)
+    else:
+        months_in_parallel(f, sectors, r, month, key, levers, cost_factors)
 
 
 @njit(cache=True, parallel=True)
-def step_month(f, sectors, r, month, seed, levers):
-    """Advance every operating firm by one month under this month's ``MonthLevers``."""
+def months_in_parallel(f, sectors, r, month, key, levers, cost_factors):
+    """``month_chunk`` over all firms, chunk by chunk on Numba's threads."""
     n = f.alive.shape[0]
-    key = rng.month_key(seed, month)
-    cost_factors = user_cost_factors(r, levers)
     for chunk in prange((n + CHUNK - 1) // CHUNK):
         start, stop = chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
         month_chunk(f, sectors, r, month, key, levers, cost_factors, start, stop)
@@ -364,11 +378,20 @@ def decide_patents(f, r, i, t, key):
 # ----------------------------------------------------------------------- 31 December rounds
 
 
-@njit(cache=True, parallel=True)
 def close_year(f, r, month, seed, cultivation_pass_bonus):
     """Year end for every operating firm: book the year, then certification and registry."""
+    key = np.uint64(rng.month_key(seed, month))
     n = f.alive.shape[0]
-    key = rng.month_key(seed, month)
+    if n < PARALLEL_MIN_ROWS or numba.get_num_threads() == 1:
+        year_end_chunk(f, r, month, key, cultivation_pass_bonus, 0, n)
+    else:
+        year_ends_in_parallel(f, r, month, key, cultivation_pass_bonus)
+
+
+@njit(cache=True, parallel=True)
+def year_ends_in_parallel(f, r, month, key, cultivation_pass_bonus):
+    """``year_end_chunk`` over all firms, chunk by chunk on Numba's threads."""
+    n = f.alive.shape[0]
     for chunk in prange((n + CHUNK - 1) // CHUNK):
         start, stop = chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
         year_end_chunk(f, r, month, key, cultivation_pass_bonus, start, stop)
