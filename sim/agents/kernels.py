@@ -174,7 +174,9 @@ PARALLEL_MIN_ROWS = 8 * CHUNK
 def step_month(f, sectors, r, month, seed, levers):
     """Advance every operating firm by one month under this month's ``MonthLevers``."""
     key = np.uint64(rng.month_key(seed, month))
-    cost_factors = user_cost_factors(r, levers)
+    cost_factors = user_cost_factors(
+        levers, r.rd_reference_super_deduction, r.rd_user_cost_elasticity
+    )
     n = f.alive.shape[0]
     if n < PARALLEL_MIN_ROWS or numba.get_num_threads() == 1:
         month_chunk(f, sectors, r, month, key, levers, cost_factors, 0, n)
@@ -285,10 +287,11 @@ def voucher_rate_of(levers, has_voucher):
 
 
 @njit(cache=True)
-def user_cost_factors(r, levers):
+def user_cost_factors(levers, reference_super_deduction, elasticity):
     """This month's R&D user-cost factor of each kind of firm, [certified, industrial, voucher].
 
     A firm's factor depends on these three only, so eight ``pow`` a month replace one a firm.
+    (Two rules, not all of ``Rules``, are passed: unboxing a tuple costs ~0.2 us an item.)
     """
     factors = np.empty((2, 2, 2))
     for certified in range(2):
@@ -299,7 +302,7 @@ def user_cost_factors(r, levers):
                 voucher_rate = voucher_rate_of(levers, voucher == 1)
                 price = (1.0 - voucher_rate) * (1.0 - levers.rd_subsidy_rate)
                 factors[certified, industrial, voucher] = user_cost_factor(
-                    r, tax_rate, super_deduction, price
+                    tax_rate, super_deduction, price, reference_super_deduction, elasticity
                 )
     return factors
 
@@ -315,15 +318,15 @@ def hitech_rd_threshold(r, revenue):
 
 
 @njit(cache=True, inline="always")
-def user_cost_factor(r, tax_rate, super_deduction, price):
+def user_cost_factor(tax_rate, super_deduction, price, reference_super_deduction, elasticity):
     """How the user cost of R&D scales a firm's preferred R&D intensity.
 
     ``price`` is the share of R&D cost the firm pays itself after vouchers and subsidies.
     """
     user_cost = max(price - tax_rate * (1.0 + super_deduction), 0.05)
     # preferences were observed under the reference deduction at the firm's own tax rate
-    reference = max(1.0 - tax_rate * (1.0 + r.rd_reference_super_deduction), 0.05)
-    return (user_cost / reference) ** (-r.rd_user_cost_elasticity)
+    reference = max(1.0 - tax_rate * (1.0 + reference_super_deduction), 0.05)
+    return (user_cost / reference) ** (-elasticity)
 
 
 @njit(cache=True, inline="always")
