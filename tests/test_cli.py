@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,21 @@ def test_default_scenario_json_is_byte_identical_across_runs_and_thread_counts()
     two_threads = innosim(*args, env={"NUMBA_NUM_THREADS": "2"}).stdout
     assert first == again == one_thread == two_threads
     assert json.loads(first)["indicators"][-1]["year"] == 2025
+
+
+def test_a_table_large_enough_for_parallel_kernels_gives_the_same_bytes_on_1_and_2_threads(
+    tmp_path,
+):
+    # The kernels share firms out to threads only above kernels.PARALLEL_MIN_ROWS (4,096).
+    text = Path(DEFAULT_SCENARIO).read_text().replace("other = 300", "other = 6000", 1)
+    scenario = tmp_path / "large.toml"
+    scenario.write_text(text)
+    shutil.copytree(Path(DEFAULT_SCENARIO).parent / "targets", tmp_path / "targets")
+    args = ("run", scenario, "--months", "13", "--format", "json")
+    one_thread = innosim(*args, env={"NUMBA_NUM_THREADS": "1"}).stdout
+    two_threads = innosim(*args, env={"NUMBA_NUM_THREADS": "2"}).stdout
+    assert one_thread == two_threads
+    assert json.loads(one_thread)["indicators"][0]["firms"] > 6000
 
 
 def test_table_output_ends_with_scorecard_and_has_no_progress_bar_when_piped():
