@@ -150,10 +150,10 @@ class InnovationEcosystem(mesa.Model):
                 agent.remove()
 
     def _add_entrants(self, t: int) -> None:
-        for sector, count in births_this_month(self.setup, self.seed, t):
-            if count:
-                self._add_firms(entrants(self.setup, self.seed, t, sector, len(self.firms), count))
-                self.births_this_year += count
+        births = births_this_month(self.setup, self.seed, t)
+        if births.any():
+            self._add_firms(entrants(self.setup, self.seed, t, len(self.firms), births))
+            self.births_this_year += int(births.sum())
 
     def _firm_totals(self, month: int = -1) -> dict[str, float]:
         return firm_totals(
