@@ -27,6 +27,7 @@ from sim.policies.platforms import opened_by
 from sim.policies.rd_subsidies import rd_subsidy_rate
 from sim.policies.tax import super_deduction
 from sim.policies.vouchers import allocate_vouchers, return_unused_vouchers
+from sim.ranking import first_k
 
 STAGES = ("seed", "angel", "venture")
 DEAL_MONTHS = (1, 4, 7, 10)
@@ -159,7 +160,7 @@ class PolicyMix:
         traditional = flags["industrial"][f.sector] & ~flags["hitech_industry"][f.sector]
         rows = np.flatnonzero(f.alive & traditional)
         draws = rng.uniforms(self.model.seed, t, rows.astype(np.int64), rng.COMMISSIONER)
-        chosen = rows[np.argsort(draws, kind="stable")][:due]
+        chosen = rows[first_k(draws, due)]
         f.commissioner_visits[chosen] = 1
         self.commissioner_dispatches = len(chosen)
         cost = levers.commissioner_cost * len(chosen)
@@ -200,13 +201,18 @@ class PolicyMix:
 
     def incubate(self, f, t: int) -> None:
         """Tenants graduate; young firms are admitted while incubators have room."""
+        levers = self.model.policy.incubation
         for incubator in self.incubators:
             incubator.graduate(f, t)
-        candidates = incubation_candidates(f, t, self.model.seed, self.model.policy.incubation)
-        for incubator in self.incubators:
+        with_room = [incubator for incubator in self.incubators if incubator.room > 0]
+        if not with_room:
+            return
+        room = sum(incubator.room for incubator in with_room)
+        candidates = incubation_candidates(f, t, self.model.seed, levers, room)
+        for incubator in with_room:
             if len(candidates) == 0:
                 break
-            candidates = incubator.admit(f, candidates, t, self.model.policy.incubation)
+            candidates = incubator.admit(f, candidates, t, levers)
 
     def attract(self, f, t: int, year: int) -> dict | None:
         """The year's attracted high-tech firms, with their subsidy paid on arrival."""
