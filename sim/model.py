@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
 from sim.agents.kernels import build_rules, build_sector_params, close_year, step_month
@@ -27,6 +28,9 @@ NOT_OBSERVED_IN_YEAR_0 = (
     "invention_grants",
     "firm_tax",
 )
+# Columns of the yearly frame whose type is not the one pandas infers: counts are nullable
+# integers (no count in year 0 for flows).
+INDICATOR_DTYPES = {"year": "int64"} | dict.fromkeys(COUNT_INDICATORS, "Int64")
 
 
 class InnovationEcosystem(mesa.Model):
@@ -123,9 +127,21 @@ class InnovationEcosystem(mesa.Model):
     # ---------------------------------------------------------------------------- results
 
     def yearly_indicators(self):
-        """One row per 31 December: ``year`` and every indicator id."""
-        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        return frame.astype({"year": "int64"} | dict.fromkeys(COUNT_INDICATORS, "Int64"))
+        """One row per 31 December: ``year`` and every indicator id.
+
+        Built column by column from what the DataCollector collected: the same frame as
+        ``get_model_vars_dataframe().astype(INDICATOR_DTYPES)`` without a float round trip
+        of the counts.
+        """
+        collected = self.datacollector.model_vars
+        return pd.DataFrame(
+            {
+                name: pd.array(values, dtype=INDICATOR_DTYPES[name])
+                if name in INDICATOR_DTYPES
+                else values
+                for name, values in collected.items()
+            }
+        )
 
     # ------------------------------------------------------------------------- internals
 
