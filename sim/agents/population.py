@@ -260,9 +260,9 @@ def initial_pipeline(scenario, seed, ids, profile):
     pending = np.zeros((len(ids), PENDING_SLOTS), dtype=np.uint16)
     if rate == 0.0:
         return pending
-    for due in range(firms.grant_lag_max):
-        # share of past filing months whose decision falls on month `due`
-        weight = np.mean(lags > due)
+    # share of past filing months whose decision falls on month `due`, for each `due`
+    weights = np.mean(lags > np.arange(firms.grant_lag_max)[:, None], axis=1)
+    for due, weight in enumerate(weights):
         u = rng.uniforms(seed, rng.INIT_MONTH, ids, 200 + due)
         pending[:, due % PENDING_SLOTS] = rng.poissons(rate * weight, u)
     return pending
