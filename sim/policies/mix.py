@@ -11,6 +11,7 @@ the next month. Policies act on the firm table's arrays (``FirmArrays``) only.
 """
 
 from collections import defaultdict
+from itertools import chain
 
 import numpy as np
 
@@ -202,7 +203,7 @@ class PolicyMix:
     def incubate(self, f, t: int) -> None:
         """Tenants graduate; young firms are admitted while incubators have room."""
         levers = self.model.policy.incubation
-        for incubator in self.incubators:
+        for incubator in self.incubators_with_leavers(f, t):
             incubator.graduate(f, t)
         with_room = [incubator for incubator in self.incubators if incubator.room > 0]
         if not with_room:
@@ -213,6 +214,18 @@ class PolicyMix:
             if len(candidates) == 0:
                 break
             candidates = incubator.admit(f, candidates, t, levers)
+
+    def incubators_with_leavers(self, f, t: int) -> list[Incubator]:
+        """Incubators where a tenant's incubation ended or a tenant exited: a few a month."""
+        counts = [len(incubator.tenants) for incubator in self.incubators]
+        tenants = np.fromiter(
+            chain.from_iterable(incubator.tenants for incubator in self.incubators),
+            dtype=np.int64,
+            count=sum(counts),
+        )
+        leaving = ~f.alive[tenants] | (f.incubated_until[tenants] < t)  # as in graduate
+        owners = np.repeat(np.arange(len(counts)), counts)[leaving]
+        return [self.incubators[k] for k in np.unique(owners)]
 
     def attract(self, f, t: int, year: int) -> dict | None:
         """The year's attracted high-tech firms, with their subsidy paid on arrival."""
@@ -251,8 +264,9 @@ class PolicyMix:
         self.government.record("vouchers", self.vouchers_issued - returned)
         self._received("vouchers", float(f.voucher_used_ytd.sum()))
         for university in self.universities:
-            mine = np.arange(len(f.alive)) % len(self.universities) == university.index
-            university.contracts[year] = float(f.services_bought_ytd[mine].sum())
+            # firm i buys from university i mod U; the copy sums as a mask would, bit for bit
+            mine = f.services_bought_ytd[university.index :: len(self.universities)]
+            university.contracts[year] = float(np.ascontiguousarray(mine).sum())
         values = self.indicators(f, year)
         self.close_accounts(f, year)
         return values
