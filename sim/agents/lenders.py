@@ -61,10 +61,10 @@ class Bank(mesa.Agent):
     def settle(self, f, t: int, levers) -> None:
         """Collect loans due this month and write off those of exited firms."""
         owing = self.borrowers
-        due = owing[(f.loan_due_month[owing] <= t) | ~f.alive[owing]]
-        if len(due) == 0:
+        is_due = (f.loan_due_month[owing] <= t) | ~f.alive[owing]
+        if not is_due.any():
             return
-        self.borrowers = np.setdiff1d(owing, due, assume_unique=True)
+        due, self.borrowers = owing[is_due], owing[~is_due]
         principal = f.loan_balance[due]
         paid = np.where(f.alive[due], np.minimum(np.maximum(f.cash[due], 0.0), principal), 0.0)
         f.cash[due] -= paid
@@ -103,7 +103,7 @@ class Bank(mesa.Agent):
         f.loan_balance[rows] = amount
         f.loan_due_month[rows] = t + levers.term_months
         f.loan_rate[rows] = levers.interest_rate
-        self.borrowers = np.union1d(self.borrowers, rows)
+        self.borrowers = np.sort(np.concatenate((self.borrowers, rows)))  # new: none owed before
         self.lent += float(amount.sum())
         self.lent_this_year += float(amount.sum())
         self.loans_made += len(rows)

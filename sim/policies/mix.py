@@ -205,7 +205,7 @@ class PolicyMix:
         levers = self.model.policy.incubation
         for incubator in self.incubators_with_leavers(f, t):
             incubator.graduate(f, t)
-        with_room = [incubator for incubator in self.incubators if incubator.room > 0]
+        with_room = [i for i in self.incubators if len(i.tenants) < i.capacity]
         if not with_room:
             return
         room = sum(incubator.room for incubator in with_room)
