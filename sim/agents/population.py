@@ -6,6 +6,7 @@ before it in another sector.
 """
 
 import numpy as np
+from numba import njit
 
 from sim import rng
 from sim.agents.firms import HISTORY_YEARS, NEVER, PENDING_SLOTS
@@ -257,14 +258,24 @@ def initial_pipeline(scenario, seed, ids, profile):
     firms = scenario.firms
     rate = profile.innovations_per_year * firms.invention_application_probability / 12.0
     lags = np.arange(firms.grant_lag_min, firms.grant_lag_max + 1)
-    pending = np.zeros((len(ids), PENDING_SLOTS), dtype=np.uint16)
     if rate == 0.0:
-        return pending
+        return np.zeros((len(ids), PENDING_SLOTS), dtype=np.uint16)
     # share of past filing months whose decision falls on month `due`, for each `due`
     weights = np.mean(lags > np.arange(firms.grant_lag_max)[:, None], axis=1)
-    for due, weight in enumerate(weights):
-        u = rng.uniforms(seed, rng.INIT_MONTH, ids, 200 + due)
-        pending[:, due % PENDING_SLOTS] = rng.poissons(rate * weight, u)
+    return applications_by_decision_month(seed, ids, rate * weights)
+
+
+@njit(cache=True)
+def applications_by_decision_month(seed, ids, rates):
+    """Poisson(rates[due]) applications of each firm decided in month ``due`` (slot due mod 24).
+
+    One compiled loop instead of two array calls per decision month and status group.
+    """
+    pending = np.zeros((ids.shape[0], PENDING_SLOTS), dtype=np.uint16)
+    for due in range(rates.shape[0]):
+        for i in range(ids.shape[0]):
+            u = rng.uniform(seed, rng.INIT_MONTH, ids[i], 200 + due)
+            pending[i, due % PENDING_SLOTS] = rng.poisson(rates[due], u)
     return pending
 
 
