@@ -79,17 +79,19 @@ def scale_rd_to_region(scenario, columns) -> None:
     )
 
 
-def entrants(scenario, seed: int, month: int, first_id: int, births: np.ndarray) -> dict:
-    """Columns of the firms founded in ``month``: ``births[k]`` in sector ``k``.
+def entrants(scenario, seed: int, months, first_id: int, births: np.ndarray) -> dict:
+    """Columns of the firms founded in ``months``: ``births[j, k]`` in ``months[j]``, sector ``k``.
 
-    Ids run from ``first_id`` in sector order. Columns a new firm starts at zero (status,
-    history, patents, pipeline) are left out: the firm table fills them with zeros.
+    Ids run from ``first_id`` by month, then sector. Columns a new firm starts at zero
+    (status, history, patents, pipeline) are left out: the firm table fills them with zeros.
     """
-    sector = np.repeat(np.arange(len(births), dtype=np.int16), births)
+    sectors = np.arange(births.shape[1], dtype=np.int16)
+    sector = np.repeat(np.tile(sectors, len(months)), births.ravel())
+    founded = np.repeat(np.asarray(months, dtype=np.int32), births.sum(axis=1))
     ids = np.arange(first_id, first_id + len(sector), dtype=np.int64)
     median = sector_values(scenario, "entrant_revenue_median")[sector]
     profile = scenario.population.profiles.entrant
-    return draw_firms(scenario, seed, ids, sector, profile, median, month, entrant=True)
+    return draw_firms(scenario, seed, ids, sector, profile, median, founded, entrant=True)
 
 
 def attracted_firms(scenario, seed: int, month: int, first_id: int, count: int, levers) -> dict:
@@ -139,7 +141,7 @@ def draw_firms(scenario, seed, ids, sector, profile, revenue_median, as_of, entr
     """Draw the attributes every firm has, for one profile; ``sector`` is each firm's sector.
 
     An entrant is founded in month ``as_of``; other firms are ``age_years`` old at ``as_of``.
-    ``revenue_median`` is one value or one per firm.
+    ``revenue_median`` and an entrant's ``as_of`` are one value or one per firm.
     """
     n = len(ids)
 

@@ -324,7 +324,7 @@ class ReferenceEcosystem(mesa.Model):
                 firm.remove()
         births = births_this_month(self.setup, self.seed, t)
         if births.any():
-            self.add_firms(entrants(self.setup, self.seed, t, self.next_id, births))
+            self.add_firms(entrants(self.setup, self.seed, [t], self.next_id, births[None, :]))
             self.births_this_year += int(births.sum())
         if month_of_year == 12:
             self.close_year(t, year)
