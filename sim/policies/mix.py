@@ -117,7 +117,7 @@ class PolicyMix:
             return
         rows = np.flatnonzero(f.alive & f.tech_sme & (f.hitech_until < t))
         ratio = _ratio(f.rd_history[rows, 0], f.revenue_history[rows, 0])
-        chosen = rows[np.lexsort((rows, -ratio))][: support.pool_size]
+        chosen = rows[first_k(-ratio, support.pool_size)]  # highest first, ties by firm id
         f.cultivated[chosen] = True
         self.government.record("certification_support", support.coaching_cost * len(chosen))
         self._received("certification_support", support.coaching_cost * len(chosen))
@@ -139,7 +139,7 @@ class PolicyMix:
         unplaced = [talent for talent in self.talents if talent.firm < 0]
         recognised = f.tech_sme | (f.hitech_until >= t)
         rows = np.flatnonzero(f.alive & recognised & (f.talents < levers.max_per_firm))
-        order = rows[np.lexsort((rows, -f.rd_history[rows, 0]))]
+        order = rows[first_k(-f.rd_history[rows, 0], len(unplaced))]  # most R&D first
         for talent, firm in zip(unplaced, order, strict=False):
             talent.firm = int(firm)
             f.talents[firm] += 1
@@ -324,7 +324,7 @@ class PolicyMix:
         rows = np.flatnonzero(
             f.alive & (f.hitech_until > t) & ~f.platform & (f.rd_history[:, 0] >= levers.min_rd)
         )
-        chosen = rows[np.lexsort((rows, -f.rd_history[rows, 0]))][:quota]
+        chosen = rows[first_k(-f.rd_history[rows, 0], quota)]
         f.platform[chosen] = True
         self.opened["platforms"] += quota
         self.government.pay_firms(
@@ -418,7 +418,7 @@ class PolicyMix:
         """Year-0 platforms sit in the recognised firms with the most R&D; the rest elsewhere."""
         recognised = f.alive & (f.tech_sme | (f.hitech_until > -1))
         rows = np.flatnonzero(recognised)
-        chosen = rows[np.lexsort((rows, -f.rd_history[rows, 0]))][:count]
+        chosen = rows[first_k(-f.rd_history[rows, 0], count)]
         f.platform[chosen] = True
         self.external_platforms = count - len(chosen)
 
