@@ -85,34 +85,38 @@ COUNT_INDICATORS = [
 
 
 def firm_totals(f, sector_flags, above_scale_revenue: float, month: int) -> dict[str, float]:
-    """Sums over operating firms for the year just booked (``month`` is its December)."""
-    alive = f.alive
-    sector = f.sector
+    """Sums over operating firms for the year just booked (``month`` is its December).
+
+    Every column is first gathered to the operating firms, once: the sums add the same
+    values in the same order as masks over the whole table would.
+    """
+    alive = np.flatnonzero(f.alive)
+    sector = f.sector[alive]
     industrial = sector_flags["industrial"][sector]
     hitech_industry = sector_flags["hitech_industry"][sector]
     strategic = sector_flags["strategic_emerging"][sector]
-    value_added_share = sector_flags["value_added_share"][sector]
-    revenue = f.revenue_history[:, 0]
-    rd = f.rd_history[:, 0]
-    above = alive & industrial & (revenue >= above_scale_revenue)
+    revenue = f.revenue_history[alive, 0]
+    rd = f.rd_history[alive, 0]
+    value_added = revenue * sector_flags["value_added_share"][sector]
+    above = industrial & (revenue >= above_scale_revenue)
     return {
-        "tech_smes": int(np.count_nonzero(alive & f.tech_sme)),
-        "hitech_firms": int(np.count_nonzero(alive & (f.hitech_until > month))),
-        "high_growth_firms": int(np.count_nonzero(alive & f.high_growth)),
-        "firms": int(np.count_nonzero(alive)),
+        "tech_smes": int(np.count_nonzero(f.tech_sme[alive])),
+        "hitech_firms": int(np.count_nonzero(f.hitech_until[alive] > month)),
+        "high_growth_firms": int(np.count_nonzero(f.high_growth[alive])),
+        "firms": len(alive),
         "valid_invention_patents": int(f.invention_patents[alive].sum()),
         "invention_applications": int(f.applications_last_year[alive].sum()),
         "invention_grants": int(f.grants_last_year[alive].sum()),
-        "business_rd": float(rd[alive].sum()),
-        "firm_revenue": float(revenue[alive].sum()),
+        "business_rd": float(rd.sum()),
+        "firm_revenue": float(revenue.sum()),
         "firm_tax": float(f.tax_last_year[alive].sum()),
-        "value_added": float((revenue * value_added_share)[alive].sum()),
+        "value_added": float(value_added.sum()),
         "tech_staff": float(f.tech_staff[alive].sum()),
         "above_scale_revenue": float(revenue[above].sum()),
         "above_scale_rd": float(rd[above].sum()),
         "above_scale_hitech_revenue": float(revenue[above & hitech_industry].sum()),
         "above_scale_strategic_revenue": float(revenue[above & strategic].sum()),
-        "industrial_value_added": float((revenue * value_added_share)[alive & industrial].sum()),
+        "industrial_value_added": float(value_added[industrial].sum()),
     }
 
 

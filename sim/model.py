@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
 from sim.agents.kernels import build_rules, build_sector_params, close_year, step_month
@@ -27,6 +28,9 @@ NOT_OBSERVED_IN_YEAR_0 = (
     "invention_grants",
     "firm_tax",
 )
+# Columns of the yearly frame whose type is not the one pandas infers: counts are nullable
+# integers (no count in year 0 for flows).
+INDICATOR_DTYPES = {"year": "int64"} | dict.fromkeys(COUNT_INDICATORS, "Int64")
 
 
 class InnovationEcosystem(mesa.Model):
@@ -61,6 +65,7 @@ class InnovationEcosystem(mesa.Model):
         self.firm_agents: dict[int, Firm] = {}
         self.births_this_year = 0
         self.exits_this_year = 0
+        self._entrants_due: dict[int, tuple[int, dict]] = {}  # month: (first id, columns)
         self.indicators: dict[str, float | None] = {}
         self.year = setup.baseline_year
 
@@ -123,9 +128,21 @@ class InnovationEcosystem(mesa.Model):
     # ---------------------------------------------------------------------------- results
 
     def yearly_indicators(self):
-        """One row per 31 December: ``year`` and every indicator id."""
-        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        return frame.astype({"year": "int64"} | dict.fromkeys(COUNT_INDICATORS, "Int64"))
+        """One row per 31 December: ``year`` and every indicator id.
+
+        Built column by column from what the DataCollector collected: the same frame as
+        ``get_model_vars_dataframe().astype(INDICATOR_DTYPES)`` without a float round trip
+        of the counts.
+        """
+        collected = self.datacollector.model_vars
+        return pd.DataFrame(
+            {
+                name: pd.array(values, dtype=INDICATOR_DTYPES[name])
+                if name in INDICATOR_DTYPES
+                else values
+                for name, values in collected.items()
+            }
+        )
 
     # ------------------------------------------------------------------------- internals
 
@@ -150,10 +167,34 @@ class InnovationEcosystem(mesa.Model):
                 agent.remove()
 
     def _add_entrants(self, t: int) -> None:
-        for sector, count in births_this_month(self.setup, self.seed, t):
-            if count:
-                self._add_firms(entrants(self.setup, self.seed, t, sector, len(self.firms), count))
-                self.births_this_year += count
+        """This month's new firms; those of the months to December are drawn together."""
+        if t not in self._entrants_due:
+            self._entrants_due = self._entrants_to_december(t)
+        first_id, columns = self._entrants_due.pop(t)
+        if first_id != len(self.firms):
+            raise RuntimeError("firms were added after January: entrant ids drawn then are taken")
+        count = len(columns["sector"])
+        if count:
+            self._add_firms(columns)
+            self.births_this_year += count
+
+    def _entrants_to_december(self, t: int) -> dict[int, tuple[int, dict]]:
+        """(first id, columns) of the new firms of each month from ``t`` to December.
+
+        Firms join only in January (attraction) besides entrants, so the ids of the year's
+        entrants are known in its first month, and a firm's draws depend on its id and the
+        month only: the same firms as drawn month by month.
+        """
+        _, month_of_year = self.calendar(t)
+        months = np.arange(t, t + 13 - month_of_year)
+        births = np.array([births_this_month(self.setup, self.seed, m) for m in months])
+        columns = entrants(self.setup, self.seed, months, len(self.firms), births)
+        ends = np.cumsum(births.sum(axis=1))
+        starts = ends - births.sum(axis=1)
+        return {
+            int(month): (len(self.firms) + start, {k: v[start:end] for k, v in columns.items()})
+            for month, start, end in zip(months, starts, ends, strict=True)
+        }
 
     def _firm_totals(self, month: int = -1) -> dict[str, float]:
         return firm_totals(

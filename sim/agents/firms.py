@@ -97,6 +97,7 @@ class FirmTable:
             name: np.zeros((capacity, *shape), dtype=dtype)
             for name, (dtype, shape, _, _) in FIRM_COLUMNS.items()
         }
+        self._arrays: FirmArrays | None = None  # the views of the used rows, made on demand
 
     def __len__(self) -> int:
         return self.n
@@ -109,11 +110,14 @@ class FirmTable:
         for name, values in columns.items():
             self._data[name][self.n : self.n + count] = values
         self.n += count
+        self._arrays = None
         return rows
 
     def arrays(self) -> FirmArrays:
         """Views of the used rows, to hand to the kernels (valid until the next append)."""
-        return FirmArrays(*(self._data[name][: self.n] for name in FIRM_COLUMNS))
+        if self._arrays is None:
+            self._arrays = FirmArrays(*(self._data[name][: self.n] for name in FIRM_COLUMNS))
+        return self._arrays
 
     def column(self, name: str) -> np.ndarray:
         """One variable for all firms (a view)."""

@@ -7,6 +7,7 @@ import numpy as np
 
 from sim.policies.credit import knowledge_value_score
 from sim.policies.tax import scheduled
+from sim.ranking import first_k
 
 MAX_RD_INTENSITY = 0.3  # share of revenue: investors do not push R&D beyond this
 
@@ -46,21 +47,18 @@ class GuidanceFund(mesa.Agent):
         ticket = scheduled(levers.ticket, year)
         if ticket <= 0 or self.cash < ticket or levers.deals_per_round == 0:
             return
-        held = np.zeros(len(f.alive), dtype=np.bool_)
-        held[[s.firm for s in self.stakes]] = True
-        young = (t - f.birth_month) <= 12 * levers.max_age_years
-        status = [
-            np.ones(len(f.alive), dtype=np.bool_),
-            f.tech_sme | (f.hitech_until >= t),
-            (f.hitech_until >= t) | f.high_growth,
-        ][levers.min_status]
-        rows = np.flatnonzero(f.alive & young & status & ~held)
+        eligible = f.alive & ((t - f.birth_month) <= 12 * levers.max_age_years)
+        if levers.min_status == 1:
+            eligible &= f.tech_sme | (f.hitech_until >= t)
+        elif levers.min_status == 2:
+            eligible &= (f.hitech_until >= t) | f.high_growth
+        eligible[[s.firm for s in self.stakes]] = False  # one stake per firm
+        rows = np.flatnonzero(eligible)
         if len(rows) == 0:
             return
         score = knowledge_value_score(f, rows, t)
-        order = rows[np.lexsort((rows, -score))]  # best score first, ties by firm id
-        deals = min(levers.deals_per_round, int(self.cash // ticket), len(order))
-        chosen = order[:deals]
+        deals = min(levers.deals_per_round, int(self.cash // ticket), len(rows))
+        chosen = rows[first_k(-score, deals)]  # best score first, ties by firm id
         f.cash[chosen] += ticket
         f.equity_received[chosen] += ticket
         extra_rd = levers.rd_deploy_share * ticket / levers.rd_deploy_years  # M CNY/yr

@@ -5,6 +5,7 @@ import numpy as np
 
 from sim import rng
 from sim.agents.firms import NEVER
+from sim.ranking import first_k
 
 
 class Incubator(mesa.Agent):
@@ -32,9 +33,14 @@ class Incubator(mesa.Agent):
             f.growth_boost[firm] = 0.0
         self.tenants = staying
 
+    @property
+    def room(self) -> int:
+        """Tenants it can still take."""
+        return max(0, self.capacity - len(self.tenants))
+
     def admit(self, f, candidates: np.ndarray, t: int, levers) -> np.ndarray:
         """Take candidates in order while there is room; returns the ones not admitted."""
-        room = max(0, self.capacity - len(self.tenants))
+        room = self.room
         taken, rest = candidates[:room], candidates[room:]
         f.incubated_until[taken] = t + levers.incubation_months - 1
         f.exit_hazard_factor[taken] = levers.exit_hazard_factor
@@ -43,9 +49,9 @@ class Incubator(mesa.Agent):
         return rest
 
 
-def incubation_candidates(f, t: int, seed: int, levers) -> np.ndarray:
-    """Young firms not yet incubated, in lottery order."""
+def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray:
+    """The first ``room`` young firms not yet incubated, in lottery order."""
     young = (t - f.birth_month) <= levers.admission_max_age_months
     rows = np.flatnonzero(f.alive & young & (f.incubated_until == NEVER) & ~f.attracted)
     draws = rng.uniforms(seed, t, rows.astype(np.int64), rng.INCUBATOR_ADMISSION)
-    return rows[np.argsort(draws, kind="stable")]
+    return rows[first_k(draws, room)]

@@ -43,6 +43,7 @@ class Bank(mesa.Agent):
         self.interest_received = 0.0
         self.loans_made = 0
         self.lent_this_year = 0.0
+        self.borrowers = np.empty(0, dtype=np.int64)  # firms owing a loan, by id
 
     @property
     def loss_ratio(self) -> float:
@@ -59,10 +60,11 @@ class Bank(mesa.Agent):
 
     def settle(self, f, t: int, levers) -> None:
         """Collect loans due this month and write off those of exited firms."""
-        owing = f.loan_balance > 0
-        due = np.flatnonzero(owing & ((f.loan_due_month <= t) | ~f.alive))
-        if len(due) == 0:
+        owing = self.borrowers
+        is_due = (f.loan_due_month[owing] <= t) | ~f.alive[owing]
+        if not is_due.any():
             return
+        due, self.borrowers = owing[is_due], owing[~is_due]
         principal = f.loan_balance[due]
         paid = np.where(f.alive[due], np.minimum(np.maximum(f.cash[due], 0.0), principal), 0.0)
         f.cash[due] -= paid
@@ -101,6 +103,7 @@ class Bank(mesa.Agent):
         f.loan_balance[rows] = amount
         f.loan_due_month[rows] = t + levers.term_months
         f.loan_rate[rows] = levers.interest_rate
+        self.borrowers = np.sort(np.concatenate((self.borrowers, rows)))  # new: none owed before
         self.lent += float(amount.sum())
         self.lent_this_year += float(amount.sum())
         self.loans_made += len(rows)

@@ -6,6 +6,7 @@ before it in another sector.
 """
 
 import numpy as np
+from numba import njit
 
 from sim import rng
 from sim.agents.firms import HISTORY_YEARS, NEVER, PENDING_SLOTS
@@ -27,7 +28,8 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
                 continue
             profile = getattr(profiles, status)
             ids = np.arange(first_id, first_id + count, dtype=np.int64)
-            cols = draw_firms(scenario, seed, ids, k, profile, sector.revenue_median, -1)
+            in_sector = np.full(count, k, dtype=np.int16)
+            cols = draw_firms(scenario, seed, ids, in_sector, profile, sector.revenue_median, -1)
             registered = status != "other"
             cols["tech_sme"] = np.full(count, registered)
             flagged = np.zeros(count, dtype=np.bool_)
@@ -77,22 +79,19 @@ def scale_rd_to_region(scenario, columns) -> None:
     )
 
 
-def entrants(scenario, seed: int, month: int, sector: int, first_id: int, count: int) -> dict:
-    """Columns of ``count`` firms founded in ``month`` in ``sector`` (ids from ``first_id``)."""
-    ids = np.arange(first_id, first_id + count, dtype=np.int64)
-    s = scenario.population.sectors[sector]
+def entrants(scenario, seed: int, months, first_id: int, births: np.ndarray) -> dict:
+    """Columns of the firms founded in ``months``: ``births[j, k]`` in ``months[j]``, sector ``k``.
+
+    Ids run from ``first_id`` by month, then sector. Columns a new firm starts at zero
+    (status, history, patents, pipeline) are left out: the firm table fills them with zeros.
+    """
+    sectors = np.arange(births.shape[1], dtype=np.int16)
+    sector = np.repeat(np.tile(sectors, len(months)), births.ravel())
+    founded = np.repeat(np.asarray(months, dtype=np.int32), births.sum(axis=1))
+    ids = np.arange(first_id, first_id + len(sector), dtype=np.int64)
+    median = sector_values(scenario, "entrant_revenue_median")[sector]
     profile = scenario.population.profiles.entrant
-    cols = draw_firms(
-        scenario, seed, ids, sector, profile, s.entrant_revenue_median, month, entrant=True
-    )
-    cols["tech_sme"] = np.zeros(count, dtype=np.bool_)
-    cols["high_growth"] = np.zeros(count, dtype=np.bool_)
-    cols["revenue_history"] = np.zeros((count, HISTORY_YEARS))
-    cols["rd_history"] = np.zeros((count, HISTORY_YEARS))
-    cols["innovation_history"] = np.zeros((count, HISTORY_YEARS), dtype=np.int32)
-    cols["invention_patents"] = np.zeros(count, dtype=np.int32)
-    cols["pending_applications"] = np.zeros((count, PENDING_SLOTS), dtype=np.uint16)
-    return cols
+    return draw_firms(scenario, seed, ids, sector, profile, median, founded, entrant=True)
 
 
 def attracted_firms(scenario, seed: int, month: int, first_id: int, count: int, levers) -> dict:
@@ -109,42 +108,41 @@ def attracted_firms(scenario, seed: int, month: int, first_id: int, count: int, 
     )
     ids = np.arange(first_id, first_id + count, dtype=np.int64)
     draws = rng.uniforms(seed, month, ids, rng.ATTRACTION_SECTOR)
-    chosen = np.array([pool[int(u * len(pool))] for u in draws])
+    sector = np.array([pool[int(u * len(pool))] for u in draws], dtype=np.int16)
+    median = sector_values(scenario, "revenue_median")[sector] * levers.revenue_multiplier
     profile = scenario.population.profiles.hitech
-    groups = []
-    for k in sorted(set(chosen.tolist())):
-        rows = ids[chosen == k]
-        median = sectors[k].revenue_median * levers.revenue_multiplier
-        cols = draw_firms(scenario, seed, rows, k, profile, median, month - 1)
-        cols["tech_sme"] = np.zeros(len(rows), dtype=np.bool_)
-        cols["high_growth"] = np.zeros(len(rows), dtype=np.bool_)
-        cols["birth_month"] = np.minimum(cols["birth_month"], month - 13).astype(np.int32)
-        backcast_history(scenario, seed, rows, cols, cols["high_growth"], as_of=month - 1)
-        cols["hitech_until"] = np.full(len(rows), month - 1 + 36, dtype=np.int32)
-        cols["hitech_since"] = np.full(len(rows), month, dtype=np.int32)
-        cols["attracted"] = np.ones(len(rows), dtype=np.bool_)
-        cols["_id"] = rows
-        groups.append(cols)
-    columns = {name: np.concatenate([g[name] for g in groups]) for name in groups[0]}
-    order = np.argsort(columns.pop("_id"), kind="stable")
-    return {name: values[order] for name, values in columns.items()}
+    cols = draw_firms(scenario, seed, ids, sector, profile, median, month - 1)
+    cols["birth_month"] = np.minimum(cols["birth_month"], month - 13).astype(np.int32)
+    no_flags = np.zeros(count, dtype=np.bool_)
+    backcast_history(scenario, seed, ids, cols, no_flags, as_of=month - 1)
+    cols["hitech_until"] = np.full(count, month - 1 + 36, dtype=np.int32)
+    cols["hitech_since"] = np.full(count, month, dtype=np.int32)
+    cols["attracted"] = np.ones(count, dtype=np.bool_)
+    return cols
 
 
-def births_this_month(scenario, seed: int, month: int) -> list[tuple[int, int]]:
-    """(sector, number of new firms) for each sector: Poisson(births_per_year / 12)."""
-    out = []
-    for k, sector in enumerate(scenario.population.sectors):
-        u = rng.uniform_py(seed, month, rng.REGION_ENTITY + k, rng.BIRTHS)
-        out.append((k, rng.poisson_py(sector.births_per_year / 12.0, u)))
-    return out
+def births_this_month(scenario, seed: int, month: int) -> np.ndarray:
+    """New firms of each sector this month: Poisson(births_per_year / 12)."""
+    sectors = scenario.population.sectors
+    region = rng.REGION_ENTITY + np.arange(len(sectors), dtype=np.int64)
+    u = rng.uniforms(seed, month, region, rng.BIRTHS)
+    return np.array(
+        [rng.poisson_py(s.births_per_year / 12.0, u[k]) for k, s in enumerate(sectors)],
+        dtype=np.int64,
+    )
 
 
-def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, as_of, entrant=False):
-    """Draw the attributes every firm has, for one sector and profile.
+def sector_values(scenario, name: str) -> np.ndarray:
+    """Attribute ``name`` of every sector, indexed by sector."""
+    return np.array([getattr(s, name) for s in scenario.population.sectors])
+
+
+def draw_firms(scenario, seed, ids, sector, profile, revenue_median, as_of, entrant=False):
+    """Draw the attributes every firm has, for one profile; ``sector`` is each firm's sector.
 
     An entrant is founded in month ``as_of``; other firms are ``age_years`` old at ``as_of``.
+    ``revenue_median`` and an entrant's ``as_of`` are one value or one per firm.
     """
-    sector = scenario.population.sectors[sector_index]
     n = len(ids)
 
     def between(bounds, purpose):
@@ -152,8 +150,9 @@ def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, as_of
         return low + (high - low) * rng.uniforms(seed, rng.INIT_MONTH, ids, purpose)
 
     z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_REVENUE)
-    revenue = revenue_median * profile.revenue_multiplier * np.exp(sector.revenue_dispersion * z)
-    employees = np.maximum(1.0, revenue / sector.revenue_per_employee)
+    dispersion = sector_values(scenario, "revenue_dispersion")[sector]
+    revenue = revenue_median * profile.revenue_multiplier * np.exp(dispersion * z)
+    employees = np.maximum(1.0, revenue / sector_values(scenario, "revenue_per_employee")[sector])
     rd_intensity = between(profile.rd_intensity, rng.INIT_RD)
     tech_staff = employees * between(profile.tech_staff_share, rng.INIT_TECH_STAFF)
     rd_per_staff = np.divide(
@@ -166,11 +165,11 @@ def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, as_of
         ),
         high,
     )
-    age_months = np.floor(12.0 * between(profile.age_years, rng.INIT_AGE)).astype(np.int32)
     if entrant:
         birth_month = np.full(n, as_of, dtype=np.int32)
         past = {}  # a new firm has no history and nothing under examination
     else:
+        age_months = np.floor(12.0 * between(profile.age_years, rng.INIT_AGE)).astype(np.int32)
         birth_month = (as_of - age_months).astype(np.int32)
         past = {
             "pending_applications": initial_pipeline(scenario, seed, ids, profile),
@@ -178,7 +177,7 @@ def draw_firms(scenario, seed, ids, sector_index, profile, revenue_median, as_of
         }
     return past | {
         "alive": np.ones(n, dtype=np.bool_),
-        "sector": np.full(n, sector_index, dtype=np.int16),
+        "sector": sector.astype(np.int16),
         "birth_month": birth_month,
         "exit_month": np.full(n, -1, dtype=np.int32),
         "revenue": revenue,
@@ -204,10 +203,11 @@ def backcast_history(scenario, seed, ids, cols, high_growth, as_of=-1):
     Growth is drawn from the sector, kept above the high-growth bar for flagged firms and
     below it for the others.
     """
-    sector = scenario.population.sectors[int(cols["sector"][0])]
+    sector = cols["sector"]
     threshold = scenario.certification.high_growth_min_growth
     z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_GROWTH)
-    growth = sector.revenue_growth + sector.revenue_volatility * z
+    volatility = sector_values(scenario, "revenue_volatility")[sector]
+    growth = sector_values(scenario, "revenue_growth")[sector] + volatility * z
     growth = np.where(
         high_growth, np.maximum(growth, threshold + 0.02), np.minimum(growth, threshold - 0.02)
     )
@@ -260,14 +260,24 @@ def initial_pipeline(scenario, seed, ids, profile):
     firms = scenario.firms
     rate = profile.innovations_per_year * firms.invention_application_probability / 12.0
     lags = np.arange(firms.grant_lag_min, firms.grant_lag_max + 1)
-    pending = np.zeros((len(ids), PENDING_SLOTS), dtype=np.uint16)
     if rate == 0.0:
-        return pending
-    for due in range(firms.grant_lag_max):
-        # share of past filing months whose decision falls on month `due`
-        weight = np.mean(lags > due)
-        u = rng.uniforms(seed, rng.INIT_MONTH, ids, 200 + due)
-        pending[:, due % PENDING_SLOTS] = rng.poissons(rate * weight, u)
+        return np.zeros((len(ids), PENDING_SLOTS), dtype=np.uint16)
+    # share of past filing months whose decision falls on month `due`, for each `due`
+    weights = np.mean(lags > np.arange(firms.grant_lag_max)[:, None], axis=1)
+    return applications_by_decision_month(seed, ids, rate * weights)
+
+
+@njit(cache=True)
+def applications_by_decision_month(seed, ids, rates):
+    """Poisson(rates[due]) applications of each firm decided in month ``due`` (slot due mod 24).
+
+    One compiled loop instead of two array calls per decision month and status group.
+    """
+    pending = np.zeros((ids.shape[0], PENDING_SLOTS), dtype=np.uint16)
+    for due in range(rates.shape[0]):
+        for i in range(ids.shape[0]):
+            u = rng.uniform(seed, rng.INIT_MONTH, ids[i], 200 + due)
+            pending[i, due % PENDING_SLOTS] = rng.poisson(rates[due], u)
     return pending
 
 

@@ -322,10 +322,10 @@ class ReferenceEcosystem(mesa.Model):
                 self.exits_this_year += 1
                 self.departed[firm.firm_id] = firm.state()
                 firm.remove()
-        for sector, count in births_this_month(self.setup, self.seed, t):
-            if count:
-                self.add_firms(entrants(self.setup, self.seed, t, sector, self.next_id, count))
-                self.births_this_year += count
+        births = births_this_month(self.setup, self.seed, t)
+        if births.any():
+            self.add_firms(entrants(self.setup, self.seed, [t], self.next_id, births[None, :]))
+            self.births_this_year += int(births.sum())
         if month_of_year == 12:
             self.close_year(t, year)
         self.month_index = t

@@ -11,6 +11,7 @@ the next month. Policies act on the firm table's arrays (``FirmArrays``) only.
 """
 
 from collections import defaultdict
+from itertools import chain
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from sim.policies.platforms import opened_by
 from sim.policies.rd_subsidies import rd_subsidy_rate
 from sim.policies.tax import super_deduction
 from sim.policies.vouchers import allocate_vouchers, return_unused_vouchers
+from sim.ranking import first_k
 
 STAGES = ("seed", "angel", "venture")
 DEAL_MONTHS = (1, 4, 7, 10)
@@ -115,7 +117,7 @@ class PolicyMix:
             return
         rows = np.flatnonzero(f.alive & f.tech_sme & (f.hitech_until < t))
         ratio = _ratio(f.rd_history[rows, 0], f.revenue_history[rows, 0])
-        chosen = rows[np.lexsort((rows, -ratio))][: support.pool_size]
+        chosen = rows[first_k(-ratio, support.pool_size)]  # highest first, ties by firm id
         f.cultivated[chosen] = True
         self.government.record("certification_support", support.coaching_cost * len(chosen))
         self._received("certification_support", support.coaching_cost * len(chosen))
@@ -137,7 +139,7 @@ class PolicyMix:
         unplaced = [talent for talent in self.talents if talent.firm < 0]
         recognised = f.tech_sme | (f.hitech_until >= t)
         rows = np.flatnonzero(f.alive & recognised & (f.talents < levers.max_per_firm))
-        order = rows[np.lexsort((rows, -f.rd_history[rows, 0]))]
+        order = rows[first_k(-f.rd_history[rows, 0], len(unplaced))]  # most R&D first
         for talent, firm in zip(unplaced, order, strict=False):
             talent.firm = int(firm)
             f.talents[firm] += 1
@@ -159,7 +161,7 @@ class PolicyMix:
         traditional = flags["industrial"][f.sector] & ~flags["hitech_industry"][f.sector]
         rows = np.flatnonzero(f.alive & traditional)
         draws = rng.uniforms(self.model.seed, t, rows.astype(np.int64), rng.COMMISSIONER)
-        chosen = rows[np.argsort(draws, kind="stable")][:due]
+        chosen = rows[first_k(draws, due)]
         f.commissioner_visits[chosen] = 1
         self.commissioner_dispatches = len(chosen)
         cost = levers.commissioner_cost * len(chosen)
@@ -200,13 +202,30 @@ class PolicyMix:
 
     def incubate(self, f, t: int) -> None:
         """Tenants graduate; young firms are admitted while incubators have room."""
-        for incubator in self.incubators:
+        levers = self.model.policy.incubation
+        for incubator in self.incubators_with_leavers(f, t):
             incubator.graduate(f, t)
-        candidates = incubation_candidates(f, t, self.model.seed, self.model.policy.incubation)
-        for incubator in self.incubators:
+        with_room = [i for i in self.incubators if len(i.tenants) < i.capacity]
+        if not with_room:
+            return
+        room = sum(incubator.room for incubator in with_room)
+        candidates = incubation_candidates(f, t, self.model.seed, levers, room)
+        for incubator in with_room:
             if len(candidates) == 0:
                 break
-            candidates = incubator.admit(f, candidates, t, self.model.policy.incubation)
+            candidates = incubator.admit(f, candidates, t, levers)
+
+    def incubators_with_leavers(self, f, t: int) -> list[Incubator]:
+        """Incubators where a tenant's incubation ended or a tenant exited: a few a month."""
+        counts = [len(incubator.tenants) for incubator in self.incubators]
+        tenants = np.fromiter(
+            chain.from_iterable(incubator.tenants for incubator in self.incubators),
+            dtype=np.int64,
+            count=sum(counts),
+        )
+        leaving = ~f.alive[tenants] | (f.incubated_until[tenants] < t)  # as in graduate
+        owners = np.repeat(np.arange(len(counts)), counts)[leaving]
+        return [self.incubators[k] for k in np.unique(owners)]
 
     def attract(self, f, t: int, year: int) -> dict | None:
         """The year's attracted high-tech firms, with their subsidy paid on arrival."""
@@ -245,8 +264,9 @@ class PolicyMix:
         self.government.record("vouchers", self.vouchers_issued - returned)
         self._received("vouchers", float(f.voucher_used_ytd.sum()))
         for university in self.universities:
-            mine = np.arange(len(f.alive)) % len(self.universities) == university.index
-            university.contracts[year] = float(f.services_bought_ytd[mine].sum())
+            # firm i buys from university i mod U; the copy sums as a mask would, bit for bit
+            mine = f.services_bought_ytd[university.index :: len(self.universities)]
+            university.contracts[year] = float(np.ascontiguousarray(mine).sum())
         values = self.indicators(f, year)
         self.close_accounts(f, year)
         return values
@@ -304,7 +324,7 @@ class PolicyMix:
         rows = np.flatnonzero(
             f.alive & (f.hitech_until > t) & ~f.platform & (f.rd_history[:, 0] >= levers.min_rd)
         )
-        chosen = rows[np.lexsort((rows, -f.rd_history[rows, 0]))][:quota]
+        chosen = rows[first_k(-f.rd_history[rows, 0], quota)]
         f.platform[chosen] = True
         self.opened["platforms"] += quota
         self.government.pay_firms(
@@ -398,7 +418,7 @@ class PolicyMix:
         """Year-0 platforms sit in the recognised firms with the most R&D; the rest elsewhere."""
         recognised = f.alive & (f.tech_sme | (f.hitech_until > -1))
         rows = np.flatnonzero(recognised)
-        chosen = rows[np.lexsort((rows, -f.rd_history[rows, 0]))][:count]
+        chosen = rows[first_k(-f.rd_history[rows, 0], count)]
         f.platform[chosen] = True
         self.external_platforms = count - len(chosen)
 
