@@ -78,6 +78,7 @@ FIRM_COLUMNS = {
     "growth_boost": (np.float64, (), "1/yr", "extra revenue drift (incubation)"),
     "exit_hazard_factor": (np.float64, (), "x", "multiplier of the exit hazard (incubation)"),
     "incubated_until": (np.int32, (), "month index", "last month in an incubator; NEVER: none"),
+    "incubator": (np.int32, (), "number", "incubator it is a tenant of (1, 2, ...); 0: none"),
     "cultivated": (np.bool_, (), "flag", "in this year's high-tech cultivation pool"),
     "talents": (np.int16, (), "persons", "high-end talents placed in the firm"),
     "commissioner_visits": (np.int16, (), "visits", "S&T commissioner dispatches this year"),

@@ -9,44 +9,49 @@ from sim.ranking import first_k
 
 
 class Incubator(mesa.Agent):
-    """A service institution (maker space, incubator, accelerator) with room for tenants."""
+    """A service institution (maker space, incubator, accelerator) with room for tenants.
 
-    def __init__(self, model: mesa.Model, capacity: int, opened_year: int):
+    Its tenants are the firms whose ``incubator`` column holds its ``number``.
+    """
+
+    def __init__(self, model: mesa.Model, number: int, capacity: int, opened_year: int):
         super().__init__(model)
+        self.number = number  # 1, 2, ...: 0 in the firm table means no incubator
         self.capacity = capacity
         self.opened_year = opened_year
-        self.tenants: list[int] = []
         self.subsidy_received = 0.0  # M CNY, cumulative
         self.graduates = 0
 
-    def graduate(self, f, t: int) -> None:
-        """Tenants whose incubation ended (or who exited) leave; survivors lose the support."""
-        staying = []
-        for firm in self.tenants:
-            if f.alive[firm] and f.incubated_until[firm] >= t:
-                staying.append(firm)
-                continue
-            if f.alive[firm]:
-                self.graduates += 1
-            f.incubated_until[firm] = NEVER
-            f.exit_hazard_factor[firm] = 1.0
-            f.growth_boost[firm] = 0.0
-        self.tenants = staying
 
-    @property
-    def room(self) -> int:
-        """Tenants it can still take."""
-        return max(0, self.capacity - len(self.tenants))
+def graduate(f, t: int, incubators: list[Incubator]) -> None:
+    """Tenants whose incubation ended (or who exited) leave; survivors lose the support."""
+    leaving = np.flatnonzero((f.incubator > 0) & (~f.alive | (f.incubated_until < t)))
+    if len(leaving) == 0:
+        return
+    graduated = np.bincount(f.incubator[leaving[f.alive[leaving]]], minlength=len(incubators) + 1)
+    for incubator in incubators:
+        incubator.graduates += int(graduated[incubator.number])
+    f.incubator[leaving] = 0
+    f.incubated_until[leaving] = NEVER
+    f.exit_hazard_factor[leaving] = 1.0
+    f.growth_boost[leaving] = 0.0
 
-    def admit(self, f, candidates: np.ndarray, t: int, levers) -> np.ndarray:
-        """Take candidates in order while there is room; returns the ones not admitted."""
-        room = self.room
-        taken, rest = candidates[:room], candidates[room:]
-        f.incubated_until[taken] = t + levers.incubation_months - 1
-        f.exit_hazard_factor[taken] = levers.exit_hazard_factor
-        f.growth_boost[taken] = levers.growth_boost
-        self.tenants += [int(i) for i in taken]
-        return rest
+
+def free_places(f, incubators: list[Incubator]) -> np.ndarray:
+    """Tenants each incubator can still take, in incubator order."""
+    tenants = np.bincount(f.incubator, minlength=len(incubators) + 1)[1:]
+    capacity = np.array([incubator.capacity for incubator in incubators], dtype=np.int64)
+    return np.maximum(capacity - tenants, 0)
+
+
+def admit(f, candidates: np.ndarray, places: np.ndarray, t: int, levers) -> None:
+    """Candidates, in lottery order, fill the free places, incubator by incubator."""
+    numbers = np.repeat(np.arange(1, len(places) + 1), places)[: len(candidates)]
+    taken = candidates[: len(numbers)]
+    f.incubator[taken] = numbers
+    f.incubated_until[taken] = t + levers.incubation_months - 1
+    f.exit_hazard_factor[taken] = levers.exit_hazard_factor
+    f.growth_boost[taken] = levers.growth_boost
 
 
 def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray:

@@ -11,14 +11,19 @@ the next month. Policies act on the firm table's arrays (``FirmArrays``) only.
 """
 
 from collections import defaultdict
-from itertools import chain
 
 import numpy as np
 
 from sim import rng
 from sim.agents.funds import GuidanceFund
 from sim.agents.government import LEVERS, Government
-from sim.agents.incubators import Incubator, incubation_candidates
+from sim.agents.incubators import (
+    Incubator,
+    admit,
+    free_places,
+    graduate,
+    incubation_candidates,
+)
 from sim.agents.institutes import University
 from sim.agents.kernels import MonthLevers
 from sim.agents.lenders import Bank, RiskCompensationFund
@@ -49,8 +54,8 @@ class PolicyMix:
         self.bank = Bank(model, self.compensation_fund)
         self.funds = {s: GuidanceFund(model, s, getattr(p.guidance_funds, s)) for s in STAGES}
         self.incubators = [
-            Incubator(model, p.incubation.capacity_per_institution, self.baseline_year)
-            for _ in range(p.incubation.existing_institutions)
+            Incubator(model, k + 1, p.incubation.capacity_per_institution, self.baseline_year)
+            for k in range(p.incubation.existing_institutions)
         ]
         self.universities = [University(model, k) for k in range(p.platforms.universities)]
         self.talents: list[Talent] = []
@@ -174,9 +179,9 @@ class PolicyMix:
         years = year - self.baseline_year
         new = opened_by(p.incubation.new_institutions_per_year, years) - self.opened["service"]
         for _ in range(new):
-            self.incubators.append(
-                Incubator(self.model, p.incubation.capacity_per_institution, year)
-            )
+            number = len(self.incubators) + 1
+            capacity = p.incubation.capacity_per_institution
+            self.incubators.append(Incubator(self.model, number, capacity, year))
         self.opened["service"] += new
         for kind in ("new_rd_institutes", "industry_research_institutes", "rd_branches"):
             rate = getattr(
@@ -202,30 +207,14 @@ class PolicyMix:
 
     def incubate(self, f, t: int) -> None:
         """Tenants graduate; young firms are admitted while incubators have room."""
-        levers = self.model.policy.incubation
-        for incubator in self.incubators_with_leavers(f, t):
-            incubator.graduate(f, t)
-        with_room = [i for i in self.incubators if len(i.tenants) < i.capacity]
-        if not with_room:
+        graduate(f, t, self.incubators)
+        places = free_places(f, self.incubators)
+        room = int(places.sum())
+        if room == 0:
             return
-        room = sum(incubator.room for incubator in with_room)
+        levers = self.model.policy.incubation
         candidates = incubation_candidates(f, t, self.model.seed, levers, room)
-        for incubator in with_room:
-            if len(candidates) == 0:
-                break
-            candidates = incubator.admit(f, candidates, t, levers)
-
-    def incubators_with_leavers(self, f, t: int) -> list[Incubator]:
-        """Incubators where a tenant's incubation ended or a tenant exited: a few a month."""
-        counts = [len(incubator.tenants) for incubator in self.incubators]
-        tenants = np.fromiter(
-            chain.from_iterable(incubator.tenants for incubator in self.incubators),
-            dtype=np.int64,
-            count=sum(counts),
-        )
-        leaving = ~f.alive[tenants] | (f.incubated_until[tenants] < t)  # as in graduate
-        owners = np.repeat(np.arange(len(counts)), counts)[leaving]
-        return [self.incubators[k] for k in np.unique(owners)]
+        admit(f, candidates, places, t, levers)
 
     def attract(self, f, t: int, year: int) -> dict | None:
         """The year's attracted high-tech firms, with their subsidy paid on arrival."""
