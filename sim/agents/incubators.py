@@ -23,25 +23,32 @@ class Incubator(mesa.Agent):
         self.graduates = 0
 
 
-def graduate(f, t: int, incubators: list[Incubator]) -> None:
-    """Tenants whose incubation ended (or who exited) leave; survivors lose the support."""
-    leaving = np.flatnonzero((f.incubator > 0) & (~f.alive | (f.incubated_until < t)))
-    if len(leaving) == 0:
-        return
-    graduated = np.bincount(f.incubator[leaving[f.alive[leaving]]], minlength=len(incubators) + 1)
-    for incubator in incubators:
-        incubator.graduates += int(graduated[incubator.number])
-    f.incubator[leaving] = 0
-    f.incubated_until[leaving] = NEVER
-    f.exit_hazard_factor[leaving] = 1.0
-    f.growth_boost[leaving] = 0.0
+def graduate(f, t: int, incubators: list[Incubator]) -> np.ndarray:
+    """Tenants whose incubation ended (or who exited) leave; survivors lose the support.
+
+    Returns the rows of the tenants who stay.
+    """
+    tenants = np.flatnonzero(f.incubator)
+    ends = ~f.alive[tenants] | (f.incubated_until[tenants] < t)
+    leaving = tenants[ends]
+    if len(leaving) > 0:
+        graduated = np.bincount(
+            f.incubator[leaving[f.alive[leaving]]], minlength=len(incubators) + 1
+        )
+        for incubator in incubators:
+            incubator.graduates += int(graduated[incubator.number])
+        f.incubator[leaving] = 0
+        f.incubated_until[leaving] = NEVER
+        f.exit_hazard_factor[leaving] = 1.0
+        f.growth_boost[leaving] = 0.0
+    return tenants[~ends]
 
 
-def free_places(f, incubators: list[Incubator]) -> np.ndarray:
+def free_places(f, tenants: np.ndarray, incubators: list[Incubator]) -> np.ndarray:
     """Tenants each incubator can still take, in incubator order."""
-    tenants = np.bincount(f.incubator, minlength=len(incubators) + 1)[1:]
+    occupied = np.bincount(f.incubator[tenants], minlength=len(incubators) + 1)[1:]
     capacity = np.array([incubator.capacity for incubator in incubators], dtype=np.int64)
-    return np.maximum(capacity - tenants, 0)
+    return np.maximum(capacity - occupied, 0)
 
 
 def admit(f, candidates: np.ndarray, places: np.ndarray, t: int, levers) -> None:

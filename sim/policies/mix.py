@@ -207,8 +207,8 @@ class PolicyMix:
 
     def incubate(self, f, t: int) -> None:
         """Tenants graduate; young firms are admitted while incubators have room."""
-        graduate(f, t, self.incubators)
-        places = free_places(f, self.incubators)
+        tenants = graduate(f, t, self.incubators)
+        places = free_places(f, tenants, self.incubators)
         room = int(places.sum())
         if room == 0:
             return
