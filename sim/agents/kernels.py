@@ -230,7 +230,8 @@ def firm_month(f, sectors, r, i, t, key, levers, cost_factors):
     voucher = min(f.voucher_balance[i], voucher_rate_of(levers, has_voucher) * rd)  # M CNY
 
     zeta = r.innovation_zeta * f.innovation_boost[i]
-    if rng.draw(key, rng.INNOVATION) < 1.0 - math.exp(-zeta * rd):
+    # without R&D the chance is 1 - exp(0) = 0: most firms skip the draw and the exp
+    if rd > 0.0 and rng.draw(key, rng.INNOVATION) < 1.0 - math.exp(-zeta * rd):
         jump = r.jump_max * kumaraswamy(rng.draw(key, rng.JUMP), r.jump_a, r.jump_b)
         growth += math.log1p(jump)
         f.innovations_ytd[i] += 1
