@@ -283,20 +283,20 @@ def initial_pipeline(scenario, seed, ids, innovations_per_year):
     lags = np.arange(firms.grant_lag_min, firms.grant_lag_max + 1)
     # share of past filing months whose decision falls on month `due`, for each `due`
     weights = np.mean(lags > np.arange(firms.grant_lag_max)[:, None], axis=1)
-    return applications_by_decision_month(seed, ids, rate[:, None] * weights)
+    return applications_by_decision_month(seed, ids, rate, weights)
 
 
 @njit(cache=True)
-def applications_by_decision_month(seed, ids, rates):
-    """Poisson(rates[i, due]) applications of firm i decided in month ``due`` (slot due mod 24).
+def applications_by_decision_month(seed, ids, rates, weights):
+    """Poisson(rates[i] * weights[due]) applications of firm i decided in month ``due``.
 
-    One compiled loop instead of two array calls per decision month and status group.
+    Slot ``due mod 24``. One compiled loop instead of two array calls per decision month.
     """
     pending = np.zeros((ids.shape[0], PENDING_SLOTS), dtype=np.uint16)
-    for due in range(rates.shape[1]):
-        for i in range(ids.shape[0]):
+    for i in range(ids.shape[0]):
+        for due in range(weights.shape[0]):  # in order: a later month overwrites its slot
             u = rng.uniform(seed, rng.INIT_MONTH, ids[i], 200 + due)
-            pending[i, due % PENDING_SLOTS] = rng.poisson(rates[i, due], u)
+            pending[i, due % PENDING_SLOTS] = rng.poisson(rates[i] * weights[due], u)
     return pending
 
 
