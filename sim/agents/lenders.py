@@ -2,6 +2,7 @@
 
 import mesa
 import numpy as np
+from numba import njit
 
 from sim import rng
 from sim.agents.firms import NEVER
@@ -85,12 +86,11 @@ class Bank(mesa.Agent):
         factor = self.lending_factor(levers)
         if levers.loan_cap <= 0 or factor == 0.0:
             return
-        recognised = f.tech_sme | (f.hitech_until >= t)
-        short = f.cash < levers.need_cash_months * f.revenue / 12.0
-        rows = np.flatnonzero(
-            f.alive & recognised & short & (f.loan_balance == 0) & ~f.credit_blocked
-        )
-        draws = rng.uniforms(seed, t, rows.astype(np.int64), rng.CREDIT_APPLICATION)
+        rows = may_apply(
+            t, levers.need_cash_months, f.alive, f.tech_sme, f.hitech_until, f.cash, f.revenue,
+            f.loan_balance, f.credit_blocked,
+        )  # fmt: skip
+        draws = rng.uniforms(seed, t, rows, rng.CREDIT_APPLICATION)
         rows = rows[draws < levers.application_rate]
         if len(rows) == 0:
             return
@@ -107,3 +107,26 @@ class Bank(mesa.Agent):
         self.lent += float(amount.sum())
         self.lent_this_year += float(amount.sum())
         self.loans_made += len(rows)
+
+
+# One compiled pass over the table instead of nine whole-table masks a month.
+@njit(cache=True)
+def may_apply(t, need_cash_months, alive, tech_sme, hitech_until, cash, revenue, loan_balance,
+              credit_blocked):  # fmt: skip
+    """Ids of the firms that may apply for a loan in month ``t``.
+
+    Operating, registered or certified, short of cash, owing nothing and never defaulted.
+    """
+    rows = np.empty(alive.shape[0], dtype=np.int64)
+    count = 0
+    for i in range(alive.shape[0]):
+        if (
+            alive[i]
+            and (tech_sme[i] or hitech_until[i] >= t)
+            and cash[i] < need_cash_months * revenue[i] / 12.0
+            and loan_balance[i] == 0
+            and not credit_blocked[i]
+        ):
+            rows[count] = i
+            count += 1
+    return rows[:count]

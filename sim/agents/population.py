@@ -5,6 +5,9 @@ depends only on (scenario, seed) and a firm's attributes do not depend on how ma
 before it in another sector.
 """
 
+from dataclasses import fields
+from types import SimpleNamespace
+
 import numpy as np
 from numba import njit
 
@@ -15,42 +18,54 @@ MIN_RD_PER_TECH_STAFF = 0.05  # M CNY/person/yr: floor so firms without R&D keep
 MAX_RD_PER_TECH_STAFF = 2.0  # M CNY/person/yr
 
 
+STATUSES = ("hitech", "tech_sme", "other")  # year-0 status groups, in id order within a sector
+
+
 def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
-    """Columns of the year-0 firms: status groups of every sector, statuses as the scenario says."""
-    groups = []
-    first_id = 0
+    """Columns of the year-0 firms: status groups of every sector, statuses as the scenario says.
+
+    Ids run by sector, then status (``STATUSES``). Every firm is drawn in one pass with its
+    group's profile values: a firm's draws depend on its id only, so this gives the same
+    firms as drawing group by group.
+    """
+    sectors = scenario.population.sectors
+    counts = np.array([[getattr(s, status) for status in STATUSES] for s in sectors])
+    sector = np.repeat(np.arange(len(sectors), dtype=np.int16), counts.sum(axis=1))
+    status = np.repeat(np.tile(np.arange(len(STATUSES)), len(sectors)), counts.ravel())
+    ids = np.arange(len(sector), dtype=np.int64)
     profiles = scenario.population.profiles
-    for k, sector in enumerate(scenario.population.sectors):
-        counts = (("hitech", sector.hitech), ("tech_sme", sector.tech_sme), ("other", sector.other))
-        high_growth_left = sector.high_growth
-        for status, count in counts:
-            if count == 0:
-                continue
-            profile = getattr(profiles, status)
-            ids = np.arange(first_id, first_id + count, dtype=np.int64)
-            in_sector = np.full(count, k, dtype=np.int16)
-            cols = draw_firms(scenario, seed, ids, in_sector, profile, sector.revenue_median, -1)
-            registered = status != "other"
-            cols["tech_sme"] = np.full(count, registered)
-            flagged = np.zeros(count, dtype=np.bool_)
-            if registered:
-                take = min(high_growth_left, count)
-                flagged[:take] = True
-                high_growth_left -= take
-            cols["high_growth"] = flagged
-            backcast_history(scenario, seed, ids, cols, flagged)
-            if status == "hitech":
-                certify_cohorts(scenario, seed, ids, cols)
-            cols["_patent_weight"] = np.full(count, profile.patent_weight)
-            groups.append(cols)
-            first_id += count
-    columns = {name: np.concatenate([g[name] for g in groups]) for name in groups[0]}
-    weights = columns.pop("_patent_weight")
+    profile = per_firm_profile([getattr(profiles, s) for s in STATUSES], status)
+    median = sector_values(scenario, "revenue_median")[sector]
+    columns = draw_firms(scenario, seed, ids, sector, profile, median, -1)
+    registered = status != STATUSES.index("other")
+    columns["tech_sme"] = registered
+    # registered firms come first in their sector: the first `high_growth` of them are flagged
+    sector_start = np.cumsum(counts.sum(axis=1)) - counts.sum(axis=1)
+    position = ids - sector_start[sector]
+    flagged = registered & (position < sector_values(scenario, "high_growth")[sector])
+    columns["high_growth"] = flagged
+    backcast_history(scenario, seed, ids, columns, flagged)
+    hitech = np.flatnonzero(status == STATUSES.index("hitech"))
+    until, since = certified_cohorts(scenario, seed, ids[hitech])
+    columns["hitech_until"][hitech] = until
+    columns["hitech_since"][hitech] = since
     columns["invention_patents"] = allocate_patents(
-        seed, weights, scenario.population.valid_invention_patents
+        seed, profile.patent_weight, scenario.population.valid_invention_patents
     )
     scale_rd_to_region(scenario, columns)
     return columns
+
+
+def per_firm_profile(profiles, which: np.ndarray) -> SimpleNamespace:
+    """Each firm's values of ``profiles[which[i]]``: arrays, ranges as (low, high) arrays."""
+    values = {}
+    for field in fields(profiles[0]):
+        table = np.array([getattr(p, field.name) for p in profiles], dtype=np.float64)
+        if table.ndim == 2:
+            values[field.name] = (table[:, 0][which], table[:, 1][which])
+        else:
+            values[field.name] = table[which]
+    return SimpleNamespace(**values)
 
 
 def scale_rd_to_region(scenario, columns) -> None:
@@ -171,9 +186,10 @@ def draw_firms(scenario, seed, ids, sector, profile, revenue_median, as_of, entr
     else:
         age_months = np.floor(12.0 * between(profile.age_years, rng.INIT_AGE)).astype(np.int32)
         birth_month = (as_of - age_months).astype(np.int32)
+        innovations = np.broadcast_to(profile.innovations_per_year, (n,)).astype(np.float64)
         past = {
-            "pending_applications": initial_pipeline(scenario, seed, ids, profile),
-            "innovation_history": initial_innovations(seed, ids, profile),
+            "pending_applications": initial_pipeline(scenario, seed, ids, innovations),
+            "innovation_history": initial_innovations(seed, ids, innovations),
         }
     return past | {
         "alive": np.ones(n, dtype=np.bool_),
@@ -233,51 +249,54 @@ def backcast_history(scenario, seed, ids, cols, high_growth, as_of=-1):
     cols["rd_history"] = cols["revenue_history"] * cols["rd_intensity"][:, None]
 
 
-def certify_cohorts(scenario, seed, ids, cols):
-    """Year-0 certified firms belong to the last ``validity`` yearly rounds in equal odds."""
+def certified_cohorts(scenario, seed, ids):
+    """(hitech_until, hitech_since) of year-0 certified firms, in the last rounds alike.
+
+    A firm belongs to each of the last ``validity`` yearly rounds in equal odds.
+    """
     validity = scenario.certification.hitech_validity_years
     u = rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_CERT_COHORT)
     years_left = 1 + np.floor(u * validity).astype(np.int32)  # 1..validity
-    cols["hitech_until"] = (-1 + 12 * years_left).astype(np.int32)
-    cols["hitech_since"] = (cols["hitech_until"] - 12 * validity).astype(np.int32)
+    until = (-1 + 12 * years_left).astype(np.int32)
+    return until, (until - 12 * validity).astype(np.int32)
 
 
-def initial_innovations(seed, ids, profile):
-    """Innovations in each of the three years to year 0: Poisson(innovations_per_year)."""
-    out = np.zeros((len(ids), HISTORY_YEARS), dtype=np.int32)
+@njit(cache=True)
+def initial_innovations(seed, ids, rates):
+    """Innovations in each of the three years to year 0: Poisson(``rates[i]``) for firm i."""
+    out = np.zeros((ids.shape[0], HISTORY_YEARS), dtype=np.int32)
     for y in range(HISTORY_YEARS):
-        u = rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_INNOVATIONS + 100 * (y + 1))
-        out[:, y] = rng.poissons(profile.innovations_per_year, u)
+        for i in range(ids.shape[0]):
+            u = rng.uniform(seed, rng.INIT_MONTH, ids[i], rng.INIT_INNOVATIONS + 100 * (y + 1))
+            out[i, y] = rng.poisson(rates[i], u)
     return out
 
 
-def initial_pipeline(scenario, seed, ids, profile):
+def initial_pipeline(scenario, seed, ids, innovations_per_year):
     """Invention applications filed before year 0 and still under examination.
 
     A firm files at rate innovations_per_year * invention_application_probability / 12;
     an application filed in month -m with lag L is decided in month L - m when that is >= 0.
     """
     firms = scenario.firms
-    rate = profile.innovations_per_year * firms.invention_application_probability / 12.0
+    rate = innovations_per_year * firms.invention_application_probability / 12.0
     lags = np.arange(firms.grant_lag_min, firms.grant_lag_max + 1)
-    if rate == 0.0:
-        return np.zeros((len(ids), PENDING_SLOTS), dtype=np.uint16)
     # share of past filing months whose decision falls on month `due`, for each `due`
     weights = np.mean(lags > np.arange(firms.grant_lag_max)[:, None], axis=1)
-    return applications_by_decision_month(seed, ids, rate * weights)
+    return applications_by_decision_month(seed, ids, rate, weights)
 
 
 @njit(cache=True)
-def applications_by_decision_month(seed, ids, rates):
-    """Poisson(rates[due]) applications of each firm decided in month ``due`` (slot due mod 24).
+def applications_by_decision_month(seed, ids, rates, weights):
+    """Poisson(rates[i] * weights[due]) applications of firm i decided in month ``due``.
 
-    One compiled loop instead of two array calls per decision month and status group.
+    Slot ``due mod 24``. One compiled loop instead of two array calls per decision month.
     """
     pending = np.zeros((ids.shape[0], PENDING_SLOTS), dtype=np.uint16)
-    for due in range(rates.shape[0]):
-        for i in range(ids.shape[0]):
+    for i in range(ids.shape[0]):
+        for due in range(weights.shape[0]):  # in order: a later month overwrites its slot
             u = rng.uniform(seed, rng.INIT_MONTH, ids[i], 200 + due)
-            pending[i, due % PENDING_SLOTS] = rng.poisson(rates[due], u)
+            pending[i, due % PENDING_SLOTS] = rng.poisson(rates[i] * weights[due], u)
     return pending
 
 

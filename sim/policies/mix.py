@@ -144,12 +144,13 @@ class PolicyMix:
         unplaced = [talent for talent in self.talents if talent.firm < 0]
         recognised = f.tech_sme | (f.hitech_until >= t)
         rows = np.flatnonzero(f.alive & recognised & (f.talents < levers.max_per_firm))
-        order = rows[first_k(-f.rd_history[rows, 0], len(unplaced))]  # most R&D first
-        for talent, firm in zip(unplaced, order, strict=False):
-            talent.firm = int(firm)
-            f.talents[firm] += 1
-            f.tech_staff[firm] = min(f.tech_staff[firm] + 1.0, f.employees[firm] + 1.0)
-            f.employees[firm] += 1.0
+        hosts = rows[first_k(-f.rd_history[rows, 0], len(unplaced))]  # most R&D first
+        for talent, firm in zip(unplaced, hosts.tolist(), strict=False):
+            talent.firm = firm
+        # one talent per host firm: whole-array updates, as one firm at a time would give
+        f.talents[hosts] += 1
+        f.tech_staff[hosts] = np.minimum(f.tech_staff[hosts] + 1.0, f.employees[hosts] + 1.0)
+        f.employees[hosts] += 1.0
         placed = np.array([talent.firm for talent in self.talents if talent.firm >= 0], dtype=int)
         amounts = np.full(len(placed), levers.salary_subsidy)
         self.government.pay_firms(f, placed, amounts, "talent")
