@@ -238,6 +238,30 @@ def test_incubation_capacity_lowers_exits_of_young_firms():
     assert_increases(-paired(total("exits"), low, high))
 
 
+def test_incubators_never_hold_more_tenants_than_their_capacity():
+    levers = {
+        "existing_institutions": 2,
+        "capacity_per_institution": 2,
+        "new_institutions_per_year": 1.0,
+        "incubation_months": 6,
+    }
+    full_months = []
+
+    def tenancy(model):
+        f, incubators = model.firms.arrays(), model.mix.incubators
+        tenants = np.bincount(f.incubator, minlength=len(incubators) + 1)
+        capacity = np.array([0] + [i.capacity for i in incubators])
+        assert (tenants[1:] <= capacity[1:]).all()
+        in_incubator = f.incubator > 0
+        assert (f.incubated_until[in_incubator] >= model.month).all()
+        assert (f.growth_boost[~in_incubator & f.alive] == 0.0).all()
+        full_months.append((tenants[1:] == capacity[1:]).all() and len(incubators) > 2)
+
+    model = run_model(district({"incubation": levers}), checks=tenancy)
+    assert any(full_months)  # every incubator full, new ones included
+    assert sum(i.graduates for i in model.mix.incubators) > 0
+
+
 def test_lower_circuit_breaker_threshold_means_less_lending():
     credit = {
         "loan_cap": 5.0,

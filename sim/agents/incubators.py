@@ -16,7 +16,7 @@ class Incubator(mesa.Agent):
 
     def __init__(self, model: mesa.Model, number: int, capacity: int, opened_year: int):
         super().__init__(model)
-        self.number = number  # 1, 2, ...: 0 in the firm table means no incubator
+        self.number = number  # its place in the list of incubators + 1; 0 in the table: none
         self.capacity = capacity
         self.opened_year = opened_year
         self.subsidy_received = 0.0  # M CNY, cumulative
@@ -35,8 +35,8 @@ def graduate(f, t: int, incubators: list[Incubator]) -> np.ndarray:
         graduated = np.bincount(
             f.incubator[leaving[f.alive[leaving]]], minlength=len(incubators) + 1
         )
-        for incubator in incubators:
-            incubator.graduates += int(graduated[incubator.number])
+        for number in np.flatnonzero(graduated):
+            incubators[number - 1].graduates += int(graduated[number])
         f.incubator[leaving] = 0
         f.incubated_until[leaving] = NEVER
         f.exit_hazard_factor[leaving] = 1.0

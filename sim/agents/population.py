@@ -265,9 +265,11 @@ def certified_cohorts(scenario, seed, ids):
 def initial_innovations(seed, ids, rates):
     """Innovations in each of the three years to year 0: Poisson(``rates[i]``) for firm i."""
     out = np.zeros((ids.shape[0], HISTORY_YEARS), dtype=np.int32)
-    for y in range(HISTORY_YEARS):
-        for i in range(ids.shape[0]):
-            u = rng.uniform(seed, rng.INIT_MONTH, ids[i], rng.INIT_INNOVATIONS + 100 * (y + 1))
+    month_key = rng.month_key(seed, rng.INIT_MONTH)
+    for i in range(ids.shape[0]):
+        key = rng.entity_key(month_key, ids[i])
+        for y in range(HISTORY_YEARS):
+            u = rng.draw(key, rng.INIT_INNOVATIONS + 100 * (y + 1))
             out[i, y] = rng.poisson(rates[i], u)
     return out
 
@@ -293,9 +295,13 @@ def applications_by_decision_month(seed, ids, rates, weights):
     Slot ``due mod 24``. One compiled loop instead of two array calls per decision month.
     """
     pending = np.zeros((ids.shape[0], PENDING_SLOTS), dtype=np.uint16)
+    month_key = rng.month_key(seed, rng.INIT_MONTH)
     for i in range(ids.shape[0]):
+        if rates[i] <= 0.0:
+            continue  # Poisson(0) is 0 whatever the draw
+        key = rng.entity_key(month_key, ids[i])
         for due in range(weights.shape[0]):  # in order: a later month overwrites its slot
-            u = rng.uniform(seed, rng.INIT_MONTH, ids[i], 200 + due)
+            u = rng.draw(key, 200 + due)
             pending[i, due % PENDING_SLOTS] = rng.poisson(rates[i] * weights[due], u)
     return pending
 
