@@ -10,6 +10,7 @@ number of threads. The equations are those of docs/model.md (section 7, submodel
 plain-Python twin in ``reference.py`` is the readable specification they are tested against.
 """
 
+import functools
 import math
 from collections import namedtuple
 
@@ -212,7 +213,7 @@ PARALLEL_MIN_ROWS = 8 * CHUNK
 def step_month(f, sectors, r, month, seed, levers):
     """Advance every operating firm by one month under this month's ``MonthLevers``."""
     key = np.uint64(rng.month_key(seed, month))
-    cost_factors = user_cost_factors(
+    cost_factors = month_cost_factors(
         levers, r.rd_reference_super_deduction, r.rd_user_cost_elasticity
     )
     n = f.alive.shape[0]
@@ -281,7 +282,7 @@ def firm_month(f, sectors, r, i, t, key, levers, cost_factors):
 
     f.revenue[i] *= math.exp(growth)
     f.employees[i] = max(1.0, f.employees[i] * math.exp(r.employment_elasticity * growth))
-    wanted_staff = 12.0 * rd / f.rd_per_tech_staff[i]
+    wanted_staff = 12.0 * rd / f.rd_per_tech_staff[i] if rd > 0.0 else 0.0
     f.tech_staff[i] += r.staff_adjustment * (wanted_staff - f.tech_staff[i])
     f.tech_staff[i] = min(f.tech_staff[i], f.employees[i])
 
@@ -289,14 +290,15 @@ def firm_month(f, sectors, r, i, t, key, levers, cost_factors):
     profit = sales * sectors.margin[k] - rd - interest  # M CNY before tax
     tax = tax_rate * max(profit - super_deduction * rd, 0.0)
     f.cash[i] += profit - tax + voucher
-    f.voucher_balance[i] -= voucher
-    f.voucher_used_ytd[i] += voucher
-    f.services_bought_ytd[i] += levers.services_share * rd
     f.interest_ytd[i] += interest
     f.rd_spend[i] = rd
-    f.rd_ytd[i] += rd
     f.revenue_ytd[i] += sales
     f.tax_ytd[i] += tax
+    if rd > 0.0:  # most firms do no R&D: their R&D books stay as they are
+        f.voucher_balance[i] -= voucher
+        f.voucher_used_ytd[i] += voucher
+        f.services_bought_ytd[i] += levers.services_share * rd
+        f.rd_ytd[i] += rd
 
     young = t - f.birth_month[i] < r.young_age_months
     hazard = r.young_exit_per_month if young else r.exit_per_month
@@ -323,6 +325,14 @@ def super_deduction_of(levers, industrial):
 def voucher_rate_of(levers, has_voucher):
     """Share of its R&D a firm holding unspent vouchers has paid by them."""
     return levers.voucher_cost_share * levers.services_share if has_voucher else 0.0
+
+
+@functools.lru_cache(maxsize=64)
+def month_cost_factors(levers, reference_super_deduction, elasticity):
+    """``user_cost_factors``, computed once for each set of levers (they change once a year)."""
+    factors = user_cost_factors(levers, reference_super_deduction, elasticity)
+    factors.flags.writeable = False  # shared by every month with these levers
+    return factors
 
 
 @njit(cache=True)
