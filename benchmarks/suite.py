@@ -7,6 +7,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def count_reference_firm_months(scenario) -> int:
 
 
 class PartTimer:
-    """Seconds spent in wrapped functions, by part; ``patch`` swaps them in for a block."""
+    """Seconds spent in the month and year-end functions of a run, and in the whole run."""
 
     def __init__(self):
         self.seconds = dict.fromkeys(PARTS, 0.0)
@@ -96,11 +97,19 @@ class PartTimer:
 
         return timed
 
-    def patch(self, owner, name, part):
-        """Wrap ``owner.name``; returns the original, to put back."""
-        original = getattr(owner, name)
-        setattr(owner, name, self.wrap(original, part))
-        return owner, name, original
+    @contextmanager
+    def attached(self, owner, month: str, year_end: str):
+        """Time ``owner.<month>`` and ``owner.<year_end>`` while inside; the block is the run."""
+        originals = {"month": getattr(owner, month), "year_end": getattr(owner, year_end)}
+        setattr(owner, month, self.wrap(originals["month"], "month"))
+        setattr(owner, year_end, self.wrap(originals["year_end"], "year_end"))
+        start = time.perf_counter()
+        try:
+            yield self
+        finally:
+            self.seconds["run"] = time.perf_counter() - start
+            setattr(owner, month, originals["month"])
+            setattr(owner, year_end, originals["year_end"])
 
 
 def time_numba(scenario, repeats: int) -> dict:
@@ -115,18 +124,8 @@ def time_numba(scenario, repeats: int) -> dict:
     run_scenario(scenario, agents="lean")  # warm-up: compile or load the cache
     samples = {part: [] for part in PARTS}
     for _ in range(repeats):
-        timer = PartTimer()
-        saved = [
-            timer.patch(fast_model, "step_month", "month"),
-            timer.patch(fast_model, "close_year", "year_end"),
-        ]
-        try:
-            start = time.perf_counter()
+        with PartTimer().attached(fast_model, "step_month", "close_year") as timer:
             run_scenario(scenario, agents="lean")
-            timer.seconds["run"] = time.perf_counter() - start
-        finally:
-            for owner, name, original in saved:
-                setattr(owner, name, original)
         for part in PARTS:
             samples[part].append(timer.seconds[part])
     return {part: best_and_median(samples[part])["median_s"] for part in PARTS}
@@ -141,20 +140,10 @@ def time_reference(scenario) -> dict:
     """
     from sim.agents.reference import ReferenceEcosystem, ReferenceFirm
 
-    timer = PartTimer()
-    saved = [
-        timer.patch(ReferenceFirm, "month", "month"),
-        timer.patch(ReferenceFirm, "close_year", "year_end"),
-    ]
-    try:
-        start = time.perf_counter()
+    with PartTimer().attached(ReferenceFirm, "month", "close_year") as timer:
         model = ReferenceEcosystem(setup=scenario)
         for _ in range(scenario.scenario.horizon_months):
             model.step()
-        timer.seconds["run"] = time.perf_counter() - start
-    finally:
-        for owner, name, original in saved:
-            setattr(owner, name, original)
     return timer.seconds
 
 
