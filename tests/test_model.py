@@ -106,6 +106,21 @@ def test_live_policy_change_takes_effect_next_month(small):
     assert changed.firms.column("cash").sum() < base.firms.column("cash").sum()
 
 
+def test_firms_attracted_after_a_mid_year_change_join_next_january(small):
+    # entrants of a year are drawn in January with the ids that follow the attracted firms
+    model = InnovationEcosystem(setup=small, agents="full")
+    model.run(5)
+    before = np.count_nonzero(model.firms.column("attracted"))
+    model.set_lever("attraction.firms_per_year", 30)
+    model.run(7)  # to December: attraction acts in January only
+    assert np.count_nonzero(model.firms.column("attracted")) == before
+    model.run(2)
+    attracted = np.flatnonzero(model.firms.column("attracted"))
+    assert len(attracted) > before + 20
+    operating = attracted[model.firms.column("alive")[attracted]]
+    assert set(operating.tolist()) <= set(model.firm_agents)  # full mode made their agents
+
+
 def test_bad_live_lever_is_rejected_with_its_name(small):
     from sim.schema import InputError
 
