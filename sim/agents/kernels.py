@@ -210,6 +210,11 @@ CHUNK = 512  # firms per task of the parallel loops: a call per chunk, not per f
 PARALLEL_MIN_ROWS = 8 * CHUNK
 
 
+def on_threads(rows: int) -> bool:
+    """Whether a kernel over ``rows`` firms is shared out to Numba's threads."""
+    return rows >= PARALLEL_MIN_ROWS and numba.get_num_threads() > 1
+
+
 def step_month(f, sectors, r, month, seed, levers):
     """Advance every operating firm by one month under this month's ``MonthLevers``."""
     key = np.uint64(rng.month_key(seed, month))
@@ -217,7 +222,7 @@ def step_month(f, sectors, r, month, seed, levers):
         levers, r.rd_reference_super_deduction, r.rd_user_cost_elasticity
     )
     n = f.alive.shape[0]
-    if n < PARALLEL_MIN_ROWS or numba.get_num_threads() == 1:
+    if not on_threads(n):
         MONTH_CHUNK(f, sectors, r, month, key, levers, cost_factors, 0, n)
     else:
         MONTHS_IN_PARALLEL(f, sectors, r, month, key, levers, cost_factors)
@@ -434,7 +439,7 @@ def close_year(f, r, month, seed, cultivation_pass_bonus):
     """Year end for every operating firm: book the year, then certification and registry."""
     key = np.uint64(rng.month_key(seed, month))
     n = f.alive.shape[0]
-    if n < PARALLEL_MIN_ROWS or numba.get_num_threads() == 1:
+    if not on_threads(n):
         YEAR_END_CHUNK(f, r, month, key, cultivation_pass_bonus, 0, n)
     else:
         YEAR_ENDS_IN_PARALLEL(f, r, month, key, cultivation_pass_bonus)
