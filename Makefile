@@ -25,8 +25,9 @@ bench: $(STAMP)
 checksum: $(STAMP)
 	$(PY) -m sim.smoke --update
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/system_deps.sh
 	@bash scripts/find_python.sh >/dev/null
+	@bash scripts/system_deps.sh
 	@test -x $(PY) || $$(bash scripts/find_python.sh) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
