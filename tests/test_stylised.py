@@ -1,0 +1,204 @@
+"""Stylised facts: the statistics on synthetic data with known answers, and one short real run."""
+
+import json
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import stylised
+from sim.stylised import NotAvailable
+from sim.stylised_facts import FACTS, FACTS_BY_ID
+
+ROOT = Path(__file__).resolve().parents[1]
+N = 40_000
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20240601)
+
+
+def test_hill_recovers_pareto_index(rng):
+    for alpha in (0.8, 1.0, 1.5):
+        x = rng.pareto(alpha, N) + 1.0  # Pareto with minimum 1 and tail index alpha
+        estimate, se, k = stylised.hill(x, 0.10)
+        assert k == N // 10
+        assert se == pytest.approx(estimate / math.sqrt(k))
+        assert abs(estimate - alpha) < 4 * se
+
+
+def test_hill_needs_a_tail():
+    with pytest.raises(NotAvailable):
+        stylised.hill(np.arange(1.0, 30.0), 0.1)
+
+
+def test_kurtosis_and_skewness_of_known_laws(rng):
+    assert stylised.excess_kurtosis(rng.normal(size=N)) == pytest.approx(0.0, abs=0.15)
+    assert stylised.excess_kurtosis(rng.laplace(size=N)) == pytest.approx(3.0, abs=0.5)
+    assert stylised.skewness(rng.normal(size=N)) == pytest.approx(0.0, abs=0.05)
+    assert stylised.skewness(rng.exponential(size=N)) == pytest.approx(2.0, abs=0.2)
+
+
+def test_subbotin_shape_and_likelihood_tell_laplace_from_gaussian(rng):
+    laplace = rng.laplace(scale=0.1, size=5000)
+    normal = rng.normal(scale=0.1, size=5000)
+    assert stylised.subbotin_shape(laplace) == pytest.approx(1.0, abs=0.12)
+    assert stylised.subbotin_shape(normal) == pytest.approx(2.0, abs=0.25)
+    assert stylised.laplace_minus_normal(laplace) > 0.02
+    assert stylised.laplace_minus_normal(normal) < -0.02
+
+
+def test_size_variance_slope_recovers_scaling(rng):
+    size = np.exp(rng.uniform(0, 8, N))
+    growth = rng.laplace(size=N) * size**-0.2
+    slope, classes = stylised.size_variance_slope(size, growth)
+    assert slope == pytest.approx(-0.2, abs=0.02)
+    assert len(classes) == stylised.SIZE_CLASSES
+    flat, _ = stylised.size_variance_slope(size, rng.normal(size=N))
+    assert flat == pytest.approx(0.0, abs=0.02)
+
+
+def test_spearman():
+    a = np.arange(10.0)
+    assert stylised.spearman(a, a**3) == pytest.approx(1.0)
+    assert stylised.spearman(a, -a) == pytest.approx(-1.0)
+
+
+def test_exit_rates_by_age_count_exposure_and_exits():
+    # firm 0: founded 5 years before the start, alive for months 0..23 (2 years at ages 5-6)
+    # firm 1: born in month 0, steps from month 1, exits in month 12 (age 12 months)
+    # firm 2: founded 12 years before the start, exits in month 0
+    birth = np.array([-60, 0, -144])
+    exit_month = np.array([-1, 12, 0])
+    alive = np.array([True, False, False])
+    rates = stylised.exit_rates_by_age(birth, exit_month, alive, last_month=23)
+    (e0, y0), (e3, y3), (e6, y6), (e11, y11) = rates
+    assert (e0, e3, e6, e11) == (1, 0, 0, 1)
+    assert y0 == pytest.approx(12 / 12)  # firm 1: months 1..12
+    assert y3 == pytest.approx(12 / 12)  # firm 0: ages 60..71 months
+    assert y6 == pytest.approx(12 / 12)  # firm 0: ages 72..83 months
+    assert y11 == pytest.approx(1 / 12)  # firm 2: month 0
+
+
+def test_threshold_histogram_and_bunching():
+    d = np.array([-0.0199, -0.004, -0.001, 0.0, 0.0, 0.001, 0.0024, 0.0026, 0.0199, 0.03])
+    edges, counts = stylised.threshold_histogram(d)
+    assert len(counts) == 16 and edges[0] == pytest.approx(-0.02)
+    assert counts.sum() == 9  # 0.03 is outside
+    assert counts[8] == 4 and counts[9] == 1 and counts[7] == 1 and counts[0] == 1
+    ratio, above, below = stylised.bunching_ratio(d)
+    assert (above, below) == (5, 2) and ratio == pytest.approx(2.5)
+    ratio, above, below = stylised.bunching_ratio(np.array([0.001, 0.002]))
+    assert (ratio, below) == (2.0, 0)  # a lower bound
+
+
+def test_hnte_threshold_by_revenue_class():
+    rules = SimpleNamespace(
+        hitech_small_revenue=50,
+        hitech_large_revenue=200,
+        hitech_rd_ratio_small=0.05,
+        hitech_rd_ratio_medium=0.04,
+        hitech_rd_ratio_large=0.03,
+    )
+    got = stylised.hnte_threshold(np.array([10, 50, 51, 200, 201]), rules)
+    assert got.tolist() == [0.05, 0.05, 0.04, 0.04, 0.03]
+    with pytest.raises(NotAvailable):
+        stylised.hnte_threshold(np.array([1.0]), SimpleNamespace())
+
+
+def test_facts_table_is_declarative_and_documented():
+    ids = [fact.id for fact in FACTS]
+    assert len(ids) == len(set(ids)) == len(FACTS_BY_ID)
+    assert all(fact.literature and fact.source for fact in FACTS)
+    doc = (ROOT / "docs" / "stylised.md").read_text()
+    begin, end = doc.index(stylised.TABLE_BEGIN), doc.index(stylised.TABLE_END)
+    assert doc[begin + len(stylised.TABLE_BEGIN) : end].strip() == stylised.doc_table(), (
+        "docs/stylised.md is stale: paste `python -m sim.stylised --doc-table`"
+    )
+
+
+def _synthetic_run(rng, drop: tuple[str, ...] = ()) -> stylised.RunData:
+    """A panel with a known law: Laplace growth, a Pareto cross-section, R&D at thresholds."""
+    firms, years = 400, range(2020, 2026)
+    rows = []
+    revenue = rng.pareto(1.0, firms) + 1.0
+    rd = np.where(rng.random(firms) < 0.5, 0.0, 0.05 + rng.uniform(0, 0.01, firms))
+    for year in years:
+        for row in range(firms):
+            rows.append((year, row, revenue[row], revenue[row], rd[row] * revenue[row]))
+        revenue = revenue * np.exp(rng.laplace(scale=0.1, size=firms))
+    panel = pd.DataFrame(rows, columns=["year", "row", "revenue", "employees", "booked_rd"])
+    panel["booked_revenue"] = panel["revenue"]
+    panel["sector"] = 0
+    panel.insert(0, "seed", 1)
+    panel = panel.drop(columns=list(drop))
+    birth = np.concatenate([np.full(firms // 2, -100), rng.integers(0, 24, firms // 2)])
+    exit_month = np.where(rng.random(firms) < 0.1, 40, -1)
+    exit_month = np.maximum(exit_month, np.where(exit_month >= 0, birth + 1, -1))
+    alive = exit_month < 0
+    incubated = rng.random(firms) < 0.3
+    return stylised.RunData(
+        seed=1,
+        panel=panel,
+        firms={"alive": alive, "birth_month": birth, "exit_month": exit_month},
+        last_month=71,
+        ever_incubated=incubated,
+        baseline_year=2020,
+    )
+
+
+RULES = SimpleNamespace(
+    hitech_small_revenue=1e9,
+    hitech_large_revenue=2e9,
+    hitech_rd_ratio_small=0.05,
+    hitech_rd_ratio_medium=0.04,
+    hitech_rd_ratio_large=0.03,
+)
+
+
+def test_compute_facts_on_a_synthetic_panel(rng):
+    facts, used = stylised.compute_facts([_synthetic_run(rng)], RULES)
+    by_id = {fact["id"]: fact for fact in facts}
+    assert [fact["id"] for fact in facts] == [fact.id for fact in FACTS]
+    assert by_id["growth.excess_kurtosis"]["value"] > 1.5
+    assert by_id["growth.subbotin_b"]["within"] is True
+    assert by_id["rd.rank_first_last"]["value"] == pytest.approx(1.0)
+    assert by_id["rd.performer_stays"]["value"] == 1.0
+    assert by_id["hnte.bunching_ratio"]["detail"]["below"] == 0
+    assert used["rd_intensity"] == "booked_rd / booked_revenue"
+    for fact in facts:
+        assert fact["value"] is None or math.isfinite(fact["value"])
+        assert fact["within"] in (True, False, None)
+
+
+def test_a_missing_column_makes_its_facts_na(rng):
+    run = _synthetic_run(rng, drop=("booked_rd", "booked_revenue", "employees"))
+    del run.firms["exit_month"]
+    facts, used = stylised.compute_facts([run], RULES)
+    by_id = {fact["id"]: fact for fact in facts}
+    for fact_id in ("size.employees.tail10", "rd.rank_first_last", "exit.age_0_2"):
+        assert by_id[fact_id]["value"] is None
+        assert by_id[fact_id]["within"] is None
+        assert "missing" in by_id[fact_id]["note"]
+    assert by_id["size.revenue.tail10"]["value"] is not None  # the rest still computes
+
+
+def test_command_json_on_a_short_real_run(capsys):
+    scenario = ROOT / "scenarios" / "ci_smoke.toml"
+    assert stylised.main([str(scenario), "--seeds", "1", "--months", "36", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) >= {"scenario", "seeds", "facts"}
+    assert result["scenario"] == "ci_smoke" and len(result["seeds"]) == 1
+    assert [fact["id"] for fact in result["facts"]] == [fact.id for fact in FACTS]
+    for fact in result["facts"]:
+        assert set(fact) >= {"id", "value", "literature", "source", "within"}
+        assert fact["within"] in (True, False, None)
+        assert fact["value"] is None or math.isfinite(fact["value"])
+    values = {fact["id"]: fact["value"] for fact in result["facts"]}
+    for fact_id in ("size.revenue.tail10", "growth.excess_kurtosis", "rd.rank_first_last"):
+        assert values[fact_id] is not None
+    assert stylised.format_table(result).count("\n") > len(FACTS)
