@@ -314,7 +314,7 @@ def simulate(setup, seed: int, months: int | None = None) -> RunData:
             grown = np.zeros(len(tenants), dtype=bool)
             grown[: len(incubated)] = incubated
             incubated = grown | tenants
-        if model.calendar(model.month)[1] == 12:
+        if model.date(model.month)[1] == 12:
             snapshots.append(_year_snapshot(model))
     collected = model.datacollector.get_agenttype_vars_dataframe(Firm).reset_index()
     steps = sorted(collected["Step"].unique())
