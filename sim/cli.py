@@ -75,7 +75,8 @@ def add_run_command(sub) -> None:
         epilog=(
             "Formats: table (readable, default), csv (one row per year), json (one object: "
             "scenario, seed, months, indicators [{year, <indicator id>...}], scorecard "
-            "[{id, value, target, met}]), parquet (needs --out). Same scenario and seed give "
+            "[{id, kind, value, target, met}]; kind: outcome, or input for a count a lever "
+            "schedule sets), parquet (needs --out). Same scenario and seed give "
             "byte-identical output."
         ),
     )
@@ -146,19 +147,40 @@ def render_table(result) -> str:
     lines.append("Indicators on 31 December of each year:")
     lines.append(frame.T.to_string(float_format=lambda x: f"{x:,.2f}"))
     lines += ["", "Scorecard (final year against the plan target):"]
-    lines.append(f"  {'indicator':<30} {'value':>10} {'target':>10} {'gap':>10}  met")
-    for row in result.scorecard:
-        if row["value"] is None:
-            lines.append(f"  {row['id']:<30} {'n/a':>10} {row['target']:>10,.2f} {'':>10}  no")
-            continue
-        mark = "yes" if row["met"] else "no"
-        lines.append(
-            f"  {row['id']:<30} {row['value']:>10,.2f} {row['target']:>10,.2f} "
-            f"{row['gap']:>10,.2f}  {mark}"
-        )
-    met = sum(row["met"] for row in result.scorecard)
-    lines.append(f"  {met} of {len(result.scorecard)} targets met.")
+    lines += scorecard_lines(result.scorecard)
     return "\n".join(lines) + "\n"
+
+
+def scorecard_lines(card: list[dict]) -> list[str]:
+    """Outcomes (what the model simulates), then inputs (counts a lever schedule sets).
+
+    Only outcomes count in "N of M targets met": an input meets its target by construction
+    when the schedule is the plan's.
+    """
+    lines = []
+    for kind, title in (("outcome", "Outcomes"), ("input", "Inputs (set by a lever schedule)")):
+        rows = [row for row in card if row.get("kind", "outcome") == kind]
+        if not rows:
+            continue
+        lines.append(f"  {title}:")
+        lines.append(f"  {'indicator':<30} {'value':>10} {'target':>10} {'over (+)':>10}  met")
+        for row in rows:
+            if row["value"] is None:
+                lines.append(f"  {row['id']:<30} {'n/a':>10} {row['target']:>10,.2f} {'':>10}  no")
+                continue
+            mark = "yes" if row["met"] else "no"
+            lines.append(
+                f"  {row['id']:<30} {row['value']:>10,.2f} {row['target']:>10,.2f} "
+                f"{row['value'] - row['target']:>+10,.2f}  {mark}"
+            )
+    outcomes = [row for row in card if row.get("kind", "outcome") == "outcome"]
+    met = sum(row["met"] for row in outcomes)
+    inputs = [row for row in card if row.get("kind") == "input"]
+    summary = f"  {met} of {len(outcomes)} outcome targets met"
+    if inputs:
+        summary += f" ({sum(row['met'] for row in inputs)} of {len(inputs)} inputs at target)"
+    lines.append(summary + ".")
+    return lines
 
 
 class ProgressBar:

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.indicators import indicator_kind
 from sim.schema import InputError
 
 
@@ -67,7 +68,8 @@ def scorecard(plan: PlanTargets, final: dict[str, float], final_year: int) -> li
     """Compare the final year's indicators with the plan: value, target, met, gap.
 
     Every plan target is an "at least" target; indicators the model does not compute are
-    left out (docs/model.md lists them with the reason).
+    left out (docs/model.md lists them with the reason). ``kind`` says whether the indicator
+    is an outcome the model simulates or an input a lever schedule sets (``INPUT_INDICATORS``).
     """
     card = []
     for row in plan.rows:
@@ -85,6 +87,7 @@ def scorecard(plan: PlanTargets, final: dict[str, float], final_year: int) -> li
                     target=row.target,
                     met=False,
                     gap=None,
+                    kind=indicator_kind(row.id),
                 )
             )
             continue
@@ -99,6 +102,7 @@ def scorecard(plan: PlanTargets, final: dict[str, float], final_year: int) -> li
                 "target": row.target,
                 "met": met,
                 "gap": row.target - value,
+                "kind": indicator_kind(row.id),
             }
         )
     return card

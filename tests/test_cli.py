@@ -46,7 +46,7 @@ def test_json_output_shape(tmp_path):
             assert key in row
     assert isinstance(data["indicators"][1]["hitech_firms"], int)
     card = {entry["id"]: entry for entry in data["scorecard"]}
-    assert set(card["hitech_firms"]) == {"id", "value", "target", "met"}
+    assert set(card["hitech_firms"]) == {"id", "kind", "value", "target", "met"}
     assert card["hitech_firms"]["target"] == 130
 
 
