@@ -13,8 +13,10 @@ from pathlib import Path
 
 from sim.atomic import write_atomic
 from sim.batch.commands import add_batch_command, add_report_command
-from sim.flags import non_negative_int, positive_int
+from sim.effects_commands import add_compare_command, add_effects_command
+from sim.flags import non_negative_int, positive_int, setting
 from sim.indicators import PLAN_INDICATORS
+from sim.progress import ProgressBar
 from sim.schema import InputError
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -83,6 +85,15 @@ def add_run_command(sub) -> None:
     run.add_argument("scenario", type=Path, help="scenario TOML file")
     run.add_argument("--seed", type=non_negative_int, help="seed (default: the scenario's)")
     run.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a scenario value, checked like the file (repeatable), e.g. "
+        "--set policy.vouchers.budget=8 --set policy.hitech_tax_rate=0.25",
+    )
+    run.add_argument(
         "--months", type=positive_int, help="months to simulate (default: the horizon)"
     )
     run.add_argument("--out", type=Path, help="write to this file instead of standard output")
@@ -105,13 +116,12 @@ def run_command(args) -> int:
         raise CliError("--format parquet: needs --out PATH (Parquet is binary)")
     if args.out is not None and not args.out.parent.is_dir():
         raise CliError(f"--out {args.out}: directory {args.out.parent} does not exist")
-    scenario = load_scenario(args.scenario)
-    progress = ProgressBar(scenario.scenario.name) if sys.stderr.isatty() else None
-    result = run_scenario(
-        scenario, args.seed, months=args.months, agents=args.agents, on_month=progress
-    )
-    if progress:
-        progress.close()
+    scenario = load_scenario(args.scenario, dict(args.set))
+    months = args.months or scenario.scenario.horizon_months
+    with ProgressBar(scenario.scenario.name, months, "months") as bar:
+        result = run_scenario(
+            scenario, args.seed, months=args.months, agents=args.agents, on_month=bar.months
+        )
     write_output(result, args.format, args.out)
     return 0
 
@@ -183,26 +193,13 @@ def scorecard_lines(card: list[dict]) -> list[str]:
     return lines
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr (used only when stderr is a terminal)."""
-
-    def __init__(self, label: str, width: int = 30):
-        self.label = label
-        self.width = width
-
-    def __call__(self, done: int, total: int) -> None:
-        """Redraw the bar."""
-        filled = self.width * done // total
-        bar = "#" * filled + "-" * (self.width - filled)
-        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} months")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        """End the bar's line."""
-        sys.stderr.write("\n")
-
-
-COMMANDS: list[Callable] = [add_run_command, add_batch_command, add_report_command]
+COMMANDS: list[Callable] = [
+    add_run_command,
+    add_batch_command,
+    add_report_command,
+    add_compare_command,
+    add_effects_command,
+]
 
 
 if __name__ == "__main__":
