@@ -374,14 +374,3 @@ def test_killed_batch_resumes_to_exactly_the_uninterrupted_dataset(tmp_path):
     assert manifest["status"] == "complete" and len(manifest["sessions"]) == 2
     assert [r["status"] for r in manifest["runs"]] == ["ok"] * 45
     assert not [p for p in killed.rglob(".*")]  # stale temporary files were cleared
-
-
-def test_progress_bar_shows_runs_failures_and_eta(capsys):
-    from sim.batch.batch import BatchProgress
-
-    bar = BatchProgress("sweep", total=10, already=2)
-    bar.update(done=3, failed=1)
-    bar.close()
-    line = capsys.readouterr().err.split("\r")[-1]
-    assert "sweep [" in line and "6/10 runs, 1 failed" in line and "ETA" in line
-    assert line.endswith("\n")
