@@ -18,6 +18,7 @@ class PlanTarget:
     unit: str
     baseline: float
     target: float
+    name_zh: str = ""  # the plan table's indicator_zh, when it has one
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,10 @@ class PlanTargets:
 
 
 def read_plan_targets(path: Path, baseline_year: int, target_year: int, source: str) -> PlanTargets:
-    """Read a plan CSV with columns ``id, indicator_en, unit, value_<base>, target_<year>``."""
+    """Read a plan CSV with columns ``id, indicator_en, unit, value_<base>, target_<year>``.
+
+    An ``indicator_zh`` column, when present, gives the Chinese names reports show.
+    """
     base_col, target_col = f"value_{baseline_year}", f"target_{target_year}"
     where = f"{source}: targets.file ({path})"
     try:
@@ -53,6 +57,7 @@ def read_plan_targets(path: Path, baseline_year: int, target_year: int, source: 
                         unit=record["unit"],
                         baseline=_number(record[base_col], f"{where}: line {line} {base_col}"),
                         target=_number(record[target_col], f"{where}: line {line} {target_col}"),
+                        name_zh=(record.get("indicator_zh") or "").strip(),
                     )
                 )
     except UnicodeDecodeError:

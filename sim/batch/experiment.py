@@ -191,8 +191,12 @@ class _Loader(Loader):
         return checked
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file (raises ``InputError`` with a one-line message)."""
+def load_experiment(path: str | Path, base_dir: str | Path | None = None) -> Experiment:
+    """Read and validate an experiment file (raises ``InputError`` with a one-line message).
+
+    ``base_dir`` is where the base scenario's relative path starts (default: the file's
+    directory); a report reads the copy in a results directory against the original's.
+    """
     path = Path(path)
     source = str(path)
     data = read_toml(path, source)
@@ -218,7 +222,7 @@ def load_experiment(path: str | Path) -> Experiment:
     sampler = loader.build(SamplerSpec, data.get("sampler", {}), "sampler")
     outputs = loader.build(Outputs, data.get("outputs", {}), "outputs")
 
-    scenario_path = (path.parent / info.scenario).resolve()
+    scenario_path = (Path(base_dir or path.parent) / info.scenario).resolve()
     if not scenario_path.is_file():
         loader.fail("experiment.scenario", info.scenario, f"file not found ({scenario_path})")
     scenario_data = read_toml(scenario_path, str(scenario_path))
