@@ -81,25 +81,22 @@ def report(sweep, tmp_path_factory):
     )
 
 
-def test_report_writes_html_and_fan_charts(sweep, tmp_path):
+def test_report_writes_html_charts_workbook_and_tables(sweep, tmp_path):
     out = tmp_path / "report"
-    result = innosim("report", sweep, "--out", out)
+    result = innosim("report", sweep, "--out", out, "--effect-seeds", "1")
     assert "wrote" in result.stderr
-    pngs = sorted(p.name for p in out.glob("fan_*.png"))
-    manifest = json.loads((sweep / "manifest.json").read_text())
-    columns = pd.read_parquet(sweep / "runs" / "run-000000.parquet").columns
-    computed = [t["id"] for t in manifest["scenario"]["targets"] if t["id"] in columns]
-    assert pngs == sorted(f"fan_{i}.png" for i in computed)  # one per plan target computed
-    assert "fan_hitech_firms.png" in pngs
-    for name in pngs:
-        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "fan_charts.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("ranking", "attainment", "mixes", "lever_effects", "discovery"):
+        assert (out / f"{name}.csv").is_file()
+    assert (out / "report.xlsx").read_bytes()[:2] == b"PK"  # a zip: the xlsx container
     page = (out / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    assert page.count("data:image/png;base64,") == len(pngs)
+    assert page.count("data:image/png;base64,") == 1
     assert not re.search(r"(src|href)=[\"']?(https?:)?//", page)  # nothing external
     assert "<script" not in page
-    assert "Probability of meeting each target in 2021" in page
-    assert "Public spend per additional high-tech firm" in page
+    assert "Probability of meeting each outcome target" in page
+    assert "What each lever buys per yuan" in page
+    assert "e-0" not in page  # no scientific notation in the tables
 
 
 def test_attainment_probabilities_and_paired_effects_match_the_dataset(sweep, report):

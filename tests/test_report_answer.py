@@ -1,5 +1,6 @@
 """The report answers the question on its first screen, in Chinese and English, and fits."""
 
+import html
 import shutil
 import warnings
 
@@ -13,15 +14,21 @@ from sim.batch.report import make_report
 from sim.batch.summary import wilson
 from sim.indicators import INPUT_INDICATORS
 
-# The plan scenario for 24 months (2021-2022): 2 x 2 mixes x 3 seeds, 12 short runs.
+# The plan scenario for 24 months (2021-2022): 2 named mixes x 2 pool sizes x 3 seeds.
 LEVERS = """
 [replications]
 seeds = 3
 base_seed = 1
 
+[[mixes]]
+name = "plan"
+
+[[mixes]]
+name = "no_attraction"
+"policy.attraction.firms_per_year" = 0.0
+
 [levers]
 "policy.certification_support.pool_size" = [0, 30]
-"policy.attraction.firms_per_year" = [0.0, 8.0]
 """
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -93,6 +100,24 @@ def test_chinese_report_uses_the_plan_tables_names_and_lever_effects(zh):
     assert attraction["cost_mcny"] == pytest.approx(8.0)
     assert attraction["effect_lo"] > 0
     assert set(zh.lever_effects["lever"]) >= {"attraction", "hitech_tax_rate", "super_deduction"}
+
+
+def test_named_mixes_are_crossed_with_the_lever_lists_and_named_on_the_page(zh):
+    mixes = zh.summary.mixes.set_index("policy_mix_id")
+    assert list(mixes["mix"]) == ["plan", "plan", "no_attraction", "no_attraction"]
+    assert list(mixes["policy.attraction.firms_per_year"]) == [4.0, 4.0, 0.0, 0.0]  # 4: the plan's
+    assert list(mixes["policy.certification_support.pool_size"]) == [0, 30, 0, 30]
+    assert 'mix 2 "no_attraction"' in html.unescape(zh.html.read_text(encoding="utf-8"))
+
+
+def test_a_bad_value_in_a_named_mix_is_one_line_naming_it(tmp_path):
+    from sim.batch.experiment import load_experiment
+    from sim.schema import InputError
+
+    body = '[[mixes]]\nname = "x"\n"policy.vouchers.budget" = -1.0\n'
+    path = write_experiment(tmp_path, body, scenario=DEFAULT_SCENARIO)
+    with pytest.raises(InputError, match=r'mixes\[0\]."policy.vouchers.budget" = -1.0: .*>= 0'):
+        load_experiment(path)
 
 
 def test_workbook_holds_every_table(zh):

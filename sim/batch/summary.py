@@ -80,7 +80,7 @@ def summarise(
     plan = experiment.scenario.plan
     targets = [t for t in plan.rows if t.id in data]
     targets.sort(key=lambda t: indicator_kind(t.id) != "outcome")  # outcomes first, stable
-    levers = [f.key for f in experiment.levers]
+    levers = experiment.mix_keys + [f.key for f in experiment.levers]
     mixes = runs.drop_duplicates("policy_mix_id")[["policy_mix_id", *_mix_columns(runs, levers)]]
     mixes = mixes.reset_index(drop=True)
     lever_ranges = any(f.sampled for f in experiment.levers)
