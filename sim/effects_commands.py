@@ -25,7 +25,7 @@ def add_compare_command(sub) -> None:
         help="paired difference of two scenarios (same seeds) per indicator and year",
         description=(
             "Run scenarios A and B on the same seeds (common random numbers) and print A minus "
-            "B per indicator and year: the mean over seeds and its 90%% confidence interval. "
+            "B per indicator and year: the mean over seeds and its 90% confidence interval. "
             "Inputs (counts a lever schedule sets) are marked. A progress bar shows on a "
             "terminal only."
         ),
@@ -50,7 +50,7 @@ def add_effects_command(sub) -> None:
             "For each lever group, the scenario minus the same scenario with that group "
             "switched off (its declared defaults; hitech_tax_rate: the standard rate; "
             "super_deduction: held at its baseline-year rate), on the same seeds, for every "
-            "outcome in the plan's target year: mean and 90%% confidence interval. Cost: the "
+            "outcome in the plan's target year: mean and 90% confidence interval. Cost: the "
             "group's budget spend (spend_<group>) plus its tax expenditure "
             "(tax_expenditure_<group>) when the model books it, summed over the years run "
             "(M CNY). A progress bar shows on a terminal only."

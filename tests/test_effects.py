@@ -138,3 +138,9 @@ def test_progress_bar_draws_counts_and_failures_through_rich_and_nothing_when_di
 def test_lever_groups_are_the_policys_dataclasses_and_the_tax_levers():
     assert LEVER_GROUPS[-2:] == ("hitech_tax_rate", "super_deduction")
     assert "vouchers" in BUDGET_GROUPS and "attraction" in BUDGET_GROUPS
+
+
+def test_help_texts_print_percent_signs_once():
+    for command in ("report", "compare", "effects"):
+        text = innosim(command, "--help").stdout.decode()
+        assert "90% " in text and "%%" not in text

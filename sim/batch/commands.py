@@ -91,7 +91,7 @@ def add_report_command(sub) -> None:
         description=(
             "Summarise a batch. First the answer: policy mixes ranked by the expected number of "
             "outcome targets met in the target year, the probability of meeting each target "
-            "with a 90%% Wilson interval, and plain findings (targets no mix meets, targets the "
+            "with a 90% Wilson interval, and plain findings (targets no mix meets, targets the "
             "mixes do not change); inputs (counts a lever schedule sets) apart. Then what each "
             "lever group buys per 10 M CNY (paired effects, as innosim effects), fan charts, "
             "the mixes, Sobol or Morris indices (sobol or morris samplers) and a PRIM box per "
