@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.calendar import scheduled
 from sim.indicators import INDICATORS, indicator_kind
-from sim.policies.tax import scheduled
 from sim.run import RunResult, run_scenario
 from sim.scenario import Policy, Scenario
 
