@@ -62,8 +62,8 @@ INDICATORS = {
     "spend_total": ("M CNY", "public spend on all levers"),
 }
 PLAN_INDICATORS = list(INDICATORS)[:10]
-# Counts a lever schedule sets directly (sim/policies/mix.py opens talents, institutes and
-# dispatches on the plan's yearly schedule): inputs of the model, not outcomes it simulates.
+# Counts a lever schedule sets directly (the lever modules in sim/policies/ open talents,
+# institutes and dispatches on the plan's yearly schedule): inputs, not simulated outcomes.
 # rd_platforms is the schedule's quota less platforms in firms that exit, or quota lost when no
 # certified firm is eligible; it stays an input. Every other indicator is an outcome.
 INPUT_INDICATORS = frozenset(
