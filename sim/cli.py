@@ -13,8 +13,10 @@ from pathlib import Path
 
 from sim.atomic import write_atomic
 from sim.batch.commands import add_batch_command, add_report_command
-from sim.flags import non_negative_int, positive_int
+from sim.effects_commands import add_compare_command, add_effects_command
+from sim.flags import non_negative_int, positive_int, setting
 from sim.indicators import PLAN_INDICATORS
+from sim.progress import ProgressBar
 from sim.schema import InputError
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -75,12 +77,22 @@ def add_run_command(sub) -> None:
         epilog=(
             "Formats: table (readable, default), csv (one row per year), json (one object: "
             "scenario, seed, months, indicators [{year, <indicator id>...}], scorecard "
-            "[{id, value, target, met}]), parquet (needs --out). Same scenario and seed give "
+            "[{id, kind, value, target, met}]; kind: outcome, or input for a count a lever "
+            "schedule sets), parquet (needs --out). Same scenario and seed give "
             "byte-identical output."
         ),
     )
     run.add_argument("scenario", type=Path, help="scenario TOML file")
     run.add_argument("--seed", type=non_negative_int, help="seed (default: the scenario's)")
+    run.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a scenario value, checked like the file (repeatable), e.g. "
+        "--set policy.vouchers.budget=8 --set policy.hitech_tax_rate=0.25",
+    )
     run.add_argument(
         "--months", type=positive_int, help="months to simulate (default: the horizon)"
     )
@@ -104,13 +116,12 @@ def run_command(args) -> int:
         raise CliError("--format parquet: needs --out PATH (Parquet is binary)")
     if args.out is not None and not args.out.parent.is_dir():
         raise CliError(f"--out {args.out}: directory {args.out.parent} does not exist")
-    scenario = load_scenario(args.scenario)
-    progress = ProgressBar(scenario.scenario.name) if sys.stderr.isatty() else None
-    result = run_scenario(
-        scenario, args.seed, months=args.months, agents=args.agents, on_month=progress
-    )
-    if progress:
-        progress.close()
+    scenario = load_scenario(args.scenario, dict(args.set))
+    months = args.months or scenario.scenario.horizon_months
+    with ProgressBar(scenario.scenario.name, months, "months") as bar:
+        result = run_scenario(
+            scenario, args.seed, months=args.months, agents=args.agents, on_month=bar.months
+        )
     write_output(result, args.format, args.out)
     return 0
 
@@ -146,41 +157,49 @@ def render_table(result) -> str:
     lines.append("Indicators on 31 December of each year:")
     lines.append(frame.T.to_string(float_format=lambda x: f"{x:,.2f}"))
     lines += ["", "Scorecard (final year against the plan target):"]
-    lines.append(f"  {'indicator':<30} {'value':>10} {'target':>10} {'gap':>10}  met")
-    for row in result.scorecard:
-        if row["value"] is None:
-            lines.append(f"  {row['id']:<30} {'n/a':>10} {row['target']:>10,.2f} {'':>10}  no")
-            continue
-        mark = "yes" if row["met"] else "no"
-        lines.append(
-            f"  {row['id']:<30} {row['value']:>10,.2f} {row['target']:>10,.2f} "
-            f"{row['gap']:>10,.2f}  {mark}"
-        )
-    met = sum(row["met"] for row in result.scorecard)
-    lines.append(f"  {met} of {len(result.scorecard)} targets met.")
+    lines += scorecard_lines(result.scorecard)
     return "\n".join(lines) + "\n"
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr (used only when stderr is a terminal)."""
+def scorecard_lines(card: list[dict]) -> list[str]:
+    """Outcomes (what the model simulates), then inputs (counts a lever schedule sets).
 
-    def __init__(self, label: str, width: int = 30):
-        self.label = label
-        self.width = width
+    Only outcomes count in "N of M targets met": an input meets its target by construction
+    when the schedule is the plan's.
+    """
+    lines = []
+    for kind, title in (("outcome", "Outcomes"), ("input", "Inputs (set by a lever schedule)")):
+        rows = [row for row in card if row.get("kind", "outcome") == kind]
+        if not rows:
+            continue
+        lines.append(f"  {title}:")
+        lines.append(f"  {'indicator':<30} {'value':>10} {'target':>10} {'over (+)':>10}  met")
+        for row in rows:
+            if row["value"] is None:
+                lines.append(f"  {row['id']:<30} {'n/a':>10} {row['target']:>10,.2f} {'':>10}  no")
+                continue
+            mark = "yes" if row["met"] else "no"
+            lines.append(
+                f"  {row['id']:<30} {row['value']:>10,.2f} {row['target']:>10,.2f} "
+                f"{row['value'] - row['target']:>+10,.2f}  {mark}"
+            )
+    outcomes = [row for row in card if row.get("kind", "outcome") == "outcome"]
+    met = sum(row["met"] for row in outcomes)
+    inputs = [row for row in card if row.get("kind") == "input"]
+    summary = f"  {met} of {len(outcomes)} outcome targets met"
+    if inputs:
+        summary += f" ({sum(row['met'] for row in inputs)} of {len(inputs)} inputs at target)"
+    lines.append(summary + ".")
+    return lines
 
-    def __call__(self, done: int, total: int) -> None:
-        """Redraw the bar."""
-        filled = self.width * done // total
-        bar = "#" * filled + "-" * (self.width - filled)
-        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} months")
-        sys.stderr.flush()
 
-    def close(self) -> None:
-        """End the bar's line."""
-        sys.stderr.write("\n")
-
-
-COMMANDS: list[Callable] = [add_run_command, add_batch_command, add_report_command]
+COMMANDS: list[Callable] = [
+    add_run_command,
+    add_batch_command,
+    add_report_command,
+    add_compare_command,
+    add_effects_command,
+]
 
 
 if __name__ == "__main__":

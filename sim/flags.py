@@ -24,3 +24,25 @@ def _whole(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number") from None
+
+
+def setting(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` of ``--set``: a dotted scenario key and a TOML value.
+
+    The value is read as TOML (``8``, ``0.2``, ``true``, ``[1, 2]``, ``{ 2021 = 1.0 }``), or
+    taken as text when it is not TOML (``scenario.name=plan_b``). The scenario loader then
+    checks it like a value in the file.
+    """
+    import tomllib
+
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not raw.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: must be KEY=VALUE with a dotted scenario key, e.g. policy.vouchers.budget=8"
+        )
+    try:
+        value = tomllib.loads(f"value = {raw.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value

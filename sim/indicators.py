@@ -62,6 +62,29 @@ INDICATORS = {
     "spend_total": ("M CNY", "public spend on all levers"),
 }
 PLAN_INDICATORS = list(INDICATORS)[:10]
+# Counts a lever schedule sets directly (the lever modules in sim/policies/ open talents,
+# institutes and dispatches on the plan's yearly schedule): inputs, not simulated outcomes.
+# rd_platforms is the schedule's quota less platforms in firms that exit, or quota lost when no
+# certified firm is eligible; it stays an input. Every other indicator is an outcome.
+INPUT_INDICATORS = frozenset(
+    {
+        "high_end_talent",
+        "top_talent_ab",
+        "rd_platforms",
+        "new_rd_institutes",
+        "industry_research_institutes",
+        "rd_branches",
+        "service_institutions",
+        "tech_commissioners",
+    }
+)
+
+
+def indicator_kind(indicator_id: str) -> str:
+    """``"input"`` for a count a lever schedule sets, ``"outcome"`` for anything simulated."""
+    return "input" if indicator_id in INPUT_INDICATORS else "outcome"
+
+
 COUNT_INDICATORS = [
     "tech_smes",
     "hitech_firms",

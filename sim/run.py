@@ -27,7 +27,7 @@ class RunResult:
             for row in self.indicators.to_dict(orient="records")
         ]
         card = [
-            {key: _plain(entry[key]) for key in ("id", "value", "target", "met")}
+            {key: _plain(entry[key]) for key in ("id", "kind", "value", "target", "met")}
             for entry in self.scorecard
         ]
         return {

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.indicators import indicator_kind
 from sim.schema import InputError
 
 
@@ -17,6 +18,7 @@ class PlanTarget:
     unit: str
     baseline: float
     target: float
+    name_zh: str = ""  # the plan table's indicator_zh, when it has one
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,10 @@ class PlanTargets:
 
 
 def read_plan_targets(path: Path, baseline_year: int, target_year: int, source: str) -> PlanTargets:
-    """Read a plan CSV with columns ``id, indicator_en, unit, value_<base>, target_<year>``."""
+    """Read a plan CSV with columns ``id, indicator_en, unit, value_<base>, target_<year>``.
+
+    An ``indicator_zh`` column, when present, gives the Chinese names reports show.
+    """
     base_col, target_col = f"value_{baseline_year}", f"target_{target_year}"
     where = f"{source}: targets.file ({path})"
     try:
@@ -52,6 +57,7 @@ def read_plan_targets(path: Path, baseline_year: int, target_year: int, source: 
                         unit=record["unit"],
                         baseline=_number(record[base_col], f"{where}: line {line} {base_col}"),
                         target=_number(record[target_col], f"{where}: line {line} {target_col}"),
+                        name_zh=(record.get("indicator_zh") or "").strip(),
                     )
                 )
     except UnicodeDecodeError:
@@ -67,7 +73,8 @@ def scorecard(plan: PlanTargets, final: dict[str, float], final_year: int) -> li
     """Compare the final year's indicators with the plan: value, target, met, gap.
 
     Every plan target is an "at least" target; indicators the model does not compute are
-    left out (docs/model.md lists them with the reason).
+    left out (docs/model.md lists them with the reason). ``kind`` says whether the indicator
+    is an outcome the model simulates or an input a lever schedule sets (``INPUT_INDICATORS``).
     """
     card = []
     for row in plan.rows:
@@ -85,6 +92,7 @@ def scorecard(plan: PlanTargets, final: dict[str, float], final_year: int) -> li
                     target=row.target,
                     met=False,
                     gap=None,
+                    kind=indicator_kind(row.id),
                 )
             )
             continue
@@ -99,6 +107,7 @@ def scorecard(plan: PlanTargets, final: dict[str, float], final_year: int) -> li
                 "target": row.target,
                 "met": met,
                 "gap": row.target - value,
+                "kind": indicator_kind(row.id),
             }
         )
     return card

@@ -66,7 +66,7 @@ BAD_FILES = [
     ("[experiment]\nname = 'x'\nscenario = '{ref}'\ncolour = 3\n",
      "experiment.colour = 3: unknown key; allowed keys: description, name, scenario"),
     ("[experiment]\nname = 'x'\nscenario = '{ref}'\n[samplers]\n",
-     "samplers = {}: unknown key; allowed keys: base, experiment, levers, outputs"),
+     "samplers = {}: unknown key; allowed keys: base, experiment, levers, mixes, outputs"),
     ("[experiment]\nname = 'x'\nscenario = '{ref}'\n[levers]\n'policy.nope' = [1, 2]\n",
      'levers."policy.nope"[0] = 1: not a scenario parameter; allowed keys: '),
     ("[experiment]\nname = 'x'\nscenario = '{ref}'\n[levers]\n"
@@ -374,14 +374,3 @@ def test_killed_batch_resumes_to_exactly_the_uninterrupted_dataset(tmp_path):
     assert manifest["status"] == "complete" and len(manifest["sessions"]) == 2
     assert [r["status"] for r in manifest["runs"]] == ["ok"] * 45
     assert not [p for p in killed.rglob(".*")]  # stale temporary files were cleared
-
-
-def test_progress_bar_shows_runs_failures_and_eta(capsys):
-    from sim.batch.batch import BatchProgress
-
-    bar = BatchProgress("sweep", total=10, already=2)
-    bar.update(done=3, failed=1)
-    bar.close()
-    line = capsys.readouterr().err.split("\r")[-1]
-    assert "sweep [" in line and "6/10 runs, 1 failed" in line and "ETA" in line
-    assert line.endswith("\n")

@@ -15,7 +15,6 @@ from sim.batch.analysis import prim
 from sim.batch.batch import run_batch
 from sim.batch.interop import make_model
 from sim.batch.report import make_report
-from sim.batch.store import ResultStore, parquet_bytes, write_atomic
 from sim.run import run_scenario
 from sim.scenario import load_scenario
 
@@ -77,28 +76,27 @@ def sweep(tmp_path_factory):
 @pytest.fixture(scope="module")
 def report(sweep, tmp_path_factory):
     """The sweep's report against mix 0, shared by the tests that only read it."""
-    return make_report(sweep, baseline=0, out=tmp_path_factory.mktemp("report") / "r")
+    return make_report(
+        sweep, baseline=0, out=tmp_path_factory.mktemp("report") / "r", effect_seeds=0
+    )
 
 
-def test_report_writes_html_and_fan_charts(sweep, tmp_path):
+def test_report_writes_html_charts_workbook_and_tables(sweep, tmp_path):
     out = tmp_path / "report"
-    result = innosim("report", sweep, "--out", out)
+    result = innosim("report", sweep, "--out", out, "--effect-seeds", "1")
     assert "wrote" in result.stderr
-    pngs = sorted(p.name for p in out.glob("fan_*.png"))
-    manifest = json.loads((sweep / "manifest.json").read_text())
-    columns = pd.read_parquet(sweep / "runs" / "run-000000.parquet").columns
-    computed = [t["id"] for t in manifest["scenario"]["targets"] if t["id"] in columns]
-    assert pngs == sorted(f"fan_{i}.png" for i in computed)  # one per plan target computed
-    assert "fan_hitech_firms.png" in pngs
-    for name in pngs:
-        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "fan_charts.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("ranking", "attainment", "mixes", "lever_effects", "discovery"):
+        assert (out / f"{name}.csv").is_file()
+    assert (out / "report.xlsx").read_bytes()[:2] == b"PK"  # a zip: the xlsx container
     page = (out / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    assert page.count("data:image/png;base64,") == len(pngs)
+    assert page.count("data:image/png;base64,") == 1
     assert not re.search(r"(src|href)=[\"']?(https?:)?//", page)  # nothing external
     assert "<script" not in page
-    assert "Probability of meeting each target in 2021" in page
-    assert "Public spend per additional high-tech firm" in page
+    assert "Probability of meeting each outcome target" in page
+    assert "What each lever buys per yuan" in page
+    assert "e-0" not in page  # no scientific notation in the tables
 
 
 def test_attainment_probabilities_and_paired_effects_match_the_dataset(sweep, report):
@@ -126,15 +124,16 @@ def test_attainment_probabilities_and_paired_effects_match_the_dataset(sweep, re
     # paired effect: same seed, mix 3 minus mix 0
     base = final[final["policy_mix_id"] == 0].set_index("seed")["hitech_firms"].astype(float)
     diff = runs.set_index("seed")["hitech_firms"].astype(float) - base
-    assert row["effect_median"].item() == pytest.approx(diff.median())
-    assert row["effect_p05"].item() == pytest.approx(np.quantile(diff, 0.05))
+    assert row["effect_mean"].item() == pytest.approx(diff.mean())
+    assert row["effect_lo"].item() < diff.mean() < row["effect_hi"].item() or diff.std() == 0
+    assert (table["p_lo"] <= table["p_meet"]).all() and (table["p_meet"] <= table["p_hi"]).all()
     baseline_rows = table[table["policy_mix_id"] == 0]
-    assert (baseline_rows["effect_median"] == 0).all()
+    assert (baseline_rows["effect_mean"] == 0).all()
 
 
 def test_other_baseline_and_bad_arguments(sweep, tmp_path):
-    report = make_report(sweep, baseline=2, out=tmp_path / "r")
-    assert (report.attainment.query("policy_mix_id == 2")["effect_median"] == 0).all()
+    report = make_report(sweep, baseline=2, out=tmp_path / "r", effect_seeds=0)
+    assert (report.attainment.query("policy_mix_id == 2")["effect_mean"] == 0).all()
     result = innosim("report", sweep, "--baseline", "9", "--out", tmp_path / "x", check=False)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "--baseline 9: no such policy mix; this batch has mixes 0 to 3" in result.stderr
@@ -142,35 +141,6 @@ def test_other_baseline_and_bad_arguments(sweep, tmp_path):
     assert result.returncode == 2 and "not a batch results directory" in result.stderr
     result = innosim("report", sweep, "--year", "2030", "--out", tmp_path / "y", check=False)
     assert result.returncode == 2 and "the results hold years 2020 to 2021" in result.stderr
-
-
-def test_spend_per_additional_hitech_firm(sweep, tmp_path):
-    """With spend columns (as the policy levers add them), spend per extra certified firm."""
-    copy = tmp_path / "results"
-    store = ResultStore(copy)
-    store.create()
-    for name in ("manifest.json", "design.parquet", "samples.parquet"):
-        (copy / name).write_bytes((sweep / name).read_bytes())
-    for path in sorted((sweep / "runs").glob("run-*.parquet")):
-        frame = pd.read_parquet(path)
-        mix = int(frame["policy_mix_id"].iloc[0])
-        # spend_total is what the report uses when present (else the sum of spend_*)
-        frame["spend_total"] = np.where(frame["year"] > 2020, 2.0 * mix + 1.0, np.nan)
-        frame["hitech_firms"] = frame["hitech_firms"] + 2 * mix * (frame["year"] - 2020)
-        write_atomic(copy / "runs" / path.name, parquet_bytes(frame))
-    report = make_report(copy, out=tmp_path / "r")
-    spend = report.spend.set_index("policy_mix_id")
-    # mix 2: 4 M CNY more than mix 0 in 2021 and 4 more firms per run, on top of the model's
-    # own difference between the mixes (same seeds)
-    data = read_results(sweep)
-    final = data[data["year"] == 2021].set_index(["policy_mix_id", "seed"])["hitech_firms"]
-    model_diff = (final.loc[2].astype(float) - final.loc[0].astype(float)).mean()
-    expected = 4.0 / (4 + model_diff)
-    assert spend.loc[2, "extra_spend_mean"] == pytest.approx(4.0)
-    if 4 + model_diff > 0:
-        assert spend.loc[2, "spend_per_additional_hitech_firm"] == pytest.approx(expected)
-    assert np.isnan(spend.loc[0, "spend_per_additional_hitech_firm"])  # no extra firms
-    assert (tmp_path / "r" / "spend.csv").is_file()
 
 
 @pytest.mark.parametrize("method, samples", [("sobol", 4), ("morris", 3)])
@@ -192,7 +162,7 @@ indicators = ["hitech_firms", "tech_smes", "rd_gdp_ratio"]
 """
     path = write_experiment(tmp_path, body, scenario=small_scenario(tmp_path), months=12)
     run_batch(path, engine="inline", out=tmp_path / "results")
-    report = make_report(tmp_path / "results", out=tmp_path / "r")
+    report = make_report(tmp_path / "results", out=tmp_path / "r", effect_seeds=0)
     table = report.sensitivity
     assert set(table["factor"]) == {"firms.innovation_zeta", "firms.rd_user_cost_elasticity"}
     columns = ["S1", "ST"] if method == "sobol" else ["mu_star", "sigma"]
@@ -200,8 +170,7 @@ indicators = ["hitech_firms", "tech_smes", "rd_gdp_ratio"]
     assert (tmp_path / "r" / f"{method}.csv").is_file()
     page = report.html.read_text()
     assert f"Sensitivity ({method})" in page
-    assert "n/a: the results carry no public spend columns (spend_*)" in page
-    assert report.spend.empty
+    assert report.lever_effects.empty  # --effect-seeds 0
 
 
 def test_prim_finds_the_box_where_a_target_fails():

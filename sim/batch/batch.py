@@ -10,7 +10,6 @@ from the run files (each carries its own timing in its Parquet metadata).
 
 import importlib.metadata
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from sim.batch.store import (
     run_name,
     write_atomic,
 )
+from sim.progress import BatchProgress
 from sim.schema import InputError
 
 FORMAT = "innosim-batch/1"
@@ -329,41 +329,3 @@ def _now() -> str:
 
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
-
-
-class BatchProgress:
-    """One line on stderr: runs done and failed, elapsed time and ETA (terminals only)."""
-
-    def __init__(self, label: str, total: int, already: int, width: int = 30):
-        self.label = label
-        self.total = total
-        self.already = already
-        self.width = width
-        self.start = time.monotonic()
-        self.update(0, 0)
-
-    def update(self, done: int, failed: int) -> None:
-        """Redraw the bar after ``done`` successes and ``failed`` failures this session."""
-        finished = self.already + done + failed
-        filled = self.width * finished // max(self.total, 1)
-        bar = "#" * filled + "-" * (self.width - filled)
-        elapsed = time.monotonic() - self.start
-        remaining = self.total - finished
-        eta = elapsed / (done + failed) * remaining if done + failed else None
-        text = (
-            f"\r{self.label} [{bar}] {finished}/{self.total} runs, {failed} failed, "
-            f"{_clock(elapsed)} elapsed, ETA {_clock(eta) if eta is not None else '--:--'}"
-        )
-        sys.stderr.write(text)
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        """End the bar's line."""
-        sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

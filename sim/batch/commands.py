@@ -87,16 +87,18 @@ def add_report_command(sub) -> None:
     """``innosim report``."""
     report = sub.add_parser(
         "report",
-        help="attainment probabilities, effects and fan charts from a results directory",
+        help="which policy mix most likely meets the targets, and what each lever buys per yuan",
         description=(
-            "Summarise a batch: per policy mix, the probability of meeting each plan target "
-            "in the target year (share of runs at or above it), median and 5-95%% band, the "
-            "paired effect against a baseline mix (same seeds), public spend per additional "
-            "high-tech firm, fan charts with target lines, Sobol or Morris indices when the "
-            "sampler was sobol or morris, and a PRIM box of the factor ranges in which each "
-            "target fails. Writes report.html (self-contained), PNG fan charts and CSV tables."
+            "Summarise a batch. First the answer: policy mixes ranked by the expected number of "
+            "outcome targets met in the target year, the probability of meeting each target "
+            "with a 90% Wilson interval, and plain findings (targets no mix meets, targets the "
+            "mixes do not change); inputs (counts a lever schedule sets) apart. Then what each "
+            "lever group buys per 10 M CNY (paired effects, as innosim effects), fan charts, "
+            "the mixes, Sobol or Morris indices (sobol or morris samplers) and a PRIM box per "
+            "target. Writes report.html (self-contained), report.xlsx, CSV tables and a PNG. "
+            "A progress bar shows on a terminal only."
         ),
-        epilog="Example: innosim report results/liangping_lever_sweep --baseline 0",
+        epilog="Example: innosim report results/liangping_lever_sweep --lang zh",
     )
     report.add_argument("results", type=Path, help="results directory of innosim batch")
     report.add_argument(
@@ -104,13 +106,22 @@ def add_report_command(sub) -> None:
         type=non_negative_int,
         default=0,
         metavar="POLICY_MIX_ID",
-        help="policy mix the effects are measured against (default: 0, the first mix)",
+        help="policy mix the paired effects are measured against (default: 0, the first mix)",
     )
     report.add_argument("--out", type=Path, help="report directory (default: RESULTS/report)")
     report.add_argument(
         "--year",
         type=positive_int,
         help="year to judge the targets in (default: the plan's target year)",
+    )
+    report.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="language of the page and charts"
+    )
+    report.add_argument(
+        "--effect-seeds",
+        type=non_negative_int,
+        metavar="N",
+        help="seeds for the lever effects (default: the experiment's, at most 10; 0: skip)",
     )
     report.set_defaults(handler=report_command)
 
@@ -119,6 +130,14 @@ def report_command(args) -> int:
     """Write the report."""
     from sim.batch.report import make_report
 
-    report = make_report(args.results, baseline=args.baseline, out=args.out, year=args.year)
+    report = make_report(
+        args.results,
+        baseline=args.baseline,
+        out=args.out,
+        year=args.year,
+        lang=args.lang,
+        effect_seeds=args.effect_seeds,
+        progress=sys.stderr.isatty(),
+    )
     print(f"innosim report: wrote {report.html}", file=sys.stderr)
     return 0

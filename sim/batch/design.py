@@ -7,6 +7,9 @@ seed:
 
     runs = discrete lever combinations x sample points x seeds
 
+Named mixes (``[[mixes]]``) are crossed with the value lists like one more lever whose values
+are the mixes; a mix that omits a key another mix sets runs with the base scenario's value.
+
 A *policy mix* is one combination of lever values. With value-list levers only, the mixes are
 the discrete combinations and every mix meets the same sample points and seeds, so mixes are
 compared on identical worlds (common random numbers). With lever ranges, each sample point
@@ -35,7 +38,7 @@ class Design:
 
     runs: pd.DataFrame  # DESIGN_COLUMNS + one column per factor (its dotted key)
     unit: pd.DataFrame  # sample_id + the sampled factors' unit-cube coordinates
-    factor_keys: list[str]  # levers then uncertainties
+    factor_keys: list[str]  # named mixes' keys, levers, then uncertainties
 
     def overrides(self, run_id: int, base: dict) -> dict:
         """Scenario overrides of one run: ``base`` then the run's factor values."""
@@ -51,22 +54,31 @@ def build_design(e: Experiment) -> Design:
     """All runs of ``e``; deterministic for a given experiment file."""
     discrete = [f for f in e.levers if not f.sampled]
     sampled = list(e.sampled)
-    combos = list(itertools.product(*(f.values for f in discrete)))
+    mixes = e.mixes or (None,)
+    defaults = {k: scenario_value(e.scenario, k) for k in e.mix_keys}
+    combos = list(itertools.product(mixes, *(f.values for f in discrete)))
     unit = unit_sample(e)
     n_points = unit.shape[0]
     sampled_values = {f.key: f.from_unit(unit[:, j]) for j, f in enumerate(sampled)}
     lever_ranges = any(f.role == "lever" for f in sampled)
 
     columns: dict[str, list] = {name: [] for name in DESIGN_COLUMNS}
+    columns |= {"mix": []} if e.mixes else {}
+    columns |= {k: [] for k in e.mix_keys}
     columns |= {f.key: [] for f in e.factors}
     run_id = 0
-    for c, combo in enumerate(combos):
+    for c, (named, *combo) in enumerate(combos):
         fixed = dict(zip((f.key for f in discrete), combo, strict=True))
+        fixed |= defaults | (named.values if named else {})
         for p in range(n_points):
             mix = c * n_points + p if lever_ranges else c
             for r, seed in enumerate(e.seeds):
                 for name, value in zip(DESIGN_COLUMNS, (run_id, mix, p, r, seed), strict=True):
                     columns[name].append(value)
+                if named:
+                    columns["mix"].append(named.name)
+                for key in e.mix_keys:
+                    columns[key].append(fixed[key])
                 for f in e.factors:
                     columns[f.key].append(
                         fixed[f.key] if f.key in fixed else sampled_values[f.key][p]
@@ -76,7 +88,19 @@ def build_design(e: Experiment) -> Design:
     runs[DESIGN_COLUMNS] = runs[DESIGN_COLUMNS].astype("int64")
     unit_frame = pd.DataFrame(unit, columns=[f.key for f in sampled])
     unit_frame.insert(0, "sample_id", np.arange(n_points, dtype="int64"))
-    return Design(runs=runs, unit=unit_frame, factor_keys=[f.key for f in e.factors])
+    keys = e.mix_keys + [f.key for f in e.factors]
+    return Design(runs=runs, unit=unit_frame, factor_keys=keys)
+
+
+def scenario_value(scenario, key: str):
+    """The value at dotted ``key`` in a loaded scenario (what a mix that omits it runs with)."""
+    node = scenario
+    for part in key.split("."):
+        name, _, index = part.partition("[")
+        node = node[name] if isinstance(node, dict) else getattr(node, name)
+        if index:
+            node = node[int(index.rstrip("]"))]
+    return node
 
 
 def unit_sample(e: Experiment) -> np.ndarray:

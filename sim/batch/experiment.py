@@ -122,6 +122,14 @@ class Factor:
 
 
 @dataclass(frozen=True)
+class NamedMix:
+    """A policy mix named in the experiment file (``[[mixes]]``): dotted keys and values."""
+
+    name: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A validated experiment file."""
 
@@ -139,6 +147,15 @@ class Experiment:
     uncertainties: tuple[Factor, ...]
     seeds: tuple[int, ...]
     scenario: Scenario  # the base scenario with ``base`` applied
+    mixes: tuple[NamedMix, ...] = ()  # named mixes, crossed with the lever value lists
+
+    @property
+    def mix_keys(self) -> list[str]:
+        """Every key some named mix sets, in first-seen order."""
+        keys: list[str] = []
+        for mix in self.mixes:
+            keys += [k for k in mix.values if k not in keys]
+        return keys
 
     @property
     def name(self) -> str:
@@ -188,8 +205,12 @@ class _Loader(Loader):
         return checked
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file (raises ``InputError`` with a one-line message)."""
+def load_experiment(path: str | Path, base_dir: str | Path | None = None) -> Experiment:
+    """Read and validate an experiment file (raises ``InputError`` with a one-line message).
+
+    ``base_dir`` is where the base scenario's relative path starts (default: the file's
+    directory); a report reads the copy in a results directory against the original's.
+    """
     path = Path(path)
     source = str(path)
     data = read_toml(path, source)
@@ -203,6 +224,7 @@ def load_experiment(path: str | Path) -> Experiment:
         "base",
         "levers",
         "uncertainties",
+        "mixes",
     )
     for key, value in data.items():
         if key not in allowed:
@@ -215,7 +237,7 @@ def load_experiment(path: str | Path) -> Experiment:
     sampler = loader.build(SamplerSpec, data.get("sampler", {}), "sampler")
     outputs = loader.build(Outputs, data.get("outputs", {}), "outputs")
 
-    scenario_path = (path.parent / info.scenario).resolve()
+    scenario_path = (Path(base_dir or path.parent) / info.scenario).resolve()
     if not scenario_path.is_file():
         loader.fail("experiment.scenario", info.scenario, f"file not found ({scenario_path})")
     scenario_data = read_toml(scenario_path, str(scenario_path))
@@ -236,6 +258,9 @@ def load_experiment(path: str | Path) -> Experiment:
         if f.key in lever_keys:
             loader.fail(f'uncertainties."{f.key}"', f.key, "is already a lever; use one or other")
     seeds = _seeds(data.get("replications", {}), scenario.scenario.seed, loader)
+    mixes = _named_mixes(
+        data.get("mixes", []), check, lever_keys | {f.key for f in uncertainties}, loader
+    )
 
     experiment = Experiment(
         path=path.resolve(),
@@ -252,6 +277,7 @@ def load_experiment(path: str | Path) -> Experiment:
         uncertainties=uncertainties,
         seeds=seeds,
         scenario=scenario,
+        mixes=mixes,
     )
     _check_sampler(experiment, loader)
     _check_outputs(experiment, loader)
@@ -431,6 +457,27 @@ def _uncertainty(key: str, spec: Any, check: _ScenarioCheck, loader: Loader) -> 
         sd=sd,
         mode=mode,
     )
+
+
+def _named_mixes(items: Any, check: _ScenarioCheck, factors: set, loader: Loader) -> tuple:
+    """``[[mixes]]``: each a ``name`` and dotted keys = values, checked like lever values."""
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        loader.fail("mixes", items, 'must be an array of tables: [[mixes]] name = "..." ...')
+    mixes = []
+    for n, item in enumerate(items):
+        where = f"mixes[{n}]"
+        name = item.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            loader.fail(f"{where}.name", name, "required: letters, digits, '_', '-', '.'")
+        if name in [m.name for m in mixes]:
+            loader.fail(f"{where}.name", name, "another mix has this name")
+        values = _base_overrides({k: v for k, v in item.items() if k != "name"}, loader)
+        for key, value in values.items():
+            if key in factors or key in check.base:
+                loader.fail(f'{where}."{key}"', value, "is also a lever, uncertainty or in [base]")
+            check.check(f'{where}."{key}"', key, value)
+        mixes.append(NamedMix(name, {k: _cast(v, param_kind(k)) for k, v in values.items()}))
+    return tuple(mixes)
 
 
 def _not_in_base(key, where, spec, check, loader) -> None:

@@ -1,29 +1,25 @@
-"""``make_report``: attainment of the plan targets per policy mix, from a results directory.
+"""``make_report``: which policy mix most likely meets the targets, and what each lever buys.
 
-For each policy mix and each plan target the model computes, in the evaluation year (the
-plan's target year, 2025 for the 14th Five-Year Plan):
+The page answers both questions on its first screen, in Chinese or English.
 
-* probability of meeting the target = share of the mix's finished runs (seeds x uncertainty
-  samples) whose value is at least the target;
-* median and 5-95% band of the value;
-* paired effect against the baseline mix: the difference run by run on the same seed (and
-  the same uncertainty sample), then its median and 5-95% band; common random numbers make
-  this far less noisy than comparing the two distributions;
-* public spend per additional high-tech firm, when the results carry spend columns
-  (``spend_total`` or ``spend_*``, M CNY per year): the mean extra spend over the years
-  simulated up to the evaluation year divided by the mean number of extra certified firms;
-  "n/a" otherwise.
+Statistics come from ``sim.batch.summary`` (attainment, ranking, findings) and ``sim.effects``
+(what each lever group buys), both on typed inputs: the experiment is re-read from the copy in
+the results directory as an ``Experiment``. This module draws the charts, fills the Jinja2
+template ``templates/report.html.j2`` and writes the files:
 
-Plus fan charts (median and 5-95% band per year, with the target), Sobol or Morris indices
-when the sampler was sobol or morris, and a PRIM box per target: the ranges of levers and
-uncertainties in which the target fails most often. Everything goes to ``report.html`` (one
-self-contained file: images are embedded data URIs, styles inline) and CSV tables beside it.
+    report.html   the page (self-contained: one embedded PNG, inline styles, no scripts)
+    report.xlsx   every table, one sheet each (for Excel users)
+    *.csv         the same tables as CSV
+    fan_charts.png  small multiples: one panel per outcome target
+
+docs/experiments.md defines every figure.
 """
 
 import base64
-import html
+import dataclasses
 import io
-import json
+import math
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,12 +27,23 @@ import numpy as np
 import pandas as pd
 
 from sim.batch.analysis import morris_indices, prim, sobol_indices
-from sim.batch.store import DESIGN, SAMPLES, ResultStore, read_results, write_atomic
+from sim.batch.experiment import Experiment, load_experiment
+from sim.batch.store import (
+    DESIGN,
+    EXPERIMENT_COPY,
+    SAMPLES,
+    ResultStore,
+    read_results,
+    write_atomic,
+)
+from sim.batch.summary import BAND, Summary, summarise
+from sim.indicators import INDICATORS
 from sim.schema import InputError
 
-BAND = (0.05, 0.95)
-MAX_MIXES_IN_CHART = 6
-HITECH = "hitech_firms"
+LANGS = ("en", "zh")
+EFFECT_SEEDS = 10  # at most this many of the experiment's seeds for the lever effects
+CJK_FONTS = ["DejaVu Sans", "Noto Sans CJK SC"]  # DejaVu for Latin, Noto for Chinese glyphs
+MAX_CHART_MIXES = 3  # the baseline, the best mix and the mix most unlike the baseline
 
 
 @dataclass
@@ -46,12 +53,17 @@ class Report:
     out: Path
     html: Path
     year: int
-    attainment: pd.DataFrame  # one row per (policy mix, target)
-    spend: pd.DataFrame  # one row per policy mix, or empty when there are no spend columns
-    sensitivity: pd.DataFrame  # Sobol or Morris indices, or empty
-    discovery: pd.DataFrame  # one row per target: the PRIM box where it fails
-    charts: list[Path] = field(default_factory=list)
+    summary: Summary
+    lever_effects: pd.DataFrame  # one row per (lever group, outcome), or empty
+    sensitivity: pd.DataFrame
+    discovery: pd.DataFrame
+    files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def attainment(self) -> pd.DataFrame:
+        """One row per (policy mix, target)."""
+        return self.summary.attainment
 
 
 def make_report(
@@ -60,513 +72,736 @@ def make_report(
     baseline: int = 0,
     out: str | Path | None = None,
     year: int | None = None,
+    lang: str = "en",
+    effect_seeds: int | None = None,
+    progress: bool = False,
 ) -> Report:
-    """Write the report of a results directory (see the module docstring)."""
+    """Write the report of a results directory (see the module docstring).
+
+    ``effect_seeds`` = 0 skips the lever-effect runs; default: up to ``EFFECT_SEEDS`` of the
+    experiment's seeds.
+    """
+    if lang not in LANGS:
+        raise InputError(f"--lang {lang}: must be one of {', '.join(LANGS)}")
     results = Path(results)
     store = ResultStore(results)
     manifest = store.read_manifest()
-    design = store.read_frame(DESIGN)
+    experiment = _experiment(results, manifest)
+    runs = store.read_frame(DESIGN)
     data = read_results(results)
     if data.empty:
         raise InputError(f"{results}: no finished runs to report on")
-    ctx = _Context(manifest, design, store.read_frame(SAMPLES), data, baseline, year)
+    indicator_columns = [c for c in data.columns if c not in runs.columns and c != "year"]
+    data = data.astype({c: "float64" for c in indicator_columns})
+    notes: list[str] = []
+    year = _evaluation_year(experiment, data, year, notes)
+    mix_ids = runs["policy_mix_id"].unique().tolist()
+    if baseline not in mix_ids:
+        raise InputError(
+            f"--baseline {baseline}: no such policy mix; this batch has mixes "
+            f"{min(mix_ids)} to {max(mix_ids)} (see mixes.csv)"
+        )
+    notes += _run_notes(manifest, runs, data)
+    summary = summarise(experiment, runs, data, year, baseline)
+    if not summary.targets:
+        raise InputError(
+            "the results keep none of the plan's indicators; keep them in the experiment's "
+            "[outputs]"
+        )
+    effects = _lever_effects(experiment, effect_seeds, progress)
+    sensitivity = _sensitivity(experiment, summary, data, store.read_frame(SAMPLES), notes)
+    discovery = _discovery(experiment, summary, data)
+
     out = Path(out) if out else results / "report"
     out.mkdir(parents=True, exist_ok=True)
-
-    attainment = ctx.attainment()
-    spend = ctx.spend()
-    sensitivity = ctx.sensitivity()
-    discovery = ctx.discovery()
-    charts = [
-        _save_png(out / f"fan_{t['id']}.png", ctx.fan_chart(t, attainment)) for t in ctx.targets
-    ]
-
-    _save_csv(out / "attainment.csv", attainment)
-    _save_csv(out / "mixes.csv", ctx.mixes)
-    if not spend.empty:
-        _save_csv(out / "spend.csv", spend)
+    words = Words(lang, experiment)
+    chart = fan_charts(summary, data, words)
+    files = [_save(out / "fan_charts.png", chart)]
+    tables = {
+        "ranking": summary.ranking,
+        "attainment": summary.attainment,
+        "mixes": summary.mixes,
+        "lever_effects": _effects_frame(effects, summary.year),
+        "discovery": discovery,
+    }
     if not sensitivity.empty:
-        _save_csv(out / f"{ctx.sampler['method']}.csv", sensitivity)
-    _save_csv(out / "discovery.csv", discovery)
-    page = out / "report.html"
-    text = _html(ctx, attainment, spend, sensitivity, discovery, charts)
-    write_atomic(page, text.encode("utf-8"))
-    return Report(out, page, ctx.year, attainment, spend, sensitivity, discovery, charts, ctx.notes)
+        tables[experiment.sampler.method] = sensitivity
+    for name, frame in tables.items():
+        files.append(_save(out / f"{name}.csv", _csv(frame)))
+    files.append(_save(out / "report.xlsx", _workbook(tables)))
+    page = render_page(
+        experiment, manifest, summary, effects, sensitivity, discovery, chart, words, notes
+    )
+    html_path = _save(out / "report.html", page.encode("utf-8"))
+    return Report(
+        out,
+        html_path,
+        year,
+        summary,
+        tables["lever_effects"],
+        sensitivity,
+        discovery,
+        files + [html_path],
+        notes,
+    )
 
 
-class _Context:
-    """The results of one batch, prepared for the report."""
+# ------------------------------------------------------------------------------ inputs
 
-    def __init__(
-        self,
-        manifest: dict,
-        design: pd.DataFrame,
-        samples: pd.DataFrame,
-        data: pd.DataFrame,
-        baseline: int,
-        year: int | None,
-    ):
-        self.manifest = manifest
-        self.samples = samples
-        self.experiment = manifest["experiment"]
-        self.sampler = self.experiment["sampler"]
-        self.design = design
-        self.notes: list[str] = []
-        self.spend_missing = ""
-        self.levers = [f["key"] for f in self.experiment["levers"]]
-        self.uncertainties = [f["key"] for f in self.experiment["uncertainties"]]
-        self.lever_ranges = any("range" in f for f in self.experiment["levers"])
-        self.mixes = design.drop_duplicates("policy_mix_id")[["policy_mix_id", *self.levers]]
-        self.mixes = self.mixes.reset_index(drop=True)
-        mix_ids = self.mixes["policy_mix_id"].tolist()
-        if baseline not in mix_ids:
-            raise InputError(
-                f"--baseline {baseline}: no such policy mix; this batch has mixes "
-                f"{mix_ids[0]} to {mix_ids[-1]} (see mixes.csv)"
-            )
-        self.baseline = baseline
-        indicator_columns = [c for c in data.columns if c not in design.columns and c != "year"]
-        self.data = data.astype({c: "float64" for c in indicator_columns})
-        years = sorted(self.data["year"].unique().tolist())
-        target_year = int(manifest["scenario"]["target_year"])
-        if year is not None:
-            if year not in years:
-                raise InputError(f"--year {year}: the results hold years {_years(years)}")
-            self.year = year
-        elif target_year in years:
-            self.year = target_year
-        else:
-            self.year = years[-1]
-            self.notes.append(
-                f"The runs end in {self.year}, before the plan's target year {target_year}: "
-                f"probabilities compare {self.year} values with the {target_year} targets."
-            )
-        self.targets = [t for t in manifest["scenario"]["targets"] if t["id"] in self.data]
-        if not self.targets:
-            raise InputError(
-                f"the results keep none of the plan's indicators ({_ids(manifest)}); "
-                "keep them in the experiment's [outputs]"
-            )
-        self.final = self.data[self.data["year"] == self.year].reset_index(drop=True)
-        self.pair_keys = ["seed"] if self.lever_ranges else ["sample_id", "seed"]
-        failed = [r for r in manifest["runs"] if r.get("status") == "error"]
-        pending = len(design) - len(self.data["run_id"].unique()) - len(failed)
-        if failed:
-            self.notes.append(
-                f"{len(failed)} runs failed (errors/ has each error); statistics use the "
-                "finished runs only."
-            )
-        if pending > 0:
-            self.notes.append(f"{pending} runs have not run yet (innosim batch --resume).")
 
-    # ---------------------------------------------------------------------- attainment
-
-    def attainment(self) -> pd.DataFrame:
-        rows = []
-        base = self.final[self.final["policy_mix_id"] == self.baseline]
-        for _, mix in self.mixes.iterrows():
-            runs = self.final[self.final["policy_mix_id"] == mix["policy_mix_id"]]
-            paired = runs.merge(base, on=self.pair_keys, suffixes=("", "_base"))
-            for t in self.targets:
-                values = runs[t["id"]].dropna()
-                diff = (paired[t["id"]] - paired[f"{t['id']}_base"]).dropna()
-                rows.append(
-                    {
-                        "policy_mix_id": int(mix["policy_mix_id"]),
-                        **{k: mix[k] for k in self.levers},
-                        "indicator": t["id"],
-                        "unit": t["unit"],
-                        "year": self.year,
-                        "target": t["target"],
-                        "runs": len(values),
-                        "p_meet": float((values >= t["target"]).mean()) if len(values) else np.nan,
-                        "median": _quantile(values, 0.5),
-                        "p05": _quantile(values, BAND[0]),
-                        "p95": _quantile(values, BAND[1]),
-                        "paired_runs": len(diff),
-                        "effect_median": _quantile(diff, 0.5),
-                        "effect_p05": _quantile(diff, BAND[0]),
-                        "effect_p95": _quantile(diff, BAND[1]),
-                    }
-                )
-        return pd.DataFrame(rows)
-
-    # --------------------------------------------------------------------------- spend
-
-    def spend_column(self) -> pd.Series | None:
-        """Public spend per run and year (M CNY): ``spend_total``, else the sum of ``spend_*``."""
-        if "spend_total" in self.data:
-            return self.data["spend_total"]
-        parts = [c for c in self.data.columns if c.startswith("spend_")]
-        if not parts:
-            return None
-        return self.data[parts].sum(axis=1, min_count=1)
-
-    def spend(self) -> pd.DataFrame:
-        spend = self.spend_column()
-        if spend is None or HITECH not in self.data:
-            self.spend_missing = (
-                "the results carry no public spend columns (spend_*)"
-                if spend is None
-                else f"the results do not keep {HITECH}"
-            )
-            return pd.DataFrame()
-        first = int(self.manifest["scenario"]["years"][0])
-        window = (self.data["year"] > first) & (self.data["year"] <= self.year)
-        per_run = (
-            self.data.assign(_spend=spend)[window].groupby("run_id")["_spend"].sum(min_count=1)
+def _experiment(results: Path, manifest: dict) -> Experiment:
+    """The experiment as validated data: the results' copy, its scenario beside the original."""
+    original = Path(manifest["experiment"]["file"])
+    experiment = load_experiment(results / EXPERIMENT_COPY, base_dir=original.parent)
+    if experiment.scenario_sha256 != manifest["scenario"]["sha256"]:
+        raise InputError(
+            f"{results}: the base scenario {experiment.scenario_path} changed since the batch "
+            "ran (its SHA-256 differs from the manifest's); restore it to report on these runs"
         )
-        final = self.final.assign(cumulative_spend=self.final["run_id"].map(per_run))
-        base = final[final["policy_mix_id"] == self.baseline]
-        rows = []
-        for _, mix in self.mixes.iterrows():
-            runs = final[final["policy_mix_id"] == mix["policy_mix_id"]]
-            paired = runs.merge(base, on=self.pair_keys, suffixes=("", "_base"))
-            extra_spend = paired["cumulative_spend"] - paired["cumulative_spend_base"]
-            extra_firms = paired[HITECH] - paired[f"{HITECH}_base"]
-            mean_spend, mean_firms = extra_spend.mean(), extra_firms.mean()
-            per_firm = mean_spend / mean_firms if mean_firms > 0 else np.nan
+    return experiment
+
+
+def _evaluation_year(e: Experiment, data: pd.DataFrame, year: int | None, notes: list) -> int:
+    years = sorted(int(y) for y in data["year"].unique())
+    target_year = e.scenario.plan.target_year
+    if year is not None:
+        if year not in years:
+            raise InputError(f"--year {year}: the results hold years {years[0]} to {years[-1]}")
+        return year
+    if target_year in years:
+        return target_year
+    notes.append(
+        f"The runs end in {years[-1]}, before the plan's target year {target_year}: "
+        f"probabilities compare {years[-1]} values with the {target_year} targets."
+    )
+    return years[-1]
+
+
+def _run_notes(manifest: dict, runs: pd.DataFrame, data: pd.DataFrame) -> list[str]:
+    failed = sum(1 for r in manifest["runs"] if r.get("status") == "error")
+    pending = len(runs) - data["run_id"].nunique() - failed
+    notes = []
+    if failed:
+        notes.append(
+            f"{failed} runs failed (errors/ has each error); statistics use the finished runs only."
+        )
+    if pending > 0:
+        notes.append(f"{pending} runs have not run yet (innosim batch --resume).")
+    return notes
+
+
+def _lever_effects(e: Experiment, effect_seeds: int | None, progress: bool):
+    """Each lever group's paired effect in the experiment's base scenario (sim.effects)."""
+    from sim.effects import lever_effects, runs_needed
+    from sim.progress import ProgressBar
+
+    count = min(len(e.seeds), EFFECT_SEEDS) if effect_seeds is None else effect_seeds
+    if count == 0:
+        return None
+    seeds = list(e.seeds[:count])
+    total = runs_needed(None, seeds)
+    with ProgressBar(f"{e.name}: lever effects", total, enabled=progress) as bar:
+        done = iter(range(1, total + 1))
+        return lever_effects(e.scenario, seeds, on_run=lambda: bar.update(next(done)))
+
+
+def _effects_frame(effects, year: int) -> pd.DataFrame:
+    if effects is None:
+        return pd.DataFrame()
+    rows = []
+    for lever in effects.levers:
+        for k, v in lever.effects.items():
+            per = lever.per_10m(k)
             rows.append(
                 {
-                    "policy_mix_id": int(mix["policy_mix_id"]),
-                    **{k: mix[k] for k in self.levers},
-                    "spend_to_year_median": _quantile(runs["cumulative_spend"].dropna(), 0.5),
-                    "extra_spend_mean": mean_spend,
-                    "extra_hitech_firms_mean": mean_firms,
-                    "spend_per_additional_hitech_firm": per_firm,
+                    "lever": lever.lever,
+                    "cost_mcny": lever.cost.mean,
+                    "cost_items": " + ".join(effects.cost_items[lever.lever]),
+                    "indicator": k,
+                    "unit": INDICATORS[k][0],
+                    "year": year,
+                    "effect_mean": v.mean,
+                    "effect_lo": v.lo,
+                    "effect_hi": v.hi,
+                    "per_10m_cny_mean": per.mean if per else math.nan,
+                    "per_10m_cny_lo": per.lo if per else math.nan,
+                    "per_10m_cny_hi": per.hi if per else math.nan,
+                    "mcny_per_unit": lever.cost_per_unit(k),
                 }
             )
-        return pd.DataFrame(rows)
+    return pd.DataFrame(rows)
 
-    # --------------------------------------------------------------------- sensitivity
 
-    def sensitivity(self) -> pd.DataFrame:
-        method = self.sampler["method"]
-        if method not in ("sobol", "morris"):
-            return pd.DataFrame()
-        store_samples = self.samples
-        names = [c for c in store_samples.columns if c != "sample_id"]
-        discrete = [f["key"] for f in self.experiment["levers"] if "values" in f]
-        groups = self.final.groupby(discrete, sort=True) if discrete else [((), self.final)]
-        n_points = len(store_samples)
-        frames = []
-        for key, group in groups:
-            key = key if isinstance(key, tuple) else (key,)
-            for t in self.targets:
-                y = group.groupby("sample_id")[t["id"]].mean()
-                if len(y) != n_points or y.isna().any():
-                    self.notes.append(
-                        f"{method} indices for {t['id']}: n/a ({n_points - len(y)} sample points "
-                        "lack a finished run)."
-                    )
-                    continue
-                y = y.sort_index().to_numpy()
-                if np.ptp(y) == 0:
-                    continue  # a constant output has no variance to apportion
-                if method == "sobol":
-                    table = sobol_indices(names, y, bool(self.sampler["second_order"]))
-                else:
-                    x = store_samples.sort_values("sample_id")[names].to_numpy()
-                    table = morris_indices(names, x, y, int(self.sampler["levels"]))
-                table.insert(0, "indicator", t["id"])
-                for k, v in zip(discrete, key, strict=True):
-                    table.insert(0, k, v)
-                frames.append(table)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+# -------------------------------------------------------------- sensitivity and discovery
 
-    # ---------------------------------------------------------------- scenario discovery
 
-    def discovery(self) -> pd.DataFrame:
-        factors = [k for k in self.levers + self.uncertainties if self.final[k].nunique() > 1]
-        factors = [k for k in factors if pd.api.types.is_numeric_dtype(self.final[k])]
-        rows = []
-        for t in self.targets:
-            values = self.final[["run_id", *factors, t["id"]]].dropna()
-            fails = (values[t["id"]] < t["target"]).to_numpy()
-            row = {
-                "indicator": t["id"],
-                "target": t["target"],
-                "runs": len(values),
-                "fail_rate": float(fails.mean()) if len(values) else np.nan,
-            }
-            if not factors:
-                row["box"] = "n/a: no lever or uncertainty varies"
-            elif not fails.any():
-                row["box"] = "target met in every run"
-            elif fails.all():
-                row["box"] = "target missed in every run"
+def _sensitivity(e: Experiment, s: Summary, data, samples, notes) -> pd.DataFrame:
+    method = e.sampler.method
+    if method not in ("sobol", "morris"):
+        return pd.DataFrame()
+    final = data[data["year"] == s.year]
+    names = [c for c in samples.columns if c != "sample_id"]
+    discrete = [f.key for f in e.levers if not f.sampled]
+    groups = final.groupby(discrete, sort=True) if discrete else [((), final)]
+    frames = []
+    for key, group in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        for t in s.outcomes:
+            y = group.groupby("sample_id")[t.id].mean()
+            if len(y) != len(samples) or y.isna().any():
+                notes.append(
+                    f"{method} indices for {t.id}: n/a (sample points lack a finished run)."
+                )
+                continue
+            y = y.sort_index().to_numpy()
+            if np.ptp(y) == 0:
+                continue  # a constant output has no variance to apportion
+            if method == "sobol":
+                table = sobol_indices(names, y, e.sampler.second_order)
             else:
-                box = prim(values[factors].astype(float), fails)
-                if box is None:
-                    row["box"] = "no range of the factors concentrates the failures"
-                else:
-                    row |= {
-                        "box": box.describe(),
-                        "coverage": box.coverage,
-                        "density": box.density,
-                        "mass": box.mass,
-                    }
-            rows.append(row)
-        return pd.DataFrame(rows)
+                x = samples.sort_values("sample_id")[names].to_numpy()
+                table = morris_indices(names, x, y, e.sampler.levels)
+            table.insert(0, "indicator", t.id)
+            for k, v in zip(discrete, key, strict=True):
+                table.insert(0, k, v)
+            frames.append(table)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    # --------------------------------------------------------------------------- charts
 
-    def mix_label(self, mix_id: int) -> str:
-        row = self.mixes[self.mixes["policy_mix_id"] == mix_id].iloc[0]
-        parts = [f"{_short(k)}={_fmt(row[k])}" for k in self.levers]
-        label = f"mix {mix_id}" + (f": {', '.join(parts)}" if parts else "")
-        return label + (" (baseline)" if mix_id == self.baseline else "")
+def _discovery(e: Experiment, s: Summary, data: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome target, the PRIM box of lever and uncertainty ranges where it fails."""
+    final = data[data["year"] == s.year]
+    factors = [f.key for f in e.factors if f.key in final and final[f.key].nunique() > 1]
+    factors = [k for k in factors if pd.api.types.is_numeric_dtype(final[k])]
+    rows = []
+    for t in s.outcomes:
+        values = final[[*factors, t.id]].dropna()
+        fails = (values[t.id] < t.target).to_numpy()
+        row = {"indicator": t.id, "target": t.target, "runs": len(values)}
+        row["fail_rate"] = float(fails.mean()) if len(values) else math.nan
+        if not factors:
+            row["box"] = "n/a: no lever or uncertainty varies"
+        elif not fails.any():
+            row["box"] = "target met in every run"
+        elif fails.all():
+            row["box"] = "target missed in every run"
+        else:
+            box = prim(values[factors].astype(float), fails)
+            if box is None:
+                row["box"] = "no range of the factors concentrates the failures"
+            else:
+                row |= {
+                    "box": box.describe(),
+                    "coverage": box.coverage,
+                    "density": box.density,
+                    "mass": box.mass,
+                }
+        rows.append(row)
+    return pd.DataFrame(rows)
 
-    def chart_mixes(self, indicator: str, attainment: pd.DataFrame) -> list[int]:
-        ids = self.mixes["policy_mix_id"].tolist()
-        if len(ids) <= MAX_MIXES_IN_CHART:
-            return ids
-        rows = attainment[attainment["indicator"] == indicator]
-        best = rows.sort_values(["p_meet", "median"], ascending=False)["policy_mix_id"]
-        others = [i for i in best.tolist() if i != self.baseline]
-        return [self.baseline, *others[: MAX_MIXES_IN_CHART - 1]]
 
-    def fan_chart(self, target: dict, attainment: pd.DataFrame):
-        from matplotlib.figure import Figure
+# --------------------------------------------------------------------------- words
 
-        indicator = target["id"]
-        fig = Figure(figsize=(7.5, 4.2), dpi=100)
-        fig.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.12)
-        ax = fig.add_subplot()
-        shown = self.chart_mixes(indicator, attainment)
-        colors = [f"C{i}" for i in range(10)]
-        for n, mix_id in enumerate(shown):
-            rows = self.data[self.data["policy_mix_id"] == mix_id]
-            stats = rows.groupby("year")[indicator].quantile([BAND[0], 0.5, BAND[1]]).unstack()
-            stats = stats.dropna()
-            color = colors[n % len(colors)]
-            ax.fill_between(
-                stats.index, stats[BAND[0]], stats[BAND[1]], color=color, alpha=0.18, linewidth=0
-            )
-            ax.plot(stats.index, stats[0.5], color=color, linewidth=2, label=self.mix_label(mix_id))
-        target_year = int(self.manifest["scenario"]["target_year"])
-        ax.axhline(target["target"], color="black", linestyle="--", linewidth=1)
-        ax.plot(
-            [target_year],
-            [target["target"]],
-            marker="*",
-            color="black",
-            markersize=11,
-            linestyle="none",
-            label=f"target {target_year}: {_fmt(target['target'])}",
+
+ZH_LEVERS = {
+    "vouchers": "科技创新券",
+    "credit": "知识价值信用贷款",
+    "guidance_funds": "种子/天使/风险引导基金",
+    "rd_subsidies": "研发补助与重大新产品奖励",
+    "certification_support": "高企培育与认定奖励",
+    "talent": "人才计划与科技特派员",
+    "incubation": "孵化载体",
+    "platforms": "研发平台与新型研发机构",
+    "attraction": "招商引资",
+    "hitech_tax_rate": "高新技术企业15%税率",
+    "super_deduction": "研发费用加计扣除",
+}
+EN_LEVERS = {
+    "vouchers": "Innovation vouchers",
+    "credit": "Knowledge-value credit loans",
+    "guidance_funds": "Seed/angel/venture guidance funds",
+    "rd_subsidies": "R&D subsidies and product awards",
+    "certification_support": "High-tech cultivation and awards",
+    "talent": "Talent programmes and commissioners",
+    "incubation": "Incubation chain",
+    "platforms": "R&D platforms and institutes",
+    "attraction": "Investment attraction",
+    "hitech_tax_rate": "15% high-tech tax rate",
+    "super_deduction": "R&D super-deduction",
+}
+ZH_EXTRA = {"business_rd": "企业研发经费"}
+
+
+def _text() -> dict[str, dict[str, str]]:
+    import tomllib
+
+    return tomllib.loads((Path(__file__).parent / "templates" / "words.toml").read_text("utf-8"))
+
+
+class Words:
+    """Labels in the report's language: indicators, lever groups, lever keys with units."""
+
+    def __init__(self, lang: str, experiment: Experiment):
+        self.lang = lang
+        self.t = _text()[lang]
+        self.plan = {r.id: r for r in experiment.scenario.plan.rows}
+
+    def indicator(self, indicator_id: str) -> str:
+        """The plan table's name in the report's language (falls back to the id's meaning)."""
+        row = self.plan.get(indicator_id)
+        if self.lang == "zh":
+            if row is not None and row.name_zh:
+                return row.name_zh
+            if indicator_id in ZH_EXTRA:
+                return ZH_EXTRA[indicator_id]
+        if row is not None:
+            return row.name
+        return INDICATORS.get(indicator_id, ("", indicator_id))[1]
+
+    def lever(self, group: str) -> str:
+        """A lever group's name."""
+        return (ZH_LEVERS if self.lang == "zh" else EN_LEVERS).get(group, group)
+
+
+def param_unit(key: str) -> str:
+    """The declared unit of the scenario parameter at dotted ``key`` ("" if unknown)."""
+    from sim.scenario import Scenario
+
+    tp, unit = Scenario, ""
+    for part in key.split("."):
+        name = part.partition("[")[0]
+        if not dataclasses.is_dataclass(tp):
+            return unit
+        fields = {f.name: f for f in dataclasses.fields(tp)}
+        if name not in fields:
+            return ""
+        unit = fields[name].metadata.get("unit", "")
+        tp = typing.get_type_hints(tp)[name]
+        if typing.get_origin(tp) is tuple:
+            tp = typing.get_args(tp)[0]
+    return unit
+
+
+# --------------------------------------------------------------------------------- page
+
+
+def mix_label(s: Summary, mix_id: int) -> str:
+    """``mix 3 "plan": vouchers.budget = 5 M CNY/yr, ...``."""
+    row = s.mixes[s.mixes["policy_mix_id"] == mix_id].iloc[0]
+    parts = []
+    for key in s.mixes.columns:
+        if key in ("policy_mix_id", "mix"):
+            continue
+        unit = param_unit(key)
+        parts.append(
+            f"{_short(key)} = {fmt(row[key])}"
+            + (f" {unit}" if unit and unit not in ("-", "flag", "text") else "")
         )
-        ax.set_title(f"{target['name']} ({indicator})", fontsize=10)
-        ax.set_xlabel("year (31 December)")
-        ax.set_ylabel(target["unit"])
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-        return fig
+    name = f' "{row["mix"]}"' if "mix" in s.mixes.columns else ""
+    return f"mix {mix_id}{name}" + (f": {', '.join(parts)}" if parts else "")
 
 
-def _save_png(path: Path, fig) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    write_atomic(path, buffer.getvalue())
+def render_page(
+    e, manifest, s: Summary, effects, sensitivity, discovery, chart: bytes, words: Words, notes
+) -> str:
+    """Fill the Jinja2 template."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("sim.batch", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    t = words.t
+    context = {
+        "t": t,
+        "name": e.name,
+        "description": e.info.description,
+        "notes": notes,
+        "answer": answer_sentences(s, words),
+        "ranking": [
+            {
+                "rank": int(r.rank),
+                "label": mix_label(s, r.policy_mix_id),
+                "mean": f"{r.targets_met_mean:.2f} / {r.outcome_targets}",
+                "interval": _band(r.targets_met_lo, r.targets_met_hi, 2),
+                "runs": int(r.runs),
+            }
+            for r in s.ranking.itertuples()
+        ],
+        "best_label": mix_label(s, s.best).split(":")[0],
+        "baseline_label": mix_label(s, s.baseline).split(":")[0],
+        "legend": [
+            {"colour": p_colour(p), "label": f"{p:.0%}"} for p in (0.0, 0.25, 0.5, 0.75, 1.0)
+        ],
+        "outcome_rows": _target_rows(s, words),
+        "input_rows": _input_rows(s, words),
+        "chart": base64.b64encode(chart).decode("ascii"),
+        "mix_columns": [
+            c if c in ("policy_mix_id", "mix") else f"{c} ({param_unit(c)})"
+            for c in s.mixes.columns
+        ],
+        "mix_rows": [[fmt(v) for v in row] for row in s.mixes.itertuples(index=False)],
+        "method": e.sampler.method,
+        "sensitivity_help": "",
+        "sensitivity_columns": list(sensitivity.columns),
+        "sensitivity_rows": [[fmt(v) for v in row] for row in sensitivity.itertuples(index=False)],
+        "discovery_rows": [
+            {
+                "name": words.indicator(r["indicator"]),
+                "fail_rate": fmt(r["fail_rate"], percent=True),
+                "box": r["box"],
+                "coverage": fmt(r.get("coverage", math.nan), percent=True),
+                "density": fmt(r.get("density", math.nan), percent=True),
+            }
+            for r in discovery.to_dict(orient="records")
+        ],
+        "metadata": _metadata(e, manifest, s),
+    }
+    context |= _lever_context(effects, s, words)
+    return env.get_template("report.html.j2").render(context)
+
+
+def answer_sentences(s: Summary, words: Words) -> list[str]:
+    """The answer in plain sentences: the best mix, then what no mix changes or reaches."""
+    zh = words.lang == "zh"
+    best = s.ranking.iloc[0]
+    base = s.ranking[s.ranking["policy_mix_id"] == s.baseline].iloc[0]
+    n = int(best.outcome_targets)
+    out = []
+    band = _band(best.targets_met_lo, best.targets_met_hi, 2)
+    mean, base_mean = f"{best.targets_met_mean:.2f}", f"{base.targets_met_mean:.2f}"
+    if zh:
+        out.append(
+            f"{mix_label(s, s.best)} 预期实现的结果类目标最多:{mean} 个(共 {n} 个,"
+            f"90%区间 {band});基准组合为 {base_mean} 个。"
+        )
+    else:
+        out.append(
+            f"{mix_label(s, s.best)} is expected to meet the most outcome targets in {s.year}: "
+            f"{mean} of {n} (90% interval {band}); the baseline mix {base_mean}."
+        )
+    close = s.ranking[s.ranking["targets_met_mean"] >= best.targets_met_lo]
+    if len(close) > 1 and best.targets_met_lo == best.targets_met_lo:
+        ids = ", ".join(str(int(i)) for i in close["policy_mix_id"].iloc[1:6])
+        out.append(
+            f"组合 {ids} 的均值落在第一名的区间内,与第一名差别不显著。"
+            if zh
+            else f"Mixes {ids} lie within the top mix's interval: not clearly worse."
+        )
+    names = {k: [words.indicator(i) for i in v] for k, v in s.findings.items()}
+    if names.get("never_met"):
+        gaps = []
+        for i in s.findings["never_met"]:
+            rows = s.attainment[s.attainment["indicator"] == i]
+            best_median, target = fmt(rows["median"].max()), fmt(rows["target"].iloc[0])
+            gaps.append(f"{words.indicator(i)} ({best_median} / {target})")
+        out.append(
+            (
+                "没有任何组合在任何一次运行中实现以下目标(最佳中位数 / 目标):"
+                if zh
+                else "No mix meets these targets in any run (best median / target): "
+            )
+            + "; ".join(gaps)
+            + ("。" if zh else ".")
+        )
+    if names.get("no_difference"):
+        out.append(
+            (
+                "这些政策工具对以下目标没有影响,各组合的实现概率相同:"
+                if zh
+                else "These levers change nothing here: every mix has the same probability for "
+            )
+            + "; ".join(names["no_difference"])
+            + ("。" if zh else ".")
+        )
+    if names.get("always_met"):
+        out.append(
+            ("所有组合在每次运行中都实现:" if zh else "Every mix meets in every run: ")
+            + "; ".join(names["always_met"])
+            + ("。" if zh else ".")
+        )
+    if s.inputs:
+        out.append(
+            f"{len(s.inputs)} 个投入类指标(由政策排期直接设定)单独列出,不计入排名。"
+            if zh
+            else f"{len(s.inputs)} input targets (counts a lever schedule sets) are listed apart "
+            "and not ranked on."
+        )
+    return out
+
+
+def _target_rows(s: Summary, words: Words) -> list[dict]:
+    t = words.t
+    rows = []
+    for target in s.outcomes:
+        a = s.attainment[s.attainment["indicator"] == target.id]
+        best = a[a["policy_mix_id"] == s.best].iloc[0]
+        base = a[a["policy_mix_id"] == s.baseline].iloc[0]
+        top = a.sort_values(["p_meet", "policy_mix_id"], ascending=[False, True]).iloc[0]
+        finding = ""
+        if target.id in s.findings["never_met"]:
+            finding = t["never"]
+        elif target.id in s.findings["always_met"]:
+            finding = t["always"]
+        elif target.id in s.findings["no_difference"]:
+            finding = t["no_diff"]
+        rows.append(
+            {
+                "id": target.id,
+                "name": words.indicator(target.id),
+                "target": f"≥ {fmt(target.target)} {target.unit}",
+                "best": _p(best),
+                "best_colour": p_colour(best.p_meet),
+                "base": _p(base),
+                "base_colour": p_colour(base.p_meet),
+                "highest": f"{top.p_meet:.0%} (mix {int(top.policy_mix_id)})",
+                "finding": finding,
+            }
+        )
+    return rows
+
+
+def _input_rows(s: Summary, words: Words) -> list[dict]:
+    rows = []
+    for target in s.inputs:
+        a = s.attainment[
+            (s.attainment["indicator"] == target.id) & (s.attainment["policy_mix_id"] == s.best)
+        ].iloc[0]
+        rows.append(
+            {
+                "id": target.id,
+                "name": words.indicator(target.id),
+                "target": f"≥ {fmt(target.target)} {target.unit}",
+                "median": fmt(a["median"]),
+                "best": _p(a),
+            }
+        )
+    return rows
+
+
+def _lever_context(effects, s: Summary, words: Words) -> dict:
+    t = words.t
+    if effects is None:
+        return {
+            "lever_rows": [],
+            "lever_quiet": [],
+            "lever_note": "Lever effects were not computed (--effect-seeds 0).",
+        }
+    rows, quiet = [], []
+    for lever in effects.levers:
+        moved = [k for k, v in lever.effects.items() if v.excludes_zero]
+        cost = f"{fmt(lever.cost.mean)}" if lever.cost.mean > 0 else t["not_booked"]
+        still = [words.indicator(k) for k in lever.effects if k not in moved]
+        if not moved:
+            quiet.append(
+                f"{words.lever(lever.lever)} ({cost}): "
+                + (
+                    "对所有结果指标均无可检测的效果。"
+                    if words.lang == "zh"
+                    else "no detectable effect on any outcome."
+                )
+            )
+            continue
+        for n, k in enumerate(moved):
+            v, per, unit = lever.effects[k], lever.per_10m(k), INDICATORS[k][0]
+            per_unit = lever.cost_per_unit(k)
+            rows.append(
+                {
+                    "first": n == 0,
+                    "span": len(moved),
+                    "lever": words.lever(lever.lever),
+                    "cost": cost,
+                    "outcome": f"{words.indicator(k)} ({unit})",
+                    "effect": f"{fmt(v.mean, sign=True)} {_band(v.lo, v.hi)}",
+                    "per_10m": f"{fmt(per.mean, sign=True)} {_band(per.lo, per.hi)}"
+                    if per
+                    else "n/a",
+                    "per_unit": fmt(per_unit) if per_unit is not None else "-",
+                }
+            )
+        if still:
+            quiet.append(
+                f"{words.lever(lever.lever)}: "
+                + ("无可检测效果:" if words.lang == "zh" else "no detectable effect on ")
+                + "; ".join(still)
+            )
+    note = (
+        f"Lever effects: {len(effects.seeds)} seeds of the base scenario, {effects.year}."
+        if words.lang == "en"
+        else f"政策工具效果:基准情景,{len(effects.seeds)} 个随机种子,{effects.year} 年。"
+    )
+    return {"lever_rows": rows, "lever_quiet": quiet, "lever_note": note}
+
+
+def _metadata(e: Experiment, manifest: dict, s: Summary) -> list[tuple[str, str]]:
+    statuses = [r.get("status") for r in manifest["runs"]]
+    code = manifest.get("code_version") or {}
+    sampler = e.sampler.method + (
+        f", {e.sampler.samples} samples, seed {e.sampler.seed}"
+        if e.sampler.method != "full_factorial"
+        else ""
+    )
+    return [
+        ("base scenario", f"{e.scenario.scenario.name} ({e.scenario_path.name})"),
+        ("evaluation year", str(s.year)),
+        ("sampler", sampler),
+        ("seeds per mix and sample", f"{len(e.seeds)} ({e.seeds[0]} to {e.seeds[-1]})"),
+        ("policy mixes", str(len(s.mixes))),
+        (
+            "runs",
+            f"{statuses.count('ok')} finished, {statuses.count('error')} failed, "
+            f"{len(statuses)} in the design",
+        ),
+        ("baseline mix", mix_label(s, s.baseline)),
+        ("paired on", " and ".join(s.pair_keys)),
+        ("code version", f"innosim {code.get('package')}, git {code.get('git')}"),
+        ("experiment SHA-256", e.sha256[:16] + "…"),
+    ]
+
+
+# ------------------------------------------------------------------------------- charts
+
+
+def chart_mixes(s: Summary) -> list[int]:
+    """The baseline, the top-ranked mix and the mix whose outcomes differ most from the baseline."""
+    shown = [s.baseline] + ([s.best] if s.best != s.baseline else [])
+    a = s.attainment[s.attainment["kind"] == "outcome"]
+    base = a[a["policy_mix_id"] == s.baseline].set_index("indicator")["median"]
+    distance = {}
+    for mix_id, rows in a.groupby("policy_mix_id"):
+        scale = base.abs().replace(0, 1)
+        distance[mix_id] = float(
+            ((rows.set_index("indicator")["median"] - base).abs() / scale).sum()
+        )
+    for mix_id in sorted(distance, key=lambda m: (-distance[m], m)):
+        if len(shown) >= MAX_CHART_MIXES:
+            break
+        if mix_id not in shown and distance[mix_id] > 0:
+            shown.append(int(mix_id))
+    return shown
+
+
+def fan_charts(s: Summary, data: pd.DataFrame, words: Words) -> bytes:
+    """Small multiples: one panel per outcome target, a shared colour legend on top."""
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    outcomes = s.outcomes
+    columns = 3
+    rows = max(1, math.ceil(len(outcomes) / columns))
+    shown = chart_mixes(s)
+    with matplotlib.rc_context({"font.family": CJK_FONTS, "axes.unicode_minus": False}):
+        fig = Figure(figsize=(13, 2.6 * rows + 0.8), dpi=90)
+        axes = fig.subplots(rows, columns, squeeze=False)
+        for ax, target in zip(axes.flat, outcomes, strict=False):
+            for n, mix_id in enumerate(shown):
+                mine = data[data["policy_mix_id"] == mix_id]
+                q = (
+                    mine.groupby("year")[target.id]
+                    .quantile([BAND[0], 0.5, BAND[1]])
+                    .unstack()
+                    .dropna()
+                )
+                ax.fill_between(
+                    q.index, q[BAND[0]], q[BAND[1]], color=f"C{n}", alpha=0.15, linewidth=0
+                )
+                ax.plot(
+                    q.index,
+                    q[0.5],
+                    color=f"C{n}",
+                    linewidth=1.8,
+                    label=mix_label(s, mix_id).split(":")[0],
+                )
+            ax.axhline(target.target, color="black", linestyle="--", linewidth=1)
+            ax.set_title(
+                f"{words.indicator(target.id)} (≥ {fmt(target.target)} {target.unit})", fontsize=9
+            )
+            ax.xaxis.get_major_locator().set_params(integer=True)
+            ax.tick_params(labelsize=8)
+            ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[len(outcomes) :]:
+            ax.set_visible(False)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        handles.append(Line2D([], [], color="black", linestyle="--"))
+        labels.append("目标" if words.lang == "zh" else "plan target")
+        fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=9, frameon=False)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (2.6 * rows + 0.8)))
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+# -------------------------------------------------------------------------------- files
+
+
+def _save(path: Path, content: bytes) -> Path:
+    write_atomic(path, content)
     return path
 
 
-def _save_csv(path: Path, frame: pd.DataFrame) -> None:
-    text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
-    write_atomic(path, text.encode("utf-8"))
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n").encode("utf-8")
 
 
-# ------------------------------------------------------------------------------- the page
-
-_STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;
-color:#222;padding:0 1em}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right}
-th{background:#f3f3f3}td.l,th.l{text-align:left}
-.note{background:#fff8e1;border-left:4px solid #f0c000;padding:.4em .8em;margin:.5em 0}
-.meta td{text-align:left}img{max-width:100%;margin:.5em 0}.small{font-size:.85em;color:#555}
-"""
+def _workbook(tables: dict[str, pd.DataFrame]) -> bytes:
+    """Every table as a sheet of one .xlsx workbook (openpyxl)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+    return buffer.getvalue()
 
 
-def _html(ctx: _Context, attainment, spend, sensitivity, discovery, charts) -> str:
-    e, m = ctx.experiment, ctx.manifest
-    statuses = [r.get("status") for r in m["runs"]]
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>innosim report: {_e(e['name'])}</title>",
-        f"<style>{_STYLE}</style></head><body>",
-        f"<h1>Experiment {_e(e['name'])}: attainment of the plan targets in {ctx.year}</h1>",
-    ]
-    if e.get("description"):
-        parts.append(f"<p>{_e(e['description'])}</p>")
-    meta = {
-        "base scenario": f"{m['scenario']['name']} ({m['scenario']['file']})",
-        "sampler": json.dumps(e["sampler"]),
-        "seeds per mix and sample": len(e["seeds"]),
-        "policy mixes": len(ctx.mixes),
-        "runs": f"{statuses.count('ok')} finished, {statuses.count('error')} failed, "
-        f"{len(statuses)} in the design",
-        "baseline mix": ctx.mix_label(ctx.baseline),
-        "experiment sha256": e["sha256"],
-        "code version": json.dumps(m.get("code_version")),
-        "batch sessions": "; ".join(
-            f"{s.get('started')} to {s.get('finished')} ({s.get('status')})" for s in m["sessions"]
-        ),
-    }
-    parts.append(_table(pd.DataFrame({"": list(meta), "value": list(meta.values())}), "meta"))
-    for note in ctx.notes:
-        parts.append(f'<p class="note">{_e(note)}</p>')
-
-    parts.append("<h2>Policy mixes</h2>")
-    parts.append(_table(ctx.mixes))
-
-    parts.append(f"<h2>Probability of meeting each target in {ctx.year}</h2>")
-    parts.append(
-        '<p class="small">Share of each mix\'s runs (seeds x uncertainty samples) whose value '
-        "is at least the target.</p>"
-    )
-    matrix = attainment.pivot(index="policy_mix_id", columns="indicator", values="p_meet")
-    matrix = matrix[[t["id"] for t in ctx.targets]]
-    header = "".join(
-        f"<th>{_e(t['id'])}<br><span class='small'>&ge; {_fmt(t['target'])}</span></th>"
-        for t in ctx.targets
-    )
-    body = []
-    for mix_id, row in matrix.iterrows():
-        cells = "".join(_p_cell(v) for v in row.tolist())
-        body.append(f"<tr><td class='l'>{_e(ctx.mix_label(mix_id))}</td>{cells}</tr>")
-    parts.append(f"<table><tr><th class='l'>policy mix</th>{header}</tr>{''.join(body)}</table>")
-
-    parts.append(
-        f"<h2>Values in {ctx.year} and paired effects against mix {ctx.baseline}</h2>"
-        '<p class="small">Median [5%, 95%] of the value; effect = difference run by run on '
-        f"the same seeds ({' and '.join(ctx.pair_keys)}), median [5%, 95%].</p>"
-    )
-    detail = attainment.assign(
-        value=[
-            f"{_fmt(a)} [{_fmt(b)}, {_fmt(c)}]"
-            for a, b, c in zip(
-                attainment["median"], attainment["p05"], attainment["p95"], strict=True
-            )
-        ],
-        effect=[
-            f"{_fmt(a)} [{_fmt(b)}, {_fmt(c)}]"
-            for a, b, c in zip(
-                attainment["effect_median"],
-                attainment["effect_p05"],
-                attainment["effect_p95"],
-                strict=True,
-            )
-        ],
-    )
-    parts.append(
-        _table(
-            detail[["policy_mix_id", "indicator", "target", "runs", "p_meet", "value", "effect"]]
-        )
-    )
-
-    parts.append("<h2>Public spend per additional high-tech firm</h2>")
-    if spend.empty:
-        parts.append(f"<p>n/a: {_e(ctx.spend_missing)}.</p>")
-    else:
-        parts.append(
-            f'<p class="small">Extra spend (M CNY, years to {ctx.year}) over the baseline '
-            "mix divided by the extra certified high-tech firms, run by run on the same seeds "
-            "(ratio of means). n/a where the mix adds no firms.</p>"
-        )
-        parts.append(_table(spend))
-
-    parts.append("<h2>Fan charts</h2>")
-    parts.append(
-        '<p class="small">Median (line) and 5-95% band of each shown mix by year; dashed '
-        "line and star: the plan target.</p>"
-    )
-    for path in charts:
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        parts.append(f'<img alt="{_e(path.stem)}" src="data:image/png;base64,{data}">')
-
-    method = e["sampler"]["method"]
-    if method in ("sobol", "morris"):
-        parts.append(f"<h2>Sensitivity ({method})</h2>")
-        if sensitivity.empty:
-            parts.append("<p>n/a (see notes above).</p>")
-        else:
-            what = (
-                "S1: first-order share of variance; ST: total (with interactions)"
-                if method == "sobol"
-                else "mu*: mean absolute change over a factor's range; sigma: interactions"
-            )
-            parts.append(f'<p class="small">{what}; outputs are seed means in {ctx.year}.</p>')
-            parts.append(_table(sensitivity))
-
-    parts.append("<h2>Scenario discovery: where targets fail (PRIM)</h2>")
-    parts.append(
-        '<p class="small">For each target, the box of lever and uncertainty ranges in which it '
-        "fails most often (highest density among boxes that keep at least half the failing "
-        "runs). coverage: share of failing runs inside the box; density: share of runs inside "
-        "the box that fail; mass: share of all runs inside.</p>"
-    )
-    parts.append(_table(discovery))
-    parts.append(
-        '<p class="small">innosim report; results directory layout and definitions: '
-        "docs/experiments.md.</p></body></html>"
-    )
-    return "\n".join(parts) + "\n"
+# ------------------------------------------------------------------------------- format
 
 
-def _table(frame: pd.DataFrame, css: str = "") -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
-    rows = []
-    for record in frame.itertuples(index=False):
-        cells = "".join(
-            f"<td class='l'>{_e(v)}</td>" if isinstance(v, str) else f"<td>{_e(_fmt(v))}</td>"
-            for v in record
-        )
-        rows.append(f"<tr>{cells}</tr>")
-    cls = f' class="{css}"' if css else ""
-    return f"<table{cls}><tr>{head}</tr>{''.join(rows)}</table>"
+def p_colour(p: float) -> str:
+    """Probability as a colour from pale red (0) to green (1); grey for n/a."""
+    if p != p:
+        return "#eeeeee"
+    red, green = int(250 - 110 * p), int(205 + 30 * p)
+    blue = int(205 - 40 * p)
+    return f"rgb({red},{green},{blue})"
 
 
-def _p_cell(p: float) -> str:
-    if p is None or p != p:
-        return "<td>n/a</td>"
-    green = int(200 + 55 * (1 - p))
-    red = int(255 - 80 * p)
-    return f"<td style='background:rgb({red},{green},200)'>{p:.0%}</td>"
+def _p(row) -> str:
+    if row.p_meet != row.p_meet:
+        return "n/a"
+    return f"{row.p_meet:.0%} [{row.p_lo:.0%}, {row.p_hi:.0%}]"
+
+
+def fmt(value, sign: bool = False, percent: bool = False) -> str:
+    """One number format for the whole page: 3 significant figures, separators, no exponents."""
+    if value is None or isinstance(value, str):
+        return "" if value is None else value
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):{'+' if sign else ''},d}"
+    value = float(value)
+    if value != value:
+        return "n/a"
+    if percent:
+        return f"{value:.0%}"
+    if value == 0:
+        return "0"
+    if float(value).is_integer() and abs(value) < 1e7:
+        return f"{value:{'+' if sign else ''},.0f}"
+    digits = max(0, 2 - int(math.floor(math.log10(abs(value))))) if abs(value) < 1000 else 0
+    return f"{value:{'+' if sign else ''},.{min(digits, 4)}f}"
+
+
+def _band(lo, hi, digits: int | None = None) -> str:
+    if lo is None or lo != lo:
+        return "[n/a]"
+    if digits is not None:
+        return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
+    return f"[{fmt(lo, sign=True)}, {fmt(hi, sign=True)}]"
 
 
 def _short(key: str) -> str:
     """A lever's short label: ``vouchers.budget``, ``hitech_tax_rate``."""
     parts = key.split(".")
     return ".".join(parts[-2:]) if len(parts) >= 3 else parts[-1]
-
-
-def _quantile(values: pd.Series, q: float) -> float:
-    return float(np.quantile(values, q)) if len(values) else np.nan
-
-
-def _fmt(value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value)).lower()
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        if value != value:
-            return "n/a"
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _e(value) -> str:
-    return html.escape(str(value))
-
-
-def _years(years: list[int]) -> str:
-    return f"{years[0]} to {years[-1]}" if years else "none"
-
-
-def _ids(manifest: dict) -> str:
-    return ", ".join(t["id"] for t in manifest["scenario"]["targets"][:8])

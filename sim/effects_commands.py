@@ -1,0 +1,239 @@
+"""``innosim compare`` and ``innosim effects``: paired effects from the command line.
+
+Imported by ``sim.cli`` at start-up, so nothing heavy is imported at module level.
+"""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+from sim.flags import non_negative_int, positive_int, setting
+from sim.schema import InputError
+
+FORMATS = ("table", "json")
+
+
+class CliError(InputError):
+    """A bad flag value."""
+
+
+def add_compare_command(sub) -> None:
+    """``innosim compare``."""
+    compare = sub.add_parser(
+        "compare",
+        help="paired difference of two scenarios (same seeds) per indicator and year",
+        description=(
+            "Run scenarios A and B on the same seeds (common random numbers) and print A minus "
+            "B per indicator and year: the mean over seeds and its 90% confidence interval. "
+            "Inputs (counts a lever schedule sets) are marked. A progress bar shows on a "
+            "terminal only."
+        ),
+        epilog=(
+            "Example: innosim compare scenarios/liangping_2021_2025.toml "
+            "scenarios/liangping_no_policy.toml --seeds 10. JSON: {a, b, seeds, level, "
+            "indicators: {<id>: [{year, a, b, mean, lo, hi}]}}."
+        ),
+    )
+    compare.add_argument("a", type=Path, help="scenario A (e.g. the plan)")
+    compare.add_argument("b", type=Path, help="scenario B (e.g. the counterfactual)")
+    _common_flags(compare)
+    compare.set_defaults(handler=compare_command)
+
+
+def add_effects_command(sub) -> None:
+    """``innosim effects``."""
+    effects = sub.add_parser(
+        "effects",
+        help="what each lever group buys: paired effect on every outcome and public cost",
+        description=(
+            "For each lever group, the scenario minus the same scenario with that group "
+            "switched off (its declared defaults; hitech_tax_rate: the standard rate; "
+            "super_deduction: held at its baseline-year rate), on the same seeds, for every "
+            "outcome in the plan's target year: mean and 90% confidence interval. Cost: the "
+            "group's budget spend (spend_<group>) plus its tax expenditure "
+            "(tax_expenditure_<group>) when the model books it, summed over the years run "
+            "(M CNY). A progress bar shows on a terminal only."
+        ),
+        epilog=(
+            "Example: innosim effects scenarios/liangping_2021_2025.toml --seeds 10. JSON: "
+            '{"levers": [{"lever", "cost", "effects": {<id>: {"mean", "lo", "hi", '
+            '"per_10m_cny", "cost_per_unit"}}}]}. Groups: vouchers, credit, guidance_funds, '
+            "rd_subsidies, certification_support, talent, incubation, platforms, attraction, "
+            "hitech_tax_rate, super_deduction."
+        ),
+    )
+    effects.add_argument("scenario", type=Path, help="scenario TOML file")
+    effects.add_argument(
+        "--lever",
+        action="append",
+        metavar="GROUP",
+        help="only this lever group (repeatable; default: every group)",
+    )
+    _common_flags(effects)
+    effects.set_defaults(handler=effects_command)
+
+
+def _common_flags(parser) -> None:
+    parser.add_argument(
+        "--seeds", type=positive_int, default=10, help="seeds, shared by both sides (default 10)"
+    )
+    parser.add_argument(
+        "--base-seed",
+        type=non_negative_int,
+        help="first seed (default: the (first) scenario's seed)",
+    )
+    parser.add_argument(
+        "--months", type=positive_int, help="months to simulate (default: the horizon)"
+    )
+    parser.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a scenario value on every side (repeatable), checked like the file",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
+
+
+def compare_command(args) -> int:
+    """Print A minus B."""
+    from sim.effects import compare_scenarios, seeds_from
+    from sim.progress import ProgressBar
+    from sim.scenario import load_scenario
+
+    a = load_scenario(args.a, dict(args.set))
+    b = load_scenario(args.b, dict(args.set))
+    seeds = seeds_from(a, args.seeds, args.base_seed)
+    label = f"{a.scenario.name} vs {b.scenario.name}"
+    with ProgressBar(label, 2 * len(seeds)) as bar:
+        done = iter(range(1, 2 * len(seeds) + 1))
+        comparison = compare_scenarios(a, b, seeds, args.months, lambda: bar.update(next(done)))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(comparison.to_json_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_comparison(comparison))
+    return 0
+
+
+def effects_command(args) -> int:
+    """Print each lever group's effects and cost."""
+    from sim.effects import LEVER_GROUPS, lever_effects, runs_needed, seeds_from
+    from sim.progress import ProgressBar
+    from sim.scenario import load_scenario
+
+    for group in args.lever or ():
+        if group not in LEVER_GROUPS:
+            raise CliError(
+                f"--lever {group}: not a lever group; allowed: {', '.join(LEVER_GROUPS)}"
+            )
+    scenario = load_scenario(args.scenario, dict(args.set))
+    seeds = seeds_from(scenario, args.seeds, args.base_seed)
+    total = runs_needed(args.lever, seeds)
+    with ProgressBar(f"{scenario.scenario.name}: effects", total) as bar:
+        done = iter(range(1, total + 1))
+        effects = lever_effects(
+            scenario, seeds, args.lever, args.months, lambda: bar.update(next(done))
+        )
+    if args.format == "json":
+        sys.stdout.write(json.dumps(effects.to_json_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_effects(effects))
+    return 0
+
+
+# --------------------------------------------------------------------------------- tables
+
+
+def render_comparison(c) -> str:
+    """One block per indicator: a year a line, A, B, A - B [90% interval]."""
+    from sim.indicators import INDICATORS, PLAN_INDICATORS
+
+    lines = [
+        f"{c.a} minus {c.b}, paired on {len(c.seeds)} seeds "
+        f"(seeds {c.seeds[0]} to {c.seeds[-1]}); mean and 90% confidence interval.",
+        "",
+    ]
+    shown = [*PLAN_INDICATORS, "business_rd", "firms", "spend_total"]
+    shown += [i for i in c.rows["indicator"].unique() if i not in shown]
+    for indicator in shown:
+        rows = c.rows[c.rows["indicator"] == indicator]
+        if rows.empty or (rows[["a", "b"]].isna().all().all()):
+            continue
+        kind = rows["kind"].iloc[0]
+        unit = INDICATORS[indicator][0]
+        tag = " [input: set by a lever schedule]" if kind == "input" else ""
+        lines.append(f"{indicator} ({unit}){tag}")
+        lines.append(f"  {'year':<6}{'A':>12}{'B':>12}{'A - B':>12}   90% interval")
+        for r in rows.itertuples():
+            lines.append(
+                f"  {r.year:<6}{_n(r.a):>12}{_n(r.b):>12}{_n(r.mean, True):>12}   "
+                f"{_band(r.lo, r.hi)}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def render_effects(e) -> str:
+    """One block per lever group: cost, then each outcome's effect, per 10 M CNY, cost/unit."""
+    from sim.indicators import INDICATORS
+
+    lines = [
+        f"Lever effects in {e.scenario}, {e.year}: the scenario minus the same scenario with "
+        f"the group off, paired on {len(e.seeds)} seeds; mean and 90% confidence interval.",
+        "",
+    ]
+    for lever in e.levers:
+        items = " + ".join(e.cost_items[lever.lever]) or "no public cost booked"
+        cost = lever.cost
+        lines.append(
+            f"{lever.lever}: public cost {_n(cost.mean)} M CNY {_band(cost.lo, cost.hi)} "
+            f"to {e.year} ({items})"
+        )
+        moved = [k for k, v in lever.effects.items() if _moves(v)]
+        if moved:
+            lines.append(
+                f"  {'outcome':<30}{'unit':>11}{'effect':>11}   {'90% interval':<22}"
+                f"{'per 10 M CNY':>13}{'M CNY/unit':>12}"
+            )
+        for k in moved:
+            v = lever.effects[k]
+            per = lever.per_10m(k)
+            per_unit = lever.cost_per_unit(k)
+            lines.append(
+                f"  {k:<30}{INDICATORS[k][0]:>11}{_n(v.mean, True):>11}   "
+                f"{_band(v.lo, v.hi):<22}{_n(per.mean, True) if per else 'n/a':>13}"
+                f"{_n(per_unit) if per_unit is not None else '-':>12}"
+            )
+        still = [k for k in lever.effects if k not in moved]
+        if still:
+            lines.append(f"  no effect on: {', '.join(still)}")
+        lines.append("")
+    lines.append(
+        "per 10 M CNY: effect x 10 / cost. M CNY/unit: cost / effect, only where the whole "
+        "interval is above 0."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _moves(v) -> bool:
+    return any(x == x and abs(x) > 1e-12 for x in (v.mean, v.lo, v.hi))
+
+
+def _n(x, sign: bool = False) -> str:
+    """Three significant figures, at most four decimals, thousands separated; n/a for NaN.
+
+    Never scientific notation: a difference below 0.00005 reads as (+/-)0.0000.
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if x == 0:
+        return "0"
+    digits = max(0, 2 - int(math.floor(math.log10(abs(x))))) if abs(x) < 1000 else 0
+    return f"{x:{'+' if sign else ''},.{min(digits, 4)}f}"
+
+
+def _band(lo, hi) -> str:
+    if lo is None or lo != lo:
+        return "[n/a]"
+    return f"[{_n(lo, True)}, {_n(hi, True)}]"

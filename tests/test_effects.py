@@ -1,0 +1,146 @@
+"""Paired effects (sim/effects.py) and the commands on top: effects, compare, run --set."""
+
+import dataclasses
+import io
+import json
+
+import numpy as np
+import pytest
+from conftest import DEFAULT_SCENARIO, SMOKE_SCENARIO
+from test_cli import innosim
+
+from sim.effects import (
+    BUDGET_GROUPS,
+    LEVER_GROUPS,
+    compare_scenarios,
+    lever_effects,
+    mean_interval,
+    switched_off,
+)
+from sim.indicators import INPUT_INDICATORS
+from sim.progress import ProgressBar
+from sim.scenario import load_scenario
+
+
+def test_switching_a_budget_group_off_restores_its_declared_defaults_only(liangping):
+    for group in BUDGET_GROUPS:
+        off = switched_off(liangping, group)
+        assert getattr(off.policy, group) == type(getattr(liangping.policy, group))()
+        assert getattr(off.policy, group) != getattr(liangping.policy, group)
+        others = [f.name for f in dataclasses.fields(off.policy) if f.name != group]
+        assert all(getattr(off.policy, k) == getattr(liangping.policy, k) for k in others)
+        assert off.plan is liangping.plan and off.source == liangping.source
+        assert off.scenario == liangping.scenario  # same seed: common random numbers
+
+
+def test_tax_groups_off_mean_standard_rate_and_the_baseline_years_super_deduction(liangping):
+    off = switched_off(liangping, "hitech_tax_rate").policy
+    assert off.hitech_tax_rate == off.standard_tax_rate == 0.25
+    held = switched_off(liangping, "super_deduction").policy
+    assert held.super_deduction_industrial == {2020: 0.75}
+    assert held.super_deduction_other == {2020: 0.75}
+    with pytest.raises(ValueError, match="unknown lever group"):
+        switched_off(liangping, "tax")
+
+
+def test_mean_interval_is_students_t_and_degenerate_for_identical_values():
+    interval = mean_interval([1.0, 2.0, 3.0, 4.0])
+    assert interval.mean == 2.5
+    assert interval.lo == pytest.approx(2.5 - 2.3534 * np.std([1, 2, 3, 4], ddof=1) / 2, 1e-4)
+    same = mean_interval([3.0, 3.0])
+    assert (same.mean, same.lo, same.hi) == (3.0, 3.0, 3.0) and same.excludes_zero
+    assert not mean_interval([0.0, 0.0]).excludes_zero
+
+
+def test_a_group_already_off_has_exactly_zero_effect_and_the_high_tech_rate_raises_rd():
+    smoke = load_scenario(SMOKE_SCENARIO)  # no district levers: every budget group is off
+    effects = lever_effects(smoke, [1, 2, 3], ["vouchers", "hitech_tax_rate"])
+    vouchers, tax = effects.levers
+    assert all(v.mean == v.lo == v.hi == 0 for v in vouchers.effects.values())
+    assert vouchers.cost.mean == 0 and tax.cost.mean == 0  # no tax expenditure booked yet
+    assert tax.effects["business_rd"].hi < 0  # certified firms at 25%: less R&D
+    assert not set(effects.outcomes) & INPUT_INDICATORS
+    assert effects.year == 2021  # the smoke run ends before the plan's 2025
+
+
+def test_effects_json_gives_cost_and_effects_per_lever_group():
+    out = innosim(
+        "effects", DEFAULT_SCENARIO, "--seeds", "3", "--months", "24",
+        "--lever", "certification_support", "--format", "json",
+    ).stdout  # fmt: skip
+    data = json.loads(out)
+    [lever] = data["levers"]
+    assert lever["lever"] == "certification_support"
+    assert lever["cost"] > 0 and lever["cost_items"] == ["spend_certification_support"]
+    hitech = lever["effects"]["hitech_firms"]
+    assert {"mean", "lo", "hi", "per_10m_cny", "cost_per_unit"} <= set(hitech)
+    assert hitech["lo"] <= hitech["mean"] <= hitech["hi"]
+    assert hitech["per_10m_cny"]["mean"] == pytest.approx(hitech["mean"] * 10 / lever["cost"])
+    assert "service_institutions" not in lever["effects"]  # an input, not an outcome
+
+
+def test_effects_rejects_an_unknown_group_in_one_line():
+    result = innosim("effects", SMOKE_SCENARIO, "--lever", "tax", check=False)
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert err.count("\n") == 1 and "--lever tax" in err and "super_deduction" in err
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero(small):
+    c = compare_scenarios(small, small, [1, 2])
+    assert (c.rows[["mean", "lo", "hi"]].fillna(0) == 0).all().all()
+    assert c.rows.loc[c.rows["indicator"] == "service_institutions", "kind"].eq("input").all()
+
+
+def test_compare_prints_paired_effects_with_intervals_plan_against_counterfactual():
+    text = innosim(
+        "compare", DEFAULT_SCENARIO, DEFAULT_SCENARIO.with_name("liangping_no_policy.toml"),
+        "--seeds", "3", "--months", "24",
+    ).stdout.decode()  # fmt: skip
+    assert "liangping_2021_2025 minus liangping_no_policy, paired on 3 seeds" in text
+    block = text[text.index("hitech_firms (firms)") :].splitlines()
+    assert block[1].split() == ["year", "A", "B", "A", "-", "B", "90%", "interval"]
+    row_2022 = next(line for line in block if line.strip().startswith("2022"))
+    assert row_2022.count("[") == 1 and row_2022.count(",") >= 1
+    assert "[input: set by a lever schedule]" in text
+
+
+def test_run_set_is_the_same_as_an_override_and_is_validated_like_the_file():
+    from sim.run import run_scenario
+
+    args = ("run", SMOKE_SCENARIO, "--format", "json", "--set", "policy.hitech_tax_rate=0.25")
+    data = json.loads(innosim(*args, "--set", "policy.vouchers.budget=2").stdout)
+    overrides = {"policy.hitech_tax_rate": 0.25, "policy.vouchers.budget": 2}
+    expected = run_scenario(load_scenario(SMOKE_SCENARIO, overrides)).to_json_dict()
+    assert data == json.loads(json.dumps(expected))
+    assert data != json.loads(
+        json.dumps(run_scenario(load_scenario(SMOKE_SCENARIO)).to_json_dict())
+    )
+    bad = innosim("run", SMOKE_SCENARIO, "--set", "policy.hitech_tax_rate=1.5", check=False)
+    assert bad.returncode == 2
+    assert b"policy.hitech_tax_rate = 1.5" in bad.stderr and bad.stderr.count(b"\n") == 1
+
+
+def test_progress_bar_draws_counts_and_failures_through_rich_and_nothing_when_disabled():
+    from rich.console import Console
+
+    sink = io.StringIO()
+    console = Console(file=sink, force_terminal=True, width=100)
+    with ProgressBar("sweep", 10, already=2, console=console, enabled=True) as bar:
+        bar.update(3, failed=1)
+    text = sink.getvalue()
+    assert "sweep" in text and "6/10" in text and "1 failed" in text and "ETA" in text
+    quiet = ProgressBar("sweep", 10, enabled=False)
+    quiet.update(5)
+    quiet.close()
+
+
+def test_lever_groups_are_the_policys_dataclasses_and_the_tax_levers():
+    assert LEVER_GROUPS[-2:] == ("hitech_tax_rate", "super_deduction")
+    assert "vouchers" in BUDGET_GROUPS and "attraction" in BUDGET_GROUPS
+
+
+def test_help_texts_print_percent_signs_once():
+    for command in ("report", "compare", "effects"):
+        text = innosim(command, "--help").stdout.decode()
+        assert "90% " in text and "%%" not in text
