@@ -26,7 +26,7 @@ from scipy import stats
 
 from sim.indicators import INDICATORS
 from sim.scenario import Scenario, scenario_from_dict, set_dotted
-from sim.schema import InputError, Loader, param, read_toml, show
+from sim.schema import InputError, Loader, param, read_toml, show, whole_number
 
 SAMPLERS = ("full_factorial", "latin_hypercube", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
@@ -100,7 +100,8 @@ class Factor:
 
         Normal distributions are truncated at the range (no value falls outside it, and none
         piles up at a bound). Whole-number parameters take each whole value in the range with
-        equal probability (uniform) or the nearest whole value (normal, triangular).
+        equal probability (uniform) or the nearest whole value (normal, triangular), rounded
+        by ``sim.schema.whole_number``.
         """
         u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
         low, high = float(self.low), float(self.high)
@@ -116,7 +117,7 @@ class Factor:
             x = low + u * (high - low)
         x = np.clip(x, low, high)
         if self.kind is int:
-            return [int(v) for v in np.rint(x)]
+            return [whole_number(v) for v in x]
         return [float(v) for v in x]
 
 
