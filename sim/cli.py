@@ -92,7 +92,38 @@ def add_run_command(sub) -> None:
         default="lean",
         help="full: one Mesa Firm agent per firm; lean: none (same results, faster)",
     )
+    add_set_flag(run)
     run.set_defaults(handler=run_command)
+
+
+def add_set_flag(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable): a scenario override, as ``load_scenario`` takes it."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        type=override_flag,
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one scenario value, e.g. --set policy.vouchers.budget=8 or "
+        "--set population.sectors[0].births_per_year=6 (VALUE in TOML syntax; repeatable)",
+    )
+
+
+def override_flag(text: str) -> tuple[str, object]:
+    """``policy.vouchers.budget=8`` -> ``("policy.vouchers.budget", 8)``; TOML values, else text."""
+    import tomllib
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: must be KEY=VALUE, e.g. policy.vouchers.budget=8"
+        )
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()  # a bare word, e.g. a sector name
+    return key.strip(), parsed
 
 
 def run_command(args) -> int:
@@ -104,7 +135,7 @@ def run_command(args) -> int:
         raise CliError("--format parquet: needs --out PATH (Parquet is binary)")
     if args.out is not None and not args.out.parent.is_dir():
         raise CliError(f"--out {args.out}: directory {args.out.parent} does not exist")
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, dict(args.overrides))
     progress = ProgressBar(scenario.scenario.name) if sys.stderr.isatty() else None
     result = run_scenario(
         scenario, args.seed, months=args.months, agents=args.agents, on_month=progress
