@@ -64,7 +64,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
+@pytest.mark.parametrize("start_method", ["forkserver"])
 def test_multiprocessing_evaluator_finishes_a_design_with_an_invalid_point(tmp_path, start_method):
     script = tmp_path / "drive_ema.py"
     script.write_text(SCRIPT)
