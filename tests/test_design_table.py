@@ -78,6 +78,8 @@ def test_a_salib_sobol_design_in_csv_runs_through_batch_and_the_report_shows_ind
     assert indices[["S1", "ST"]].notna().all().all()
     page = (out / "report" / "report.html").read_text()
     assert "Sensitivity (sobol)" in page and "ST" in page
+    assert "Scenario discovery: where targets fail (CART)" in page
+    assert (out / "report" / "cart.csv").is_file()
 
 
 def test_a_table_with_levers_and_seeds_pairs_mixes_on_the_same_points(tmp_path):

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch.analysis import morris_indices, prim, sobol_indices
+from sim.batch.cart import cart_discovery
 from sim.batch.store import DESIGN, SAMPLES, ResultStore, read_results, write_atomic
 from sim.schema import InputError
 
@@ -52,6 +53,7 @@ class Report:
     discovery: pd.DataFrame  # one row per target: the PRIM box where it fails
     charts: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cart: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per target: CART box
 
 
 def make_report(
@@ -77,6 +79,7 @@ def make_report(
     spend = ctx.spend()
     sensitivity = ctx.sensitivity()
     discovery = ctx.discovery()
+    cart = cart_discovery(ctx.final, ctx.discovery_factors(), ctx.targets)
     charts = [
         _save_png(out / f"fan_{t['id']}.png", ctx.fan_chart(t, attainment)) for t in ctx.targets
     ]
@@ -88,10 +91,13 @@ def make_report(
     if not sensitivity.empty:
         _save_csv(out / f"{ctx.sampler['method']}.csv", sensitivity)
     _save_csv(out / "discovery.csv", discovery)
+    _save_csv(out / "cart.csv", cart)
     page = out / "report.html"
-    text = _html(ctx, attainment, spend, sensitivity, discovery, charts)
+    text = _html(ctx, attainment, spend, sensitivity, discovery, charts, cart)
     write_atomic(page, text.encode("utf-8"))
-    return Report(out, page, ctx.year, attainment, spend, sensitivity, discovery, charts, ctx.notes)
+    return Report(
+        out, page, ctx.year, attainment, spend, sensitivity, discovery, charts, ctx.notes, cart
+    )
 
 
 class _Context:
@@ -276,9 +282,13 @@ class _Context:
 
     # ---------------------------------------------------------------- scenario discovery
 
-    def discovery(self) -> pd.DataFrame:
+    def discovery_factors(self) -> list[str]:
+        """Levers and uncertainties that vary and are numbers: what discovery splits on."""
         factors = [k for k in self.levers + self.uncertainties if self.final[k].nunique() > 1]
-        factors = [k for k in factors if pd.api.types.is_numeric_dtype(self.final[k])]
+        return [k for k in factors if pd.api.types.is_numeric_dtype(self.final[k])]
+
+    def discovery(self) -> pd.DataFrame:
+        factors = self.discovery_factors()
         rows = []
         for t in self.targets:
             values = self.final[["run_id", *factors, t["id"]]].dropna()
@@ -390,7 +400,7 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}
 """
 
 
-def _html(ctx: _Context, attainment, spend, sensitivity, discovery, charts) -> str:
+def _html(ctx: _Context, attainment, spend, sensitivity, discovery, charts, cart=None) -> str:
     e, m = ctx.experiment, ctx.manifest
     statuses = [r.get("status") for r in m["runs"]]
     parts = [
@@ -510,11 +520,24 @@ def _html(ctx: _Context, attainment, spend, sensitivity, discovery, charts) -> s
         "the box that fail; mass: share of all runs inside.</p>"
     )
     parts.append(_table(discovery))
+    if cart is not None:
+        parts.append(_cart_section(cart))
     parts.append(
         '<p class="small">innosim report; results directory layout and definitions: '
         "docs/experiments.md.</p></body></html>"
     )
     return "\n".join(parts) + "\n"
+
+
+def _cart_section(cart: pd.DataFrame) -> str:
+    """The CART boxes beside PRIM's."""
+    return (
+        "<h2>Scenario discovery: where targets fail (CART)</h2>"
+        '<p class="small">A classification tree (depth 3, leaves of at least 5% of the runs) '
+        "splits the runs on lever and uncertainty values; the leaf where the target fails most "
+        "often is shown with its coverage, density and mass, defined as for PRIM.</p>"
+        + _table(cart)
+    )
 
 
 def _table(frame: pd.DataFrame, css: str = "") -> str:
