@@ -36,11 +36,13 @@ kills a pool worker. Each run uses one Numba thread (the parallelism is across r
 the batch worker's lock, exactly as a run of ``innosim batch`` does: it is the same code.
 """
 
+import contextlib
 import dataclasses
 import logging
 import math
 import os
 import re
+import sys
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -128,24 +130,33 @@ class ScenarioFunction:
 
 def run_once(scenario: str, overrides: dict, seed: int, threads: int = 1) -> dict:
     """One run through the batch worker's unit of work (same code, same lock, same numbers)."""
-    limit_numba_threads(threads)
-    from sim.batch.worker import execute
+    with numba_threads(threads):
+        from sim.batch.worker import execute
 
-    task = {"run_id": 0, "scenario": scenario, "overrides": overrides, "seed": seed}
-    return execute(task | {"indicators": None, "years": None})
+        task = {"run_id": 0, "scenario": scenario, "overrides": overrides, "seed": seed}
+        return execute(task | {"indicators": None, "years": None})
 
 
-def limit_numba_threads(threads: int) -> None:
-    """At most ``threads`` Numba threads for runs in this process (results do not change).
+@contextlib.contextmanager
+def numba_threads(threads: int):
+    """Runs inside use at most ``threads`` Numba threads; the caller's setting comes back after.
 
-    Before Numba is imported the environment sets its pool size (a ``NUMBA_NUM_THREADS`` the
-    user set wins); after, ``numba.set_num_threads`` caps it: a forked worker inherits
-    Numba already imported.
+    In a fresh worker process (spawn, forkserver) Numba is not imported yet, so the
+    environment sizes its pool (a ``NUMBA_NUM_THREADS`` the user set wins). Where Numba is
+    already loaded (a forked worker, the SequentialEvaluator's own process) the environment is
+    left alone, since Numba rereads it and would refuse a later change, and
+    ``numba.set_num_threads`` caps the run instead. Results do not depend on the thread count.
     """
-    os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
+    if "numba" not in sys.modules:
+        os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
     import numba
 
+    before = numba.get_num_threads()
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def sampled_value(key: str, value: Any) -> Any:

@@ -228,3 +228,22 @@ def test_to_design_names_columns_by_dotted_key():
         "policy.vouchers.budget",
     ]
     assert design["sample_id"].tolist() == [0, 1]
+
+
+def test_a_run_uses_one_numba_thread_and_gives_the_callers_setting_back(monkeypatch):
+    import numba
+
+    import sim.batch.worker
+
+    seen = []
+    real = sim.batch.worker.execute
+
+    def spy(task):
+        seen.append(numba.get_num_threads())
+        return real(task)
+
+    monkeypatch.setattr(sim.batch.worker, "execute", spy)
+    before = numba.get_num_threads()
+    function = innosim_model(SMOKE_SCENARIO, outcomes=["hitech_firms"], year=2021).function
+    assert function()[ERROR] == 0.0
+    assert seen == [1] and numba.get_num_threads() == before
