@@ -35,8 +35,33 @@ def param(
     return dataclasses.field(default=default, metadata=meta)
 
 
+def whole_number(value: float) -> int:
+    """The whole number a sampled value stands for: the nearest one, halves to the even one.
+
+    The one rounding rule for whole-number parameters fed by samplers: the batch samplers
+    (``sim.batch.experiment``), design tables (``[design]``) and the EMA adapter (``sim.ema``)
+    all use it, so a sampled 2.5 is the same run wherever it was drawn. Scenario files are not
+    rounded: a whole-number parameter takes only whole numbers (``37`` or ``37.0``).
+    """
+    return round(float(value))
+
+
+def plain(value: Any) -> Any:
+    """A NumPy scalar (``np.int64(37)``, ``np.float32(0.5)``, ``np.bool_``) as a Python value.
+
+    Samplers (EMA Workbench, SALib, SciPy) hand out NumPy scalars; a NumPy array becomes a
+    list of Python values; anything else is returned as it is.
+    """
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return value.tolist()
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def show(value: Any) -> str:
     """A value as the user wrote it in TOML/JSON terms."""
+    value = plain(value)
     if isinstance(value, (dict, list, tuple)):
         try:
             return json.dumps(value)
@@ -79,7 +104,12 @@ class Loader:
         return cls(**kwargs)
 
     def value(self, tp: Any, value: Any, path: str, meta: Any) -> Any:
-        """Check and convert one value against its declared type."""
+        """Check and convert one value against its declared type.
+
+        NumPy scalars count as the Python values they hold, and a whole-number float (``37.0``)
+        as a whole number: that is what samplers produce.
+        """
+        value = plain(value)
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if dataclasses.is_dataclass(tp):
@@ -89,6 +119,8 @@ class Loader:
                 self.fail(path, value, "must be true or false")
             return value
         if tp is int:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
             if isinstance(value, bool) or not isinstance(value, int):
                 self.fail(path, value, "must be a whole number")
             return self.bounded(value, path, meta)
@@ -139,13 +171,6 @@ class Loader:
         if hi is not None and value > hi:
             self.fail(path, value, f"must be <= {_num(hi)}")
         return value
-
-
-def plain(value: Any) -> Any:
-    """A NumPy scalar or array as plain Python (arrays as lists); other values as they are."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value.item() if hasattr(value, "item") else value
 
 
 def loaded(default: Any) -> Any:

@@ -66,7 +66,7 @@ BAD_FILES = [
     ("[experiment]\nname = 'x'\nscenario = '{ref}'\ncolour = 3\n",
      "experiment.colour = 3: unknown key; allowed keys: description, name, scenario"),
     ("[experiment]\nname = 'x'\nscenario = '{ref}'\n[samplers]\n",
-     "samplers = {}: unknown key; allowed keys: base, experiment, levers, mixes, outputs"),
+     "samplers = {}: unknown key; allowed keys: base, design, experiment, levers, mixes, outputs"),
     ("[experiment]\nname = 'x'\nscenario = '{ref}'\n[levers]\n'policy.nope' = [1, 2]\n",
      'levers."policy.nope"[0] = 1: not a scenario parameter; allowed keys: '),
     ("[experiment]\nname = 'x'\nscenario = '{ref}'\n[levers]\n"

@@ -52,6 +52,8 @@ class Design:
 
 def build_design(e: Experiment) -> Design:
     """All runs of ``e``; deterministic for a given experiment file."""
+    if e.design_table is not None:
+        return table_design(e)
     discrete = [f for f in e.levers if not f.sampled]
     sampled = list(e.sampled)
     mixes = e.mixes or (None,)
@@ -101,6 +103,17 @@ def scenario_value(scenario, key: str):
         if index:
             node = node[int(index.rstrip("]"))]
     return node
+
+
+def table_design(e: Experiment) -> Design:
+    """The runs of a ``[design]`` table (sim.batch.table), rows in the table's order."""
+    from sim.batch.table import table_runs
+
+    levers = [f.key for f in e.levers]
+    uncertainties = [f.key for f in e.uncertainties]
+    in_order = e.sampler.method in ("sobol", "morris")
+    runs, unit = table_runs(e.design_table, levers, uncertainties, e.seeds, in_order)
+    return Design(runs=runs, unit=unit, factor_keys=levers + uncertainties)
 
 
 def unit_sample(e: Experiment) -> np.ndarray:

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from sim.calendar import year_ends
 from sim.indicators import INDICATORS
 from sim.scenario import Scenario, scenario_from_dict, set_dotted
-from sim.schema import InputError, Loader, param, read_toml, show
+from sim.schema import InputError, Loader, param, read_toml, show, whole_number
 
 SAMPLERS = ("full_factorial", "latin_hypercube", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
@@ -101,7 +102,8 @@ class Factor:
 
         Normal distributions are truncated at the range (no value falls outside it, and none
         piles up at a bound). Whole-number parameters take each whole value in the range with
-        equal probability (uniform) or the nearest whole value (normal, triangular).
+        equal probability (uniform) or the nearest whole value (normal, triangular), rounded
+        by ``sim.schema.whole_number``.
         """
         u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
         low, high = float(self.low), float(self.high)
@@ -117,7 +119,7 @@ class Factor:
             x = low + u * (high - low)
         x = np.clip(x, low, high)
         if self.kind is int:
-            return [int(v) for v in np.rint(x)]
+            return [whole_number(v) for v in x]
         return [float(v) for v in x]
 
 
@@ -148,6 +150,8 @@ class Experiment:
     seeds: tuple[int, ...]
     scenario: Scenario  # the base scenario with ``base`` applied
     mixes: tuple[NamedMix, ...] = ()  # named mixes, crossed with the lever value lists
+    design_table: pd.DataFrame | None = dataclasses.field(default=None, compare=False)
+    # ``[design]``: the runs as a table made elsewhere (sim.batch.table), values cast
 
     @property
     def mix_keys(self) -> list[str]:
@@ -225,6 +229,7 @@ def load_experiment(path: str | Path, base_dir: str | Path | None = None) -> Exp
         "levers",
         "uncertainties",
         "mixes",
+        "design",
     )
     for key, value in data.items():
         if key not in allowed:
@@ -245,21 +250,17 @@ def load_experiment(path: str | Path, base_dir: str | Path | None = None) -> Exp
     check = _ScenarioCheck(scenario_data, scenario_path, base, loader)
     scenario = check.base_scenario()
 
-    levers = tuple(
-        _lever(key, spec, check, loader)
-        for key, spec in _flatten(data.get("levers", {}), "levers", loader).items()
-    )
-    uncertainties = tuple(
-        _uncertainty(key, spec, check, loader)
-        for key, spec in _flatten(data.get("uncertainties", {}), "uncertainties", loader).items()
-    )
-    lever_keys = {f.key for f in levers}
-    for f in uncertainties:
-        if f.key in lever_keys:
-            loader.fail(f'uncertainties."{f.key}"', f.key, "is already a lever; use one or other")
-    seeds = _seeds(data.get("replications", {}), scenario.scenario.seed, loader)
+    table = None
+    if "design" in data:
+        levers, uncertainties, table, seeds = _design_table(
+            data, Path(base_dir or path.parent), check, loader
+        )
+        seeds = seeds or _seeds(data.get("replications", {}), scenario.scenario.seed, loader)
+    else:
+        levers, uncertainties = _factors(data, check, loader)
+        seeds = _seeds(data.get("replications", {}), scenario.scenario.seed, loader)
     mixes = _named_mixes(
-        data.get("mixes", []), check, lever_keys | {f.key for f in uncertainties}, loader
+        data.get("mixes", []), check, {f.key for f in levers + uncertainties}, loader
     )
 
     experiment = Experiment(
@@ -278,10 +279,31 @@ def load_experiment(path: str | Path, base_dir: str | Path | None = None) -> Exp
         seeds=seeds,
         scenario=scenario,
         mixes=mixes,
+        design_table=table,
     )
-    _check_sampler(experiment, loader)
+    if table is None:
+        _check_sampler(experiment, loader)
+    else:
+        _check_table_sampler(experiment, loader)
     _check_outputs(experiment, loader)
     return experiment
+
+
+def _factors(data: dict, check: "_ScenarioCheck", loader: Loader) -> tuple[tuple, tuple]:
+    """Levers and uncertainties of ``[levers]`` and ``[uncertainties]``."""
+    levers = tuple(
+        _lever(key, spec, check, loader)
+        for key, spec in _flatten(data.get("levers", {}), "levers", loader).items()
+    )
+    uncertainties = tuple(
+        _uncertainty(key, spec, check, loader)
+        for key, spec in _flatten(data.get("uncertainties", {}), "uncertainties", loader).items()
+    )
+    lever_keys = {f.key for f in levers}
+    for f in uncertainties:
+        if f.key in lever_keys:
+            loader.fail(f'uncertainties."{f.key}"', f.key, "is already a lever; use one or other")
+    return levers, uncertainties
 
 
 # ------------------------------------------------------------------------------- factors
@@ -543,6 +565,96 @@ def param_kind(key: str) -> type:
             else:
                 return float
     return tp if tp in (bool, int, float, str) else float
+
+
+# --------------------------------------------------------------------------- design tables
+
+
+def _design_table(data: dict, base_dir: Path, check: "_ScenarioCheck", loader: Loader):
+    """Levers, uncertainties, the cast table and its seeds (if it has a seed column)."""
+    from sim.batch import table as tables
+
+    spec = data["design"]
+    if not isinstance(spec, dict):
+        loader.fail("design", spec, 'must be a table {file = "design.csv", levers = [...]}')
+    _only_keys(spec, tables.DESIGN_KEYS, "design", loader)
+    for key in ("levers", "uncertainties"):
+        if key in data:
+            loader.fail(
+                key,
+                data[key],
+                "a [design] table gives the runs; drop [levers] and "
+                "[uncertainties] (name lever columns in design.levers)",
+            )
+    if not isinstance(spec.get("file"), str):
+        loader.fail("design.file", spec.get("file"), "required: a .csv or .parquet file path")
+    design_path = (base_dir / spec["file"]).resolve()
+    raw = tables.read_table(design_path, loader.source)
+    lever_keys = _string_list(spec.get("levers", []), "design.levers", loader)
+    keys = [c for c in raw.columns if c not in (tables.SEED, tables.SAMPLE_ID)]
+    for key in lever_keys:
+        if key not in keys:
+            loader.fail("design.levers", key, f"not a column of {spec['file']}")
+    for key in keys:
+        if not isinstance(key, str) or not _DOTTED.match(key) or key.startswith("scenario."):
+            loader.fail(
+                f'design.file "{spec["file"]}" column',
+                key,
+                "columns are dotted scenario keys (not scenario.*), seed or sample_id",
+            )
+        if key in check.base:
+            loader.fail(f'design.file "{spec["file"]}" column', key, "is also set in [base]")
+    if tables.SEED in raw and "replications" in data:
+        loader.fail("replications", data["replications"], "the design table has a seed column")
+    table = tables.cast_table(raw, {k: param_kind(k) for k in keys}, str(design_path))
+    factors = []
+    for key in keys:
+        where = f'design."{spec["file"]}"["{key}"]'
+        column = table[key]
+        kind = param_kind(key)
+        numeric = kind in (int, float)
+        for value in (column.min(), column.max()) if numeric else column.unique():
+            check.check(where, key, plain_value(value))
+        role = "lever" if key in lever_keys else "uncertainty"
+        if role == "lever" or not numeric:
+            values = tuple(plain_value(v) for v in pd.unique(column))
+            factors.append(Factor(key, role, kind, values=values))
+        else:
+            low, high = float(column.min()), float(column.max())
+            factors.append(Factor(key, role, kind, low=low, high=high, distribution="table"))
+    levers = tuple(f for f in factors if f.role == "lever")
+    uncertainties = tuple(f for f in factors if f.role == "uncertainty")
+    seeds = tuple(int(s) for s in pd.unique(table[tables.SEED])) if tables.SEED in table else ()
+    return levers, uncertainties, table, seeds
+
+
+def _string_list(value: Any, where: str, loader: Loader) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        loader.fail(where, value, "must be an array of dotted keys (column names)")
+    return value
+
+
+def plain_value(value: Any) -> Any:
+    """A NumPy scalar as a Python value."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _check_table_sampler(e: "Experiment", loader: Loader) -> None:
+    """``[sampler] method`` of a design table says how it was drawn; check its shape."""
+    s = e.sampler
+    if s.samples:
+        loader.fail("sampler.samples", s.samples, "a [design] table gives its own rows")
+    d = len(e.uncertainties)
+    table = e.design_table
+    n = table["sample_id"].nunique() if "sample_id" in table else len(table)
+    per = {"sobol": 2 * d + 2 if s.second_order else d + 2, "morris": d + 1}.get(s.method)
+    if per and (d == 0 or n % per):
+        loader.fail(
+            "sampler.method",
+            s.method,
+            f"the design has {n} sample points (rows) over {d} uncertainties; a "
+            f"{s.method} design has a multiple of {per} (rows in SALib's order)",
+        )
 
 
 # ---------------------------------------------------------------------------- replications

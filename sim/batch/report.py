@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch.analysis import morris_indices, prim, sobol_indices
+from sim.batch.cart import cart_discovery
 from sim.batch.experiment import Experiment, load_experiment
 from sim.batch.store import (
     DESIGN,
@@ -111,6 +112,7 @@ def make_report(
     effects = _lever_effects(experiment, effect_seeds, progress)
     sensitivity = _sensitivity(experiment, summary, data, store.read_frame(SAMPLES), notes)
     discovery = _discovery(experiment, summary, data)
+    cart = _cart(experiment, summary, data)
 
     out = Path(out) if out else results / "report"
     out.mkdir(parents=True, exist_ok=True)
@@ -123,6 +125,7 @@ def make_report(
         "mixes": summary.mixes,
         "lever_effects": _effects_frame(effects, summary.year),
         "discovery": discovery,
+        "cart": cart,
     }
     if not sensitivity.empty:
         tables[experiment.sampler.method] = sensitivity
@@ -130,7 +133,7 @@ def make_report(
         files.append(_save(out / f"{name}.csv", _csv(frame)))
     files.append(_save(out / "report.xlsx", _workbook(tables)))
     page = render_page(
-        experiment, manifest, summary, effects, sensitivity, discovery, chart, words, notes
+        experiment, manifest, summary, effects, sensitivity, (discovery, cart), chart, words, notes
     )
     html_path = _save(out / "report.html", page.encode("utf-8"))
     return Report(
@@ -268,11 +271,23 @@ def _sensitivity(e: Experiment, s: Summary, data, samples, notes) -> pd.DataFram
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _discovery_factors(e: Experiment, final: pd.DataFrame) -> list[str]:
+    """Levers and uncertainties that vary and are numbers: what discovery splits on."""
+    factors = [f.key for f in e.factors if f.key in final and final[f.key].nunique() > 1]
+    return [k for k in factors if pd.api.types.is_numeric_dtype(final[k])]
+
+
+def _cart(e: Experiment, s: Summary, data: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome target, the CART leaf where it fails most (``sim.batch.cart``)."""
+    final = data[data["year"] == s.year]
+    targets = [{"id": t.id, "target": t.target} for t in s.outcomes]
+    return cart_discovery(final, _discovery_factors(e, final), targets)
+
+
 def _discovery(e: Experiment, s: Summary, data: pd.DataFrame) -> pd.DataFrame:
     """Per outcome target, the PRIM box of lever and uncertainty ranges where it fails."""
     final = data[data["year"] == s.year]
-    factors = [f.key for f in e.factors if f.key in final and final[f.key].nunique() > 1]
-    factors = [k for k in factors if pd.api.types.is_numeric_dtype(final[k])]
+    factors = _discovery_factors(e, final)
     rows = []
     for t in s.outcomes:
         values = final[[*factors, t.id]].dropna()
@@ -402,7 +417,7 @@ def mix_label(s: Summary, mix_id: int) -> str:
 
 
 def render_page(
-    e, manifest, s: Summary, effects, sensitivity, discovery, chart: bytes, words: Words, notes
+    e, manifest, s: Summary, effects, sensitivity, boxes, chart: bytes, words: Words, notes
 ) -> str:
     """Fill the Jinja2 template."""
     import jinja2
@@ -446,20 +461,25 @@ def render_page(
         "sensitivity_help": "",
         "sensitivity_columns": list(sensitivity.columns),
         "sensitivity_rows": [[fmt(v) for v in row] for row in sensitivity.itertuples(index=False)],
-        "discovery_rows": [
-            {
-                "name": words.indicator(r["indicator"]),
-                "fail_rate": fmt(r["fail_rate"], percent=True),
-                "box": r["box"],
-                "coverage": fmt(r.get("coverage", math.nan), percent=True),
-                "density": fmt(r.get("density", math.nan), percent=True),
-            }
-            for r in discovery.to_dict(orient="records")
-        ],
+        "discovery_rows": _box_rows(boxes[0], words),
+        "cart_rows": _box_rows(boxes[1], words),
         "metadata": _metadata(e, manifest, s),
     }
     context |= _lever_context(effects, s, words)
     return env.get_template("report.html.j2").render(context)
+
+
+def _box_rows(boxes: pd.DataFrame, words: Words) -> list[dict]:
+    return [
+        {
+            "name": words.indicator(r["indicator"]),
+            "fail_rate": fmt(r.get("fail_rate", math.nan), percent=True),
+            "box": r["box"],
+            "coverage": fmt(r.get("coverage", math.nan), percent=True),
+            "density": fmt(r.get("density", math.nan), percent=True),
+        }
+        for r in boxes.to_dict(orient="records")
+    ]
 
 
 def answer_sentences(s: Summary, words: Words) -> list[str]:
