@@ -86,7 +86,8 @@ def switched_off(scenario: Scenario, group: str) -> Scenario:
 
     A budget group (``vouchers``, ``credit``, ...) takes its lever dataclass's declared
     defaults, which are the scheme off. ``hitech_tax_rate``: certified firms pay the standard
-    rate. ``super_deduction``: both schedules are held at their value in the baseline year.
+    rate. ``super_deduction``: its schedules (by sector kind, and for tech SMEs) are held at
+    their value in the baseline year.
     """
     policy = scenario.policy
     if group in BUDGET_GROUPS:
@@ -99,19 +100,11 @@ def switched_off(scenario: Scenario, group: str) -> Scenario:
             policy,
             super_deduction_industrial={year: scheduled(policy.super_deduction_industrial, year)},
             super_deduction_other={year: scheduled(policy.super_deduction_other, year)},
+            super_deduction_tech_sme={year: scheduled(policy.super_deduction_tech_sme, year)},
         )
     else:
         raise ValueError(f"unknown lever group {group!r}; groups: {', '.join(LEVER_GROUPS)}")
-    return _with_policy(scenario, policy)
-
-
-def _with_policy(scenario: Scenario, policy: Policy) -> Scenario:
-    new = dataclasses.replace(scenario, policy=policy)
-    # The loaded plan and source are not init fields (yet): carry them over.
-    for name in ("plan", "source"):
-        if getattr(new, name) != getattr(scenario, name):
-            object.__setattr__(new, name, getattr(scenario, name))
-    return new
+    return dataclasses.replace(scenario, policy=policy)  # keeps the plan and source
 
 
 # ------------------------------------------------------------------------------------ runs

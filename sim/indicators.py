@@ -60,6 +60,11 @@ INDICATORS = {
     "spend_platforms": ("M CNY", "public spend: platform awards and institutes"),
     "spend_attraction": ("M CNY", "public spend: subsidies to attracted firms"),
     "spend_total": ("M CNY", "public spend on all levers"),
+    "tax_expenditure_super_deduction": ("M CNY", "tax forgone through the R&D super-deduction"),
+    "tax_expenditure_hitech_tax_rate": ("M CNY", "tax forgone through the 15% high-tech rate"),
+    "public_cost_total": ("M CNY", "public spend plus tax expenditure"),
+    "business_rd_relabelled": ("M CNY", "of business R&D, expenses relabelled as R&D"),
+    "firm_payouts": ("M CNY", "cash paid out by the modelled firms to their owners"),
 }
 PLAN_INDICATORS = list(INDICATORS)[:10]
 # Counts a lever schedule sets directly (the lever modules in sim/policies/ open talents,
@@ -133,6 +138,8 @@ def firm_totals(f, sector_flags, above_scale_revenue: float, month: int) -> dict
         "business_rd": float(rd.sum()),
         "firm_revenue": float(revenue.sum()),
         "firm_tax": float(f.tax_last_year[alive].sum()),
+        "business_rd_relabelled": float(f.rd_relabelled_ytd[alive].sum()),
+        "firm_payouts": float(f.payout_ytd[alive].sum()),
         "value_added": float(value_added.sum()),
         "tech_staff": float(f.tech_staff[alive].sum()),
         "above_scale_revenue": float(revenue[above].sum()),

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
-from sim.agents.government import SPEND_INDICATORS, Government
+from sim.agents.government import COST_INDICATORS, Government
 from sim.agents.kernels import close_year, step_month
 from sim.agents.population import births_this_month, entrants, initial_population
 from sim.agents.rules import PolicyInForce, build_rules, build_sector_params
@@ -32,6 +32,11 @@ NOT_OBSERVED_IN_YEAR_0 = (
     "invention_applications",
     "invention_grants",
     "firm_tax",
+    "business_rd_relabelled",
+    "firm_payouts",
+    "tax_expenditure_super_deduction",
+    "tax_expenditure_hitech_tax_rate",
+    "public_cost_total",
 )
 # Columns of the yearly frame whose type is not the one pandas infers: counts are nullable
 # integers (no count in year 0 for flows).
@@ -43,6 +48,8 @@ YEARLY_FIRM_COUNTERS = (
     "major_products_ytd",
     "interest_ytd",
     "public_receipts_ytd",
+    "rd_relabelled_ytd",
+    "payout_ytd",
 )
 
 
@@ -139,7 +146,8 @@ class InnovationEcosystem(mesa.Model):
     def close_firm_years(self, t: int) -> None:
         """The year-end kernel: firms book their year; certification and registry rounds."""
         bonus = self.policy.certification_support.pass_bonus
-        close_year(self.firms.arrays(), self.rules, t, self.seed, bonus)
+        policy = self.policy_in_force(self.date(t)[0])
+        close_year(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, policy, bonus)
 
     def policy_in_force(self, year: int) -> PolicyInForce:
         """The policy the firm kernel reads this month, gathered from the lever groups."""
@@ -156,8 +164,9 @@ class InnovationEcosystem(mesa.Model):
         self._lever_groups("on_december", f, t, year, before)
         update_innovation_boost(self.policy, f)
         lever_indicators = self._lever_indicators(f, year)
+        totals = self._firm_totals(t)
         self._close_books(f, year)
-        self._record_year(self._firm_totals(t), lever_indicators, observed=True)
+        self._record_year(totals, lever_indicators, observed=True)
 
     def _lever_groups(self, hook: str, *args) -> None:
         for group in self.groups.values():
@@ -167,7 +176,7 @@ class InnovationEcosystem(mesa.Model):
         for group in self.groups.values():
             columns = group.arriving_firms(f, t, year)
             if columns is not None:
-                self._add_firms(columns)
+                self._add_firms(self._at_sector_productivity(columns, gap=0.0))
 
     def _close_books(self, f, year: int) -> None:
         """The government records what recipients received; yearly counters start again."""
@@ -223,6 +232,11 @@ class InnovationEcosystem(mesa.Model):
             for row in rows:
                 self.firm_agents[int(row)] = Firm(self, row)
 
+    def _at_sector_productivity(self, columns: dict, gap: float) -> dict:
+        """New firms start ``gap`` below their sector's mean productivity of the month."""
+        mean = self.sector_params.mean_productivity[columns["sector"]]
+        return columns | {"productivity": mean - gap}
+
     def _remove_exited(self, t: int) -> None:
         exited = np.flatnonzero(self.firms.column("exit_month") == t)
         self.exits_this_year += len(exited)
@@ -240,7 +254,8 @@ class InnovationEcosystem(mesa.Model):
             raise RuntimeError("firms were added after January: entrant ids drawn then are taken")
         count = len(columns["sector"])
         if count:
-            self._add_firms(columns)
+            gap = self.setup.firms.entrant_productivity_gap
+            self._add_firms(self._at_sector_productivity(columns, gap))
             self.births_this_year += count
 
     def _entrants_to_december(self, t: int) -> dict[int, tuple[int, dict]]:
@@ -270,13 +285,13 @@ class InnovationEcosystem(mesa.Model):
         )
 
     def _lever_indicators(self, f, year: int) -> dict[str, float]:
-        values = self.government.spend_indicators(year)
+        values = self.government.cost_indicators(year)
         for group in self.groups.values():
             values |= group.indicators(f, year)
         return values
 
     def _year0_lever_indicators(self, f) -> dict[str, float | None]:
-        values = dict.fromkeys(SPEND_INDICATORS)
+        values = dict.fromkeys(COST_INDICATORS)
         for group in self.groups.values():
             values |= group.year0_indicators(f)
         return values

@@ -32,19 +32,33 @@ class ReferenceEcosystem(InnovationEcosystem):
         return operating
 
     def step_firms(self, t: int, policy) -> None:
-        """Each operating firm's month; a firm that exits leaves the agent set."""
+        """Sector means, then each operating firm's month; a firm that exits leaves."""
         f = self.firms.arrays()
-        for firm in self.firms_operating():
+        operating = self.firms_operating()
+        self.update_sector_means(operating)
+        for firm in operating:
             firm.month(t, policy)
             firm.store(f)
             if not firm.alive:
                 del self.reference_firms[firm.firm_id]
                 firm.remove()
 
+    def update_sector_means(self, operating: list[ReferenceFirm]) -> None:
+        """Each sector's revenue-weighted mean log productivity (firms in id order)."""
+        means = self.sector_params.mean_productivity
+        weights, sums = [0.0] * len(means), [0.0] * len(means)
+        for firm in operating:
+            weights[firm.sector] += firm.revenue
+            sums[firm.sector] += firm.revenue * firm.productivity
+        for k in range(len(means)):
+            if weights[k] > 0.0:
+                means[k] = sums[k] / weights[k]
+
     def close_firm_years(self, t: int) -> None:
         """Each operating firm's 31 December."""
         f = self.firms.arrays()
         bonus = self.policy.certification_support.pass_bonus
+        policy = self.policy_in_force(self.date(t)[0])
         for firm in self.firms_operating():
-            firm.close_year(t, bonus)
+            firm.close_year(t, policy, bonus)
             firm.store(f)

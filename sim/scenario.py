@@ -160,10 +160,10 @@ class Profiles:
     entrant: StatusProfile = param(
         StatusProfile(
             age_years=(0.0, 0.0),
-            rd_intensity=(0.0, 0.04),
+            rd_intensity=(0.0, 0.08),
             tech_staff_share=(0.02, 0.3),
             cash_months=(3.0, 12.0),
-            other_ip=(0.0, 1.0),
+            other_ip=(0.0, 2.0),
             innovations_per_year=0.0,
         ),
         source=ASSUMED,

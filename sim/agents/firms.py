@@ -10,6 +10,7 @@ import mesa
 import numpy as np
 
 HISTORY_YEARS = 3  # the HNTE rules look at three years of R&D and revenue
+LOSS_YEARS = 10  # tax losses are carried forward at most 10 years (certified firms, tech SMEs)
 PENDING_SLOTS = 24  # invention applications wait <= 23 months for a decision
 NEVER = -(2**30)  # month index of an event that has not happened
 
@@ -30,7 +31,9 @@ FIRM_COLUMNS = {
         "share",
         "preferred R&D/revenue under the reference tax rules",
     ),
-    "rd_spend": (np.float64, (), "M CNY/month", "R&D spent in the latest month"),
+    "rd_effort": (np.float64, (), "share", "real R&D/revenue the firm runs now (adjusts slowly)"),
+    "rd_spend": (np.float64, (), "M CNY/month", "real R&D spent in the latest month"),
+    "productivity": (np.float64, (), "log", "competitiveness: log productivity of its products"),
     "cash": (np.float64, (), "M CNY", "cash and liquid assets"),
     "hitech_product_share": (np.float64, (), "share", "income from high-tech products"),
     "invention_patents": (np.int32, (), "patents", "valid invention patents held"),
@@ -51,14 +54,41 @@ FIRM_COLUMNS = {
     "tech_sme": (np.bool_, (), "flag", "in the technology-based SME registry"),
     "high_growth": (np.bool_, (), "flag", "high-growth technology firm"),
     "revenue_ytd": (np.float64, (), "M CNY", "revenue so far this year"),
-    "rd_ytd": (np.float64, (), "M CNY", "R&D spent so far this year"),
-    "tax_ytd": (np.float64, (), "M CNY", "income tax paid so far this year"),
+    "rd_ytd": (np.float64, (), "M CNY", "R&D reported so far this year (real + relabelled)"),
+    "rd_relabelled_ytd": (np.float64, (), "M CNY", "expenses reported as R&D this year"),
+    "profit_ytd": (np.float64, (), "M CNY", "profit before tax so far this year"),
+    "tax_ytd": (np.float64, (), "M CNY", "income tax of the year (booked on 31 December)"),
     "innovations_ytd": (np.int32, (), "innovations", "successful innovations this year"),
     "applications_ytd": (np.int32, (), "applications", "invention applications filed this year"),
     "grants_ytd": (np.int32, (), "patents", "invention patents granted this year"),
     "applications_last_year": (np.int32, (), "applications", "filed in the last booked year"),
     "grants_last_year": (np.int32, (), "patents", "granted in the last booked year"),
     "tax_last_year": (np.float64, (), "M CNY", "income tax paid in the last booked year"),
+    "taxable_last_year": (
+        np.float64,
+        (),
+        "M CNY",
+        "taxable income of the last booked year (after deductions, before losses carried)",
+    ),
+    "tax_losses": (
+        np.float64,
+        (LOSS_YEARS,),
+        "M CNY",
+        "tax losses carried forward, by years since they arose (0: last year)",
+    ),
+    "forgone_deduction_last_year": (
+        np.float64,
+        (),
+        "M CNY",
+        "tax forgone through the super-deduction, last booked year",
+    ),
+    "forgone_rate_last_year": (
+        np.float64,
+        (),
+        "M CNY",
+        "tax forgone through the reduced high-tech rate, last booked year",
+    ),
+    "payout_ytd": (np.float64, (), "M CNY", "cash paid out to owners this year"),
     "revenue_history": (np.float64, (HISTORY_YEARS,), "M CNY/yr", "revenue, last 3 years"),
     "rd_history": (np.float64, (HISTORY_YEARS,), "M CNY/yr", "R&D, last 3 years"),
     "innovation_history": (np.int32, (HISTORY_YEARS,), "innovations", "per year, last 3 years"),
@@ -73,6 +103,9 @@ FIRM_COLUMNS = {
     "interest_ytd": (np.float64, (), "M CNY", "loan interest paid this year"),
     "credit_blocked": (np.bool_, (), "flag", "defaulted on a knowledge-value loan"),
     "equity_received": (np.float64, (), "M CNY", "guidance-fund investment received, total"),
+    "equity_rd_left": (np.float64, (), "M CNY", "part of fund tickets still to spend on R&D"),
+    "equity_rd_per_month": (np.float64, (), "M CNY/month", "pace of that spending"),
+    "registry_aware": (np.bool_, (), "flag", "knows the tech-SME registry and its benefits"),
     "public_receipts_ytd": (np.float64, (), "M CNY", "grants and awards received this year"),
     "innovation_boost": (np.float64, (), "x", "multiplier of innovation_zeta (talent, platform)"),
     "growth_boost": (np.float64, (), "1/yr", "extra revenue drift (incubation)"),

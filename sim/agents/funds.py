@@ -9,8 +9,6 @@ from sim.agents.lenders import knowledge_value_score
 from sim.calendar import scheduled
 from sim.ranking import first_k
 
-MAX_RD_INTENSITY = 0.3  # share of revenue: investors do not push R&D beyond this
-
 
 @dataclass
 class Stake:
@@ -61,9 +59,9 @@ class GuidanceFund(mesa.Agent):
         chosen = rows[first_k(-score, deals)]  # best score first, ties by firm id
         f.cash[chosen] += ticket
         f.equity_received[chosen] += ticket
-        extra_rd = levers.rd_deploy_share * ticket / levers.rd_deploy_years  # M CNY/yr
-        raised = f.rd_intensity[chosen] + extra_rd / np.maximum(f.revenue[chosen], 0.1)
-        f.rd_intensity[chosen] = np.minimum(raised, MAX_RD_INTENSITY)
+        # investors have the firm spend part of the ticket on R&D over the deployment period
+        f.equity_rd_left[chosen] += levers.rd_deploy_share * ticket
+        f.equity_rd_per_month[chosen] = f.equity_rd_left[chosen] / (12.0 * levers.rd_deploy_years)
         self.cash -= ticket * deals
         self.invested += ticket * deals
         self.stakes += [Stake(int(i), ticket, t, float(f.revenue[i])) for i in chosen]

@@ -18,6 +18,13 @@ SPENDING_GROUPS = (
     "attraction",
 )
 SPEND_INDICATORS = tuple(f"spend_{group}" for group in SPENDING_GROUPS) + ("spend_total",)
+# Tax levers whose revenue forgone is a public cost beside budget spend.
+TAX_EXPENDITURES = ("super_deduction", "hitech_tax_rate")
+COST_INDICATORS = (
+    *SPEND_INDICATORS,
+    *(f"tax_expenditure_{lever}" for lever in TAX_EXPENDITURES),
+    "public_cost_total",
+)
 
 
 class Government(mesa.Agent):
@@ -33,6 +40,9 @@ class Government(mesa.Agent):
             lambda: dict.fromkeys(SPENDING_GROUPS, 0.0)
         )
         self.accounts: dict[int, dict[str, float]] = {}
+        self.forgone: dict[int, dict[str, float]] = defaultdict(
+            lambda: dict.fromkeys(TAX_EXPENDITURES, 0.0)
+        )
 
     def record(self, group: str, amount: float) -> None:
         """Book ``amount`` of public money spent on ``group`` this year."""
@@ -54,11 +64,18 @@ class Government(mesa.Agent):
         accounts = self.accounts.setdefault(self.model.current_year, defaultdict(float))
         accounts[f"institutions_{group}"] += amount
 
-    def spend_indicators(self, year: int) -> dict[str, float]:
-        """Public spend of the year by lever group, and in total."""
+    def forgo(self, lever: str, amount: float) -> None:
+        """Book tax revenue forgone through a tax lever this year (a tax expenditure)."""
+        self.forgone[self.model.current_year][lever] += float(amount)
+
+    def cost_indicators(self, year: int) -> dict[str, float]:
+        """Public spend of the year by lever group and in total; tax expenditures; all costs."""
         spent = self.spent[year]
         values = [spent[group] for group in SPENDING_GROUPS]
-        return dict(zip(SPEND_INDICATORS, [*values, sum(values)], strict=True))
+        forgone = [self.forgone[year][lever] for lever in TAX_EXPENDITURES]
+        total = sum(values)
+        costs = [*values, total, *forgone, total + sum(forgone)]
+        return dict(zip(COST_INDICATORS, costs, strict=True))
 
     def close_accounts(self, f, year: int, bank, funds) -> None:
         """Record what recipients received this year (firms, the bank, the funds)."""

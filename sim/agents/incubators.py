@@ -62,8 +62,15 @@ def admit(f, candidates: np.ndarray, places: np.ndarray, t: int, levers) -> None
 
 
 def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray:
-    """The first ``room`` young firms not yet incubated, in lottery order."""
+    """The first ``room`` applicants, in lottery order.
+
+    Applicants are young technology start-ups not yet incubated: firms with an R&D plan and
+    tech staff (incubators select them; other new firms do not apply).
+    """
     young = (t - f.birth_month) <= levers.admission_max_age_months
-    rows = np.flatnonzero(f.alive & young & (f.incubated_until == NEVER) & ~f.attracted)
+    technology = (f.rd_intensity > 0) & (f.tech_staff >= levers.min_tech_staff_share * f.employees)
+    rows = np.flatnonzero(
+        f.alive & young & technology & (f.incubated_until == NEVER) & ~f.attracted
+    )
     draws = rng.uniforms(seed, t, rows.astype(np.int64), rng.INCUBATOR_ADMISSION)
     return rows[first_k(draws, room)]

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import rng
-from sim.agents.firms import HISTORY_YEARS, NEVER, PENDING_SLOTS, FirmArrays
+from sim.agents.firms import HISTORY_YEARS, LOSS_YEARS, NEVER, PENDING_SLOTS, FirmArrays
 from sim.agents.rules import (
     INVENTION_PATENT_POINTS,
     OTHER_IP_MAX_ITEMS,
@@ -85,13 +85,30 @@ def step_month(f, sectors, r, month, seed, policy):
     """Advance every operating firm by one month under the ``PolicyInForce`` of the month."""
     key = np.uint64(rng.month_key(seed, month))
     cost_factors = month_cost_factors(
-        policy, r.rd_reference_super_deduction, r.rd_user_cost_elasticity
+        policy, r.rd_reference_super_deduction, r.rd_user_cost_elasticity, r.loss_value
     )
+    SECTOR_MEANS(f, sectors)
     n = f.alive.shape[0]
     if not on_threads(n):
         MONTH_CHUNK(f, sectors, r, month, key, policy, cost_factors, 0, n)
     else:
         MONTHS_IN_PARALLEL(f, sectors, r, month, key, policy, cost_factors)
+
+
+@njit(cache=True)
+def sector_means(f, sectors):
+    """Each sector's revenue-weighted mean log productivity: the bar firms compete against."""
+    means = sectors.mean_productivity
+    weights = np.zeros(means.shape[0])
+    sums = np.zeros(means.shape[0])
+    for i in range(f.alive.shape[0]):
+        if f.alive[i]:
+            k = f.sector[i]
+            weights[k] += f.revenue[i]
+            sums[k] += f.revenue[i] * f.productivity[i]
+    for k in range(means.shape[0]):
+        if weights[k] > 0.0:
+            means[k] = sums[k] / weights[k]
 
 
 @njit(cache=True, parallel=True)
@@ -123,33 +140,35 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     """
     k = f.sector[i]
     certified = f.hitech_until[i] >= t
-    industrial = sectors.industrial[k]
-    has_voucher = f.voucher_balance[i] > 0.0
-    tax_rate = tax_rate_of(policy, certified)
-    super_deduction = super_deduction_of(policy, industrial)
     sales = f.revenue[i] / 12.0  # M CNY this month
+    mean_k = sectors.mean_productivity[k]
+    growth = market_growth(f, sectors, r, i, key)
 
-    z = rng.draw_normal(key, rng.DEMAND)
-    sigma = sectors.volatility[k]
-    growth = (sectors.growth[k] - 0.5 * sigma * sigma) / 12.0 + sigma * math.sqrt(1.0 / 12.0) * z
-    growth += f.growth_boost[i] / 12.0
-
-    cost_factor = cost_factors[np.int64(certified), np.int64(industrial), np.int64(has_voucher)]
-    intensity = planned_rd_intensity(r, f.rd_intensity[i], f.revenue[i], cost_factor)
-    rd = min(intensity * sales, r.rd_cash_share * max(f.cash[i], 0.0))  # M CNY
+    # R&D: a target from preference, user cost and thresholds; the effort moves toward it
+    has_voucher = f.voucher_balance[i] > 0.0
+    taxpaying = f.taxable_last_year[i] > 0.0
+    cost_factor = cost_factors[
+        np.int64(certified),
+        np.int64(sectors.industrial[k]),
+        np.int64(f.tech_sme[i]),
+        np.int64(has_voucher),
+        np.int64(taxpaying),
+    ]
+    target, relabelled = rd_target(f, sectors, r, i, t, policy, f.rd_intensity[i] * cost_factor)
+    f.rd_effort[i] += r.rd_adjustment_per_month * (target - f.rd_effort[i])
+    deployed = min(f.equity_rd_per_month[i], f.equity_rd_left[i])  # fund tickets, M CNY
+    rd = min(f.rd_effort[i] * sales + deployed, r.rd_cash_share * max(f.cash[i], 0.0))
     voucher = min(f.voucher_balance[i], voucher_rate_of(policy, has_voucher) * rd)  # M CNY
 
-    zeta = r.innovation_zeta * f.innovation_boost[i]
     # without R&D the chance is 1 - exp(0) = 0: most firms skip the draw and the exp
-    if rd > 0.0 and rng.draw(key, rng.INNOVATION) < 1.0 - math.exp(-zeta * rd):
-        jump = r.jump_max * kumaraswamy(rng.draw(key, rng.JUMP), r.jump_a, r.jump_b)
-        growth += math.log1p(jump)
-        f.innovations_ytd[i] += 1
-        if jump >= policy.major_product_jump and (f.tech_sme[i] or certified):
-            f.major_products_ytd[i] += 1
-        f.hitech_product_share[i] += r.hitech_product_step * (1.0 - f.hitech_product_share[i])
-        protect_innovation(f, r, i, t, key)
+    if rd > 0.0 and sales > 0.0:
+        effort = r.innovation_zeta * f.innovation_boost[i] * rd / sales
+        if rng.draw(key, rng.INNOVATION) < 1.0 - math.exp(-effort):
+            innovate(f, r, i, t, key, policy, certified)
     decide_patents(f, r, i, t, key)
+    f.productivity[i] += (
+        r.imitation_rate / 12.0 * (sectors.mean_productivity[k] - f.productivity[i])
+    )
 
     f.revenue[i] *= math.exp(growth)
     f.employees[i] = max(1.0, f.employees[i] * math.exp(r.employment_elasticity * growth))
@@ -158,18 +177,21 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     f.tech_staff[i] = min(f.tech_staff[i], f.employees[i])
 
     interest = f.loan_balance[i] * f.loan_rate[i] / 12.0
-    profit = sales * sectors.margin[k] - rd - interest  # M CNY before tax
-    tax = tax_rate * max(profit - super_deduction * rd, 0.0)
-    f.cash[i] += profit - tax + voucher
+    margin = sectors.margin[k] + r.margin_productivity * (f.productivity[i] - mean_k)
+    profit = sales * margin - rd - interest  # M CNY before tax (tax: 31 December)
+    f.cash[i] += profit + voucher
+    pay_out(f, r, i)
+    f.profit_ytd[i] += profit
     f.interest_ytd[i] += interest
     f.rd_spend[i] = rd
     f.revenue_ytd[i] += sales
-    f.tax_ytd[i] += tax
-    if rd > 0.0:  # most firms do no R&D: their R&D books stay as they are
+    f.equity_rd_left[i] -= deployed
+    if rd > 0.0 or relabelled > 0.0:  # most firms do no R&D: their R&D books stay as they are
         f.voucher_balance[i] -= voucher
         f.voucher_used_ytd[i] += voucher
         f.services_bought_ytd[i] += policy.services_share * rd
-        f.rd_ytd[i] += rd
+        f.rd_ytd[i] += rd + relabelled * sales
+        f.rd_relabelled_ytd[i] += relabelled * sales
 
     young = t - f.birth_month[i] < r.young_age_months
     hazard = r.young_exit_per_month if young else r.exit_per_month
@@ -181,15 +203,108 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
 
 
 @njit(cache=True, inline="always")
+def market_growth(f, sectors, r, i, key):
+    """This month's log revenue growth: demand, competition, shocks, incubator support.
+
+    Sector demand grows at ``growth``; a firm gains share in proportion to its productivity
+    above the sector's revenue-weighted mean (replicator dynamics), so one firm's gain is its
+    rivals' loss. Shocks shrink with size; part of them come as lumpy events.
+    """
+    k = f.sector[i]
+    size = max(f.revenue[i], 1e-6) / sectors.median_revenue[k]
+    sigma = sectors.volatility[k] * min(3.0, size ** (-r.size_volatility_exponent))
+    omega = r.event_variance_share
+    growth = (sectors.growth[k] - 0.5 * sigma * sigma) / 12.0
+    growth += r.competition_chi / 12.0 * (f.productivity[i] - sectors.mean_productivity[k])
+    growth += sigma * math.sqrt((1.0 - omega) / 12.0) * rng.draw_normal(key, rng.DEMAND)
+    if rng.draw(key, rng.DEMAND_EVENT) < r.event_per_month:
+        growth += sigma * math.sqrt(omega / r.event_rate) * rng.draw_normal(key, rng.EVENT_SIZE)
+    return growth + f.growth_boost[i] / 12.0
+
+
+@njit(cache=True, inline="always")
+def innovate(f, r, i, t, key, policy, certified):
+    """A success: productivity jumps; a major new product, high-tech income, IP may follow."""
+    jump = r.jump_max * kumaraswamy(rng.draw(key, rng.JUMP), r.jump_a, r.jump_b)
+    f.productivity[i] += math.log1p(jump)
+    f.innovations_ytd[i] += 1
+    if jump >= policy.major_product_jump and (f.tech_sme[i] or certified):
+        f.major_products_ytd[i] += 1
+    f.hitech_product_share[i] += r.hitech_product_step * (1.0 - f.hitech_product_share[i])
+    protect_innovation(f, r, i, t, key)
+
+
+@njit(cache=True, inline="always")
+def pay_out(f, r, i):
+    """Cash above the firm's target holding is paid out to its owners, a share a month."""
+    excess = f.cash[i] - r.cash_target_years * f.revenue[i]
+    if excess > 0.0:
+        payout = r.payout_rate * excess
+        f.cash[i] -= payout
+        f.payout_ytd[i] += payout
+
+
+@njit(cache=True, inline="always")
+def rd_target(f, sectors, r, i, t, policy, preferred):
+    """(real R&D/revenue the firm aims at, R&D/revenue it relabels) this month.
+
+    ``preferred`` is its preference at today's user cost. A firm that meets the other
+    high-tech criteria and sits below the R&D bar reaches for it when the yearly benefit of
+    the status (the tax saving on its profit, the award) exceeds the yearly cost of the
+    extra R&D, of which a share is relabelled rather than real (Chen et al. 2021).
+    """
+    if not aims_at_hitech(f, r, i, t):
+        return preferred, 0.0
+    bar = hitech_rd_threshold(r, f.revenue[i]) + r.threshold_margin
+    if preferred >= bar:
+        return preferred, 0.0
+    gap = bar - preferred
+    real_gap = (1.0 - r.relabel_share) * gap
+    rate = policy.tax_standard if f.taxable_last_year[i] > 0.0 else 0.0
+    deduction = deduction_of(policy, sectors.industrial[f.sector[i]], f.tech_sme[i])
+    cost = real_gap * f.revenue[i] * (1.0 - rate * (1.0 + deduction))
+    cost += r.hitech_application_cost / r.hitech_validity_years
+    benefit = hitech_benefit(f, r, i, policy) + policy.award_new_hitech / r.hitech_validity_years
+    if benefit < cost:
+        return preferred, 0.0
+    return preferred + real_gap, gap - real_gap
+
+
+@njit(cache=True, inline="always")
+def hitech_benefit(f, r, i, policy):
+    """What the high-tech status is worth to a firm a year (M CNY/yr).
+
+    The tax saving on its profit at the reduced rate, and the programmes and reputation the
+    status opens.
+    """
+    saving = (policy.tax_standard - policy.tax_hitech) * max(f.taxable_last_year[i], 0.0)
+    return saving + r.hitech_status_value
+
+
+@njit(cache=True, inline="always")
+def aims_at_hitech(f, r, i, t):
+    """Whether a firm meets every high-tech criterion but R&D (so R&D is what it can change)."""
+    return (
+        t - f.birth_month[i] >= r.hitech_min_age_months - 12
+        and (f.invention_patents[i] > 0 or f.other_ip[i] > 0)
+        and tech_staff_share(f, i) >= r.hitech_min_tech_staff_share
+        and f.hitech_product_share[i] >= r.hitech_min_product_share
+    )
+
+
+@njit(cache=True, inline="always")
 def tax_rate_of(policy, certified):
     """Income-tax rate: the reduced rate while high-tech certified."""
     return policy.tax_hitech if certified else policy.tax_standard
 
 
 @njit(cache=True, inline="always")
-def super_deduction_of(policy, industrial):
-    """Extra deduction, share of R&D: industrial firms have a rate of their own."""
-    return policy.super_deduction_industrial if industrial else policy.super_deduction_other
+def deduction_of(policy, industrial, tech_sme):
+    """Extra deduction, share of R&D: by sector kind; a tech SME takes the larger rate."""
+    rate = policy.super_deduction_industrial if industrial else policy.super_deduction_other
+    if tech_sme:
+        rate = max(rate, policy.super_deduction_tech_sme)
+    return rate
 
 
 @njit(cache=True, inline="always")
@@ -199,31 +314,38 @@ def voucher_rate_of(policy, has_voucher):
 
 
 @functools.lru_cache(maxsize=64)
-def month_cost_factors(policy, reference_super_deduction, elasticity):
+def month_cost_factors(policy, reference_super_deduction, elasticity, loss_value):
     """``user_cost_factors``, computed once per policy in force (it changes once a year)."""
-    factors = user_cost_factors(policy, reference_super_deduction, elasticity)
+    factors = user_cost_factors(policy, reference_super_deduction, elasticity, loss_value)
     factors.flags.writeable = False  # shared by every month under this policy
     return factors
 
 
 @njit(cache=True)
-def user_cost_factors(policy, reference_super_deduction, elasticity):
-    """This month's R&D user-cost factor of each kind of firm, [certified, industrial, voucher].
+def user_cost_factors(policy, reference_super_deduction, elasticity, loss_value):
+    """The month's R&D user-cost factor of each kind of firm.
 
-    A firm's factor depends on these three only, so eight ``pow`` a month replace one a firm.
-    (Two rules, not all of ``Rules``, are passed: unboxing costs time per item of a tuple.)
+    Indexed [certified, industrial, tech SME, holds vouchers, paid tax last year]: a firm's
+    factor depends on these only, so 32 ``pow`` a month replace one a firm. A firm that made a
+    loss values a deduction at ``loss_value`` of a taxpayer's (it is carried forward).
+    (Three rules, not all of ``Rules``, are passed: unboxing costs time per item of a tuple.)
     """
-    factors = np.empty((2, 2, 2))
+    factors = np.empty((2, 2, 2, 2, 2))
     for certified in range(2):
-        tax_rate = tax_rate_of(policy, certified == 1)
         for industrial in range(2):
-            super_deduction = super_deduction_of(policy, industrial == 1)
-            for voucher in range(2):
-                voucher_rate = voucher_rate_of(policy, voucher == 1)
-                price = (1.0 - voucher_rate) * (1.0 - policy.rd_subsidy_rate)
-                factors[certified, industrial, voucher] = user_cost_factor(
-                    tax_rate, super_deduction, price, reference_super_deduction, elasticity
-                )
+            for tech_sme in range(2):
+                deduction = deduction_of(policy, industrial == 1, tech_sme == 1)
+                for voucher in range(2):
+                    voucher_rate = voucher_rate_of(policy, voucher == 1)
+                    price = (1.0 - voucher_rate) * (1.0 - policy.rd_subsidy_rate)
+                    for taxpaying in range(2):
+                        rate = tax_rate_of(policy, certified == 1)
+                        rate *= 1.0 if taxpaying == 1 else loss_value
+                        factors[certified, industrial, tech_sme, voucher, taxpaying] = (
+                            user_cost_factor(
+                                rate, deduction, price, reference_super_deduction, elasticity
+                            )
+                        )
     return factors
 
 
@@ -241,22 +363,14 @@ def hitech_rd_threshold(r, revenue):
 def user_cost_factor(tax_rate, super_deduction, price, reference_super_deduction, elasticity):
     """How the user cost of R&D scales a firm's preferred R&D intensity.
 
-    ``price`` is the share of R&D cost the firm pays itself after vouchers and subsidies.
+    ``price`` is the share of R&D cost the firm pays itself after vouchers and subsidies;
+    ``tax_rate`` the firm's effective rate. Preferences were formed under the reference
+    deduction at the firm's own rate, so only changes of deduction, price or tax position move
+    R&D here; the reduced high-tech rate acts through the threshold (``rd_target``).
     """
     user_cost = max(price - tax_rate * (1.0 + super_deduction), 0.05)
-    # preferences were observed under the reference deduction at the firm's own tax rate
     reference = max(1.0 - tax_rate * (1.0 + reference_super_deduction), 0.05)
     return (user_cost / reference) ** (-elasticity)
-
-
-@njit(cache=True, inline="always")
-def planned_rd_intensity(r, preferred, revenue, cost_factor):
-    """R&D/revenue planned: preference scaled by the user cost, bunched at the HNTE bar."""
-    intensity = preferred * cost_factor
-    threshold = hitech_rd_threshold(r, revenue)
-    if threshold - r.threshold_band <= intensity < threshold:
-        intensity = threshold + r.threshold_margin
-    return intensity
 
 
 @njit(cache=True, inline="always")
@@ -301,41 +415,80 @@ def decide_patents(f, r, i, t, key):
 # ----------------------------------------------------------------------- 31 December rounds
 
 
-def close_year(f, r, month, seed, cultivation_pass_bonus):
-    """Year end for every operating firm: book the year, then certification and registry."""
+def close_year(f, sectors, r, month, seed, policy, cultivation_pass_bonus):
+    """Year end for every operating firm: book the year and its tax; status rounds."""
     key = np.uint64(rng.month_key(seed, month))
     n = f.alive.shape[0]
     if not on_threads(n):
-        YEAR_END_CHUNK(f, r, month, key, cultivation_pass_bonus, 0, n)
+        YEAR_END_CHUNK(f, sectors, r, month, key, policy, cultivation_pass_bonus, 0, n)
     else:
-        YEAR_ENDS_IN_PARALLEL(f, r, month, key, cultivation_pass_bonus)
+        YEAR_ENDS_IN_PARALLEL(f, sectors, r, month, key, policy, cultivation_pass_bonus)
 
 
 @njit(cache=True, parallel=True)
-def year_ends_in_parallel(f, r, month, key, cultivation_pass_bonus):
+def year_ends_in_parallel(f, sectors, r, month, key, policy, cultivation_pass_bonus):
     """``year_end_chunk`` over all firms, chunk by chunk on Numba's threads."""
     n = f.alive.shape[0]
     for chunk in prange((n + CHUNK - 1) // CHUNK):
         start, stop = chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
-        year_end_chunk(f, r, month, key, cultivation_pass_bonus, start, stop)
+        year_end_chunk(f, sectors, r, month, key, policy, cultivation_pass_bonus, start, stop)
 
 
 @njit(cache=True, _nrt=False)
-def year_end_chunk(f, r, month, month_key, cultivation_pass_bonus, start, stop):
+def year_end_chunk(f, sectors, r, month, month_key, policy, cultivation_pass_bonus, start, stop):
     """Firms ``start`` to ``stop`` on 31 December."""
     for i in range(start, stop):
         if f.alive[i]:
             key = rng.entity_key(month_key, i)
-            firm_year_end(f, r, i, month, key, cultivation_pass_bonus)
+            firm_year_end(f, sectors, r, i, month, key, policy, cultivation_pass_bonus)
 
 
 @njit(cache=True, inline="always")
-def firm_year_end(f, r, i, t, key, cultivation_pass_bonus):
+def firm_year_end(f, sectors, r, i, t, key, policy, cultivation_pass_bonus):
     """One firm on 31 December (its steps are inlined here, not into the parallel loop)."""
+    pay_income_tax(f, sectors, r, i, t, policy)
     book_year(f, i)
-    certification_round(f, r, i, t, key, cultivation_pass_bonus)
-    registry_round(f, r, i, t, key)
+    revise_rd_preference(f, r, i, key)
+    certification_round(f, r, i, t, key, policy, cultivation_pass_bonus)
+    registry_round(f, sectors, r, i, t, key, policy)
     high_growth_round(f, r, i, t)
+
+
+@njit(cache=True, inline="always")
+def pay_income_tax(f, sectors, r, i, t, policy):
+    """The year's corporate income tax, with the super-deduction and losses carried forward.
+
+    Taxable income is profit less the extra deduction of reported R&D; losses of up to
+    ``loss_carry_years`` back (more for certified firms and tech SMEs) are set off, oldest
+    first. Also books the tax forgone through the deduction and through the reduced rate.
+    """
+    certified = f.hitech_until[i] >= t
+    recognised = certified or f.tech_sme[i]
+    deduction = deduction_of(policy, sectors.industrial[f.sector[i]], f.tech_sme[i])
+    rate = tax_rate_of(policy, certified)
+    carry = policy.loss_carry_years_recognised if recognised else policy.loss_carry_years
+    carried = 0.0
+    for age in range(LOSS_YEARS):
+        if age < carry:
+            carried += f.tax_losses[i, age]
+    taxable = f.profit_ytd[i] - deduction * f.rd_ytd[i]
+    tax = rate * max(taxable - carried, 0.0)
+    used = min(max(taxable, 0.0), carried)
+    for age in range(LOSS_YEARS - 1, -1, -1):  # oldest usable first
+        if age < carry:
+            take = min(used, f.tax_losses[i, age])
+            f.tax_losses[i, age] -= take
+            used -= take
+    for age in range(LOSS_YEARS - 1, 0, -1):
+        f.tax_losses[i, age] = f.tax_losses[i, age - 1]
+    f.tax_losses[i, 0] = max(-taxable, 0.0)
+    without_deduction = rate * max(f.profit_ytd[i] - carried, 0.0)
+    f.forgone_deduction_last_year[i] = without_deduction - tax
+    at_standard_rate = policy.tax_standard * max(taxable - carried, 0.0)
+    f.forgone_rate_last_year[i] = at_standard_rate - tax
+    f.taxable_last_year[i] = taxable
+    f.tax_ytd[i] = tax
+    f.cash[i] -= tax
 
 
 @njit(cache=True, inline="always")
@@ -353,10 +506,27 @@ def book_year(f, i):
     f.tax_last_year[i] = f.tax_ytd[i]
     f.revenue_ytd[i] = 0.0
     f.rd_ytd[i] = 0.0
+    f.profit_ytd[i] = 0.0
     f.tax_ytd[i] = 0.0
     f.innovations_ytd[i] = 0
     f.applications_ytd[i] = 0
     f.grants_ytd[i] = 0
+
+
+@njit(cache=True, inline="always")
+def revise_rd_preference(f, r, i, key):
+    """A yearly shock to the preferred R&D intensity; some firms stop R&D, some start it.
+
+    The shock is a log random walk whose mean intensity stays the same.
+    """
+    sigma = r.rd_preference_volatility
+    if f.rd_intensity[i] > 0.0 and rng.draw(key, rng.RD_START) < r.rd_stop_rate:
+        f.rd_intensity[i] = 0.0
+    elif f.rd_intensity[i] > 0.0:
+        z = rng.draw_normal(key, rng.RD_PREFERENCE)
+        f.rd_intensity[i] = min(f.rd_intensity[i] * math.exp(sigma * z - 0.5 * sigma * sigma), 1.0)
+    elif rng.draw(key, rng.RD_START) < r.rd_start_rate:
+        f.rd_intensity[i] = r.rd_start_intensity * (0.5 + rng.draw(key, rng.RD_PREFERENCE))
 
 
 @njit(cache=True, inline="always")
@@ -421,27 +591,35 @@ def meets_hitech_criteria(f, r, i, t):
 
 
 @njit(cache=True, inline="always")
-def certification_round(f, r, i, t, key, cultivation_pass_bonus):
+def certification_round(f, r, i, t, key, policy, cultivation_pass_bonus):
     """Audit of certified firms, then applications and renewals, decided on 31 December.
 
-    Firms in the cultivation pool always apply and pass review more often.
+    A firm that meets the criteria applies (or renews) when the status is worth more over its
+    validity than the application costs: the tax saving on its profit and the award.
+    Firms in the cultivation pool are coached (their application is paid) and pass review
+    more often.
     """
     if f.hitech_until[i] > t:
         below = rd_ratio(f, i, 1) < hitech_rd_threshold(r, f.revenue_history[i, 0])
         if below and rng.draw(key, rng.HITECH_AUDIT) < r.hitech_audit_rate:
             f.hitech_until[i] = t  # status withdrawn at this round
         return
-    renewing = f.hitech_until[i] == t
-    u_apply = rng.draw(key, rng.HITECH_APPLICATION)
-    applies = renewing or f.cultivated[i] or u_apply < r.hitech_application_rate
+    if not meets_hitech_criteria(f, r, i, t):
+        return
+    first = f.hitech_since[i] == NEVER
+    worth = hitech_benefit(f, r, i, policy) * r.hitech_validity_years
+    worth += policy.award_new_hitech if first else 0.0
+    # firms differ in what applying costs them: uniform around the mean cost
+    cost = 2.0 * r.hitech_application_cost * rng.draw(key, rng.HITECH_APPLICATION)
+    if not (f.cultivated[i] or worth > cost):
+        return
     pass_rate = r.hitech_review_pass_rate
     if f.cultivated[i]:
         pass_rate = min(1.0, pass_rate + cultivation_pass_bonus)
-    if applies and meets_hitech_criteria(f, r, i, t):
-        if rng.draw(key, rng.HITECH_REVIEW) < pass_rate:
-            f.hitech_until[i] = t + r.hitech_validity_months
-            if f.hitech_since[i] == NEVER:
-                f.hitech_since[i] = t
+    if rng.draw(key, rng.HITECH_REVIEW) < pass_rate:
+        f.hitech_until[i] = t + r.hitech_validity_months
+        if first:
+            f.hitech_since[i] = t
 
 
 @njit(cache=True, inline="always")
@@ -484,8 +662,15 @@ def ip_points(invention_patents, other_ip):
 
 
 @njit(cache=True, inline="always")
-def registry_round(f, r, i, t, key):
-    """Technology-based SME registry: size limits, then certified firms or a score >= 60."""
+def registry_round(f, sectors, r, i, t, key, policy):
+    """Technology-based SME registry: size limits, then certified firms or a score >= 60.
+
+    Registered firms that no longer qualify leave. A firm that qualifies registers once it
+    knows the registry and its benefits exceed the compliance cost: the extra deduction on
+    its R&D, the award for a new registration, and access to credit and funds.
+    """
+    if not f.registry_aware[i] and rng.draw(key, rng.AWARENESS) < r.registry_awareness_rate:
+        f.registry_aware[i] = True
     assets = f.revenue_history[i, 0] * r.assets_to_revenue + max(f.cash[i], 0.0)
     small = (
         f.employees[i] <= r.tech_sme_max_employees
@@ -493,15 +678,50 @@ def registry_round(f, r, i, t, key):
         and assets <= r.tech_sme_max_assets
     )
     certified = f.hitech_until[i] > t
+    if small and not certified and not f.tech_sme[i] and f.registry_aware[i]:
+        file_ip_to_qualify(f, sectors, r, i, policy)
     scored = (
         tech_sme_score(f, i) >= r.tech_sme_min_score
         and tech_staff_points(tech_staff_share(f, i)) > 0.0
     )
     if not (small and (certified or scored)):
         f.tech_sme[i] = False
-    elif not f.tech_sme[i]:
-        u = rng.draw(key, rng.REGISTRATION)
-        f.tech_sme[i] = u < r.tech_sme_registration_rate
+    elif not f.tech_sme[i] and f.registry_aware[i]:
+        benefit = registration_benefit(f, sectors, r, i, policy)
+        # firms differ in what compliance costs them: uniform around the mean cost
+        cost = 2.0 * r.tech_sme_compliance_cost * rng.draw(key, rng.REGISTRATION)
+        f.tech_sme[i] = benefit > cost
+
+
+@njit(cache=True, inline="always")
+def file_ip_to_qualify(f, sectors, r, i, policy):
+    """Software copyrights or utility models filed to reach the registry score.
+
+    A firm short of the score only by IP points files the few items it needs when
+    registering is worth more than they cost.
+    """
+    if f.invention_patents[i] > 0 or tech_staff_points(tech_staff_share(f, i)) == 0.0:
+        return
+    shortfall = r.tech_sme_min_score - tech_sme_score(f, i)
+    room = OTHER_IP_MAX_ITEMS - min(f.other_ip[i], OTHER_IP_MAX_ITEMS)
+    items = math.ceil(shortfall / OTHER_IP_POINTS)
+    if shortfall <= 0.0 or items > room:
+        return
+    cost = items * r.ip_item_cost + r.tech_sme_compliance_cost
+    if registration_benefit(f, sectors, r, i, policy) > cost:
+        f.other_ip[i] += items
+
+
+@njit(cache=True, inline="always")
+def registration_benefit(f, sectors, r, i, policy):
+    """What registering is worth to a firm this year (M CNY)."""
+    industrial = sectors.industrial[f.sector[i]]
+    extra_deduction = deduction_of(policy, industrial, True) - deduction_of(
+        policy, industrial, False
+    )
+    paying = f.taxable_last_year[i] > 0.0
+    saving = policy.tax_standard * extra_deduction * f.rd_history[i, 0] if paying else 0.0
+    return saving + policy.award_new_tech_sme + policy.credit_access_value + r.tech_sme_status_value
 
 
 @njit(cache=True, inline="always")
@@ -516,6 +736,7 @@ def high_growth_round(f, r, i, t):
 
 
 # The kernels as step_month and close_year call them from Python.
+SECTOR_MEANS = DirectCall(sector_means)
 MONTH_CHUNK = DirectCall(month_chunk)
 MONTHS_IN_PARALLEL = DirectCall(months_in_parallel)
 YEAR_END_CHUNK = DirectCall(year_end_chunk)

@@ -53,7 +53,22 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
         seed, profile.patent_weight, scenario.population.valid_invention_patents
     )
     scale_rd_to_region(scenario, columns)
+    columns["rd_effort"] = columns["rd_intensity"].copy()
+    z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_PRODUCTIVITY)
+    columns["productivity"] = scenario.firms.productivity_dispersion * z
+    columns["taxable_last_year"] = last_year_taxable(scenario, columns)
+    columns["registry_aware"] = registered
     return columns
+
+
+def last_year_taxable(scenario, columns) -> np.ndarray:
+    """Taxable income of the baseline year: profit before R&D, less R&D and its deduction."""
+    margin = sector_values(scenario, "operating_margin")[columns["sector"]]
+    if "productivity" in columns:  # year-0 firms: productivity drawn, the sector mean ~0
+        margin = margin + scenario.firms.margin_productivity * columns["productivity"]
+    rd = columns["rd_history"][:, 0]
+    deduction = scenario.firms.rd_reference_super_deduction
+    return columns["revenue_history"][:, 0] * margin - (1.0 + deduction) * rd
 
 
 def per_firm_profile(profiles, which: np.ndarray) -> SimpleNamespace:
@@ -106,7 +121,9 @@ def entrants(scenario, seed: int, months, first_id: int, births: np.ndarray) -> 
     ids = np.arange(first_id, first_id + len(sector), dtype=np.int64)
     median = sector_values(scenario, "entrant_revenue_median")[sector]
     profile = scenario.population.profiles.entrant
-    return draw_firms(scenario, seed, ids, sector, profile, median, founded, entrant=True)
+    columns = draw_firms(scenario, seed, ids, sector, profile, median, founded, entrant=True)
+    columns["rd_effort"] = columns["rd_intensity"].copy()
+    return columns
 
 
 def attracted_firms(scenario, seed: int, month: int, first_id: int, count: int, levers) -> dict:
@@ -133,6 +150,9 @@ def attracted_firms(scenario, seed: int, month: int, first_id: int, count: int, 
     cols["hitech_until"] = np.full(count, month - 1 + 36, dtype=np.int32)
     cols["hitech_since"] = np.full(count, month, dtype=np.int32)
     cols["attracted"] = np.ones(count, dtype=np.bool_)
+    cols["rd_effort"] = cols["rd_intensity"].copy()
+    cols["taxable_last_year"] = last_year_taxable(scenario, cols)
+    cols["registry_aware"] = np.ones(count, dtype=np.bool_)
     return cols
 
 

@@ -50,38 +50,33 @@ class ReferenceFirm(mesa.Agent):
         """Market, R&D, innovation, patents, staff, accounts and exit, in that order."""
         r, sector = self.model.rules, self.model.setup.population.sectors[self.sector]
         certified = self.hitech_until >= t
-        tax_rate = policy.tax_hitech if certified else policy.tax_standard
-        super_deduction = (
-            policy.super_deduction_industrial if sector.industrial else policy.super_deduction_other
-        )
         sales = self.revenue / 12.0
+        mean0 = self.model.sector_params.mean_productivity[self.sector]
+        growth = self.market_growth(t, sector)
 
-        z = rng.normal_py(self.model.seed, t, self.firm_id, rng.DEMAND)
-        sigma = sector.revenue_volatility
-        growth = (sector.revenue_growth - 0.5 * sigma * sigma) / 12.0 + sigma * math.sqrt(
-            1.0 / 12.0
-        ) * z
-        growth += self.growth_boost / 12.0
-
-        # vouchers pay part of the R&D services bought; the incremental subsidy part of R&D
+        # R&D: a target from preference, user cost and thresholds; the effort moves toward it
         voucher_rate = 0.0
         if self.voucher_balance > 0.0:
             voucher_rate = policy.voucher_cost_share * policy.services_share
         price = (1.0 - voucher_rate) * (1.0 - policy.rd_subsidy_rate)
-        intensity = self.planned_rd_intensity(tax_rate, super_deduction, price)
-        rd = min(intensity * sales, r.rd_cash_share * max(self.cash, 0.0))
+        rate = policy.tax_hitech if certified else policy.tax_standard
+        if self.taxable_last_year <= 0.0:
+            rate *= r.loss_value  # a deduction is worth less to a firm making losses
+        deduction = self.deduction(policy, sector.industrial, self.tech_sme)
+        preferred = self.rd_intensity * self.user_cost_factor(rate, deduction, price)
+        target, relabelled = self.rd_target(t, policy, preferred, sector.industrial)
+        self.rd_effort += r.rd_adjustment_per_month * (target - self.rd_effort)
+        deployed = min(self.equity_rd_per_month, self.equity_rd_left)
+        rd = min(self.rd_effort * sales + deployed, r.rd_cash_share * max(self.cash, 0.0))
         voucher = min(self.voucher_balance, voucher_rate * rd)
 
-        zeta = r.innovation_zeta * self.innovation_boost
-        if self.draw(t, rng.INNOVATION) < 1.0 - math.exp(-zeta * rd):
-            jump = r.jump_max * kumaraswamy(self.draw(t, rng.JUMP), r.jump_a, r.jump_b)
-            growth += math.log1p(jump)
-            self.innovations_ytd += 1
-            if jump >= policy.major_product_jump and (self.tech_sme or certified):
-                self.major_products_ytd += 1
-            self.hitech_product_share += r.hitech_product_step * (1.0 - self.hitech_product_share)
-            self.protect_innovation(t)
+        if rd > 0.0 and sales > 0.0:
+            effort = r.innovation_zeta * self.innovation_boost * rd / sales
+            if self.draw(t, rng.INNOVATION) < 1.0 - math.exp(-effort):
+                self.innovate(t, policy, certified)
         self.decide_patents(t)
+        mean = self.model.sector_params.mean_productivity[self.sector]
+        self.productivity += r.imitation_rate / 12.0 * (mean - self.productivity)
 
         self.revenue *= math.exp(growth)
         self.employees = max(1.0, self.employees * math.exp(r.employment_elasticity * growth))
@@ -90,17 +85,23 @@ class ReferenceFirm(mesa.Agent):
         self.tech_staff = min(self.tech_staff, self.employees)
 
         interest = self.loan_balance * self.loan_rate / 12.0
-        profit = sales * sector.operating_margin - rd - interest
-        tax = tax_rate * max(profit - super_deduction * rd, 0.0)
-        self.cash += profit - tax + voucher
+        margin = sector.operating_margin + r.margin_productivity * (self.productivity - mean0)
+        profit = sales * margin - rd - interest
+        self.cash += profit + voucher
+        excess = self.cash - r.cash_target_years * self.revenue
+        if excess > 0.0:  # cash above the target holding is paid out, a share a month
+            self.cash -= r.payout_rate * excess
+            self.payout_ytd += r.payout_rate * excess
+        self.profit_ytd += profit
+        self.equity_rd_left -= deployed
         self.voucher_balance -= voucher
         self.voucher_used_ytd += voucher
         self.services_bought_ytd += policy.services_share * rd
         self.interest_ytd += interest
         self.rd_spend = rd
-        self.rd_ytd += rd
+        self.rd_ytd += rd + relabelled * sales
+        self.rd_relabelled_ytd += relabelled * sales
         self.revenue_ytd += sales
-        self.tax_ytd += tax
 
         young = t - self.birth_month < r.young_age_months
         hazard = r.young_exit_per_month if young else r.exit_per_month
@@ -109,6 +110,46 @@ class ReferenceFirm(mesa.Agent):
         if self.draw(t, rng.EXIT) < hazard * self.exit_hazard_factor:
             self.alive = False
             self.exit_month = t
+
+    def market_growth(self, t: int, sector) -> float:
+        """Demand growth, share won or lost against the sector's productivity, shocks."""
+        r = self.model.rules
+        size = max(self.revenue, 1e-6) / sector.revenue_median
+        sigma = sector.revenue_volatility * min(3.0, size ** (-r.size_volatility_exponent))
+        omega = r.event_variance_share
+        mean = self.model.sector_params.mean_productivity[self.sector]
+        growth = (sector.revenue_growth - 0.5 * sigma * sigma) / 12.0
+        growth += r.competition_chi / 12.0 * (self.productivity - mean)
+        z = rng.normal_py(self.model.seed, t, self.firm_id, rng.DEMAND)
+        growth += sigma * math.sqrt((1.0 - omega) / 12.0) * z
+        if self.draw(t, rng.DEMAND_EVENT) < r.event_per_month:
+            z_event = rng.normal_py(self.model.seed, t, self.firm_id, rng.EVENT_SIZE)
+            growth += sigma * math.sqrt(omega / r.event_rate) * z_event
+        return growth + self.growth_boost / 12.0
+
+    def innovate(self, t: int, policy, certified: bool) -> None:
+        """Productivity jumps; a major product, high-tech income and IP may follow."""
+        r = self.model.rules
+        jump = r.jump_max * kumaraswamy(self.draw(t, rng.JUMP), r.jump_a, r.jump_b)
+        self.productivity += math.log1p(jump)
+        self.innovations_ytd += 1
+        if jump >= policy.major_product_jump and (self.tech_sme or certified):
+            self.major_products_ytd += 1
+        self.hitech_product_share += r.hitech_product_step * (1.0 - self.hitech_product_share)
+        self.protect_innovation(t)
+
+    @staticmethod
+    def deduction(policy, industrial: bool, tech_sme: bool) -> float:
+        """Extra deduction (share of R&D): by sector kind; a tech SME takes the larger."""
+        rate = policy.super_deduction_industrial if industrial else policy.super_deduction_other
+        return max(rate, policy.super_deduction_tech_sme) if tech_sme else rate
+
+    def user_cost_factor(self, rate: float, deduction: float, price: float) -> float:
+        """(user cost / user cost under the reference deduction) ** -elasticity."""
+        r = self.model.rules
+        user_cost = max(price - rate * (1.0 + deduction), 0.05)
+        reference = max(1.0 - rate * (1.0 + r.rd_reference_super_deduction), 0.05)
+        return (user_cost / reference) ** (-r.rd_user_cost_elasticity)
 
     def hitech_rd_threshold(self, revenue: float) -> float:
         """Minimum R&D/revenue for the HNTE status at this revenue (M CNY/yr)."""
@@ -119,20 +160,43 @@ class ReferenceFirm(mesa.Agent):
             return r.hitech_rd_ratio_medium
         return r.hitech_rd_ratio_large
 
-    def planned_rd_intensity(self, tax_rate: float, super_deduction: float, price: float) -> float:
-        """Preferred intensity scaled by the after-tax user cost; bunched at the HNTE bar.
+    def rd_target(self, t: int, policy, preferred: float, industrial: bool):
+        """(real R&D/revenue aimed at, R&D/revenue relabelled).
 
-        ``price`` is the share of R&D cost the firm pays itself after vouchers and subsidies.
+        A firm reaches for the HNTE bar when the status is worth more a year than the extra
+        R&D costs, part of which it relabels.
         """
         r = self.model.rules
-        user_cost = max(price - tax_rate * (1.0 + super_deduction), 0.05)
-        reference = max(1.0 - tax_rate * (1.0 + r.rd_reference_super_deduction), 0.05)
-        ratio = user_cost / reference
-        intensity = self.rd_intensity * ratio ** (-r.rd_user_cost_elasticity)
-        threshold = self.hitech_rd_threshold(self.revenue)
-        if threshold - r.threshold_band <= intensity < threshold:
-            intensity = threshold + r.threshold_margin
-        return intensity
+        if not self.aims_at_hitech(t):
+            return preferred, 0.0
+        bar = self.hitech_rd_threshold(self.revenue) + r.threshold_margin
+        if preferred >= bar:
+            return preferred, 0.0
+        gap = bar - preferred
+        real_gap = (1.0 - r.relabel_share) * gap
+        rate = policy.tax_standard if self.taxable_last_year > 0.0 else 0.0
+        deduction = self.deduction(policy, industrial, self.tech_sme)
+        cost = real_gap * self.revenue * (1.0 - rate * (1.0 + deduction))
+        cost += r.hitech_application_cost / r.hitech_validity_years
+        benefit = self.hitech_benefit(policy) + policy.award_new_hitech / r.hitech_validity_years
+        if benefit < cost:
+            return preferred, 0.0
+        return preferred + real_gap, gap - real_gap
+
+    def hitech_benefit(self, policy) -> float:
+        """The status's yearly worth: tax saved at the reduced rate, programmes, reputation."""
+        saving = (policy.tax_standard - policy.tax_hitech) * max(self.taxable_last_year, 0.0)
+        return saving + self.model.rules.hitech_status_value
+
+    def aims_at_hitech(self, t: int) -> bool:
+        """Meets every HNTE criterion but R&D (age counted at the next round)."""
+        r = self.model.rules
+        return (
+            t - self.birth_month >= r.hitech_min_age_months - 12
+            and (self.invention_patents > 0 or self.other_ip > 0)
+            and self.tech_staff_share() >= r.hitech_min_tech_staff_share
+            and self.hitech_product_share >= r.hitech_min_product_share
+        )
 
     def protect_innovation(self, t: int) -> None:
         """An invention application (decided after a lag), or a utility model / copyright."""
@@ -163,15 +227,57 @@ class ReferenceFirm(mesa.Agent):
 
     # ----------------------------------------------------------------------- 31 December
 
-    def close_year(self, t: int, cultivation_pass_bonus: float) -> None:
-        """Book the year; then the HNTE round, the tech-SME registry and high growth."""
+    def close_year(self, t: int, policy, cultivation_pass_bonus: float) -> None:
+        """Tax, then book the year; R&D plans revised; status rounds; high growth."""
+        self.pay_income_tax(t, policy)
         self.book_year()
-        self.certification_round(t, cultivation_pass_bonus)
-        self.registry_round(t)
+        self.revise_rd_preference(t)
+        self.certification_round(t, policy, cultivation_pass_bonus)
+        self.registry_round(t, policy)
         self.high_growth = self.recognised(t) and (
             self.revenue_history[0] >= self.model.rules.high_growth_min_revenue
             and self.yearly_growth(t) >= self.model.rules.high_growth_min_growth
         )
+
+    def pay_income_tax(self, t: int, policy) -> None:
+        """Income tax on profit less the extra R&D deduction, losses set off oldest first."""
+        sector = self.model.setup.population.sectors[self.sector]
+        certified = self.hitech_until >= t
+        deduction = self.deduction(policy, sector.industrial, self.tech_sme)
+        rate = policy.tax_hitech if certified else policy.tax_standard
+        recognised = certified or self.tech_sme
+        carry = policy.loss_carry_years_recognised if recognised else policy.loss_carry_years
+        usable = [age for age in range(len(self.tax_losses)) if age < carry]
+        carried = 0.0
+        for age in usable:
+            carried += self.tax_losses[age]
+        taxable = self.profit_ytd - deduction * self.rd_ytd
+        tax = rate * max(taxable - carried, 0.0)
+        used = min(max(taxable, 0.0), carried)
+        for age in reversed(usable):
+            take = min(used, self.tax_losses[age])
+            self.tax_losses[age] -= take
+            used -= take
+        self.tax_losses = [max(-taxable, 0.0)] + self.tax_losses[:-1]
+        self.forgone_deduction_last_year = rate * max(self.profit_ytd - carried, 0.0) - tax
+        self.forgone_rate_last_year = policy.tax_standard * max(taxable - carried, 0.0) - tax
+        self.taxable_last_year = taxable
+        self.tax_ytd = tax
+        self.cash -= tax
+
+    def revise_rd_preference(self, t: int) -> None:
+        """A yearly log random-walk shock to preferred R&D; some firms stop, some start."""
+        r = self.model.rules
+        sigma = r.rd_preference_volatility
+        if self.rd_intensity > 0.0 and self.draw(t, rng.RD_START) < r.rd_stop_rate:
+            self.rd_intensity = 0.0
+        elif self.rd_intensity > 0.0:
+            z = rng.normal_py(self.model.seed, t, self.firm_id, rng.RD_PREFERENCE)
+            self.rd_intensity = min(
+                self.rd_intensity * math.exp(sigma * z - 0.5 * sigma * sigma), 1.0
+            )
+        elif self.draw(t, rng.RD_START) < r.rd_start_rate:
+            self.rd_intensity = r.rd_start_intensity * (0.5 + self.draw(t, rng.RD_PREFERENCE))
 
     def book_year(self) -> None:
         """Push this year's totals onto the three-year histories and reset the counters."""
@@ -181,7 +287,7 @@ class ReferenceFirm(mesa.Agent):
         self.applications_last_year = self.applications_ytd
         self.grants_last_year = self.grants_ytd
         self.tax_last_year = self.tax_ytd
-        self.revenue_ytd = self.rd_ytd = self.tax_ytd = 0.0
+        self.revenue_ytd = self.rd_ytd = self.tax_ytd = self.profit_ytd = 0.0
         self.innovations_ytd = self.applications_ytd = self.grants_ytd = 0
 
     def rd_ratio(self, years: int) -> float:
@@ -227,10 +333,12 @@ class ReferenceFirm(mesa.Agent):
             and self.hitech_score(t) >= r.hitech_min_score
         )
 
-    def certification_round(self, t: int, cultivation_pass_bonus: float) -> None:
-        """Certified firms may be audited; others (and expiring ones) apply and are reviewed.
+    def certification_round(self, t: int, policy, cultivation_pass_bonus: float) -> None:
+        """Audits of certified firms; applications and renewals.
 
-        Firms in the cultivation pool always apply and pass review more often.
+        A firm meeting the criteria applies (or renews) when the status is worth more over its
+        validity than applying costs; coached firms (the cultivation pool) always apply and
+        pass review more often.
         """
         r = self.model.rules
         if self.hitech_until > t:
@@ -238,20 +346,21 @@ class ReferenceFirm(mesa.Agent):
             if below and self.draw(t, rng.HITECH_AUDIT) < r.hitech_audit_rate:
                 self.hitech_until = t
             return
-        renewing = self.hitech_until == t
-        applies = (
-            renewing
-            or self.cultivated
-            or self.draw(t, rng.HITECH_APPLICATION) < r.hitech_application_rate
-        )
+        if not self.meets_hitech_criteria(t):
+            return
+        first = self.hitech_since == NEVER
+        worth = self.hitech_benefit(policy) * r.hitech_validity_years
+        worth += policy.award_new_hitech if first else 0.0
+        cost = 2.0 * r.hitech_application_cost * self.draw(t, rng.HITECH_APPLICATION)
+        if not (self.cultivated or worth > cost):
+            return
         pass_rate = r.hitech_review_pass_rate
         if self.cultivated:
             pass_rate = min(1.0, pass_rate + cultivation_pass_bonus)
-        if applies and self.meets_hitech_criteria(t):
-            if self.draw(t, rng.HITECH_REVIEW) < pass_rate:
-                self.hitech_until = t + r.hitech_validity_months
-                if self.hitech_since == NEVER:
-                    self.hitech_since = t
+        if self.draw(t, rng.HITECH_REVIEW) < pass_rate:
+            self.hitech_until = t + r.hitech_validity_months
+            if first:
+                self.hitech_since = t
 
     def tech_sme_score(self) -> float:
         """Tech staff (20) + R&D/sales (50) + IP (30) points."""
@@ -264,9 +373,15 @@ class ReferenceFirm(mesa.Agent):
             ip_points = OTHER_IP_POINTS * min(self.other_ip, OTHER_IP_MAX_ITEMS)
         return staff_points + rd_points + ip_points
 
-    def registry_round(self, t: int) -> None:
-        """Small enough, and certified or scoring >= 60 with tech staff: stays or registers."""
+    def registry_round(self, t: int, policy) -> None:
+        """The tech-SME registry: who stays, who registers.
+
+        Small enough, and certified or scoring >= 60 with tech staff, a firm stays registered;
+        such a firm registers once it knows the registry and its benefits exceed the cost.
+        """
         r = self.model.rules
+        if not self.registry_aware and self.draw(t, rng.AWARENESS) < r.registry_awareness_rate:
+            self.registry_aware = True
         assets = self.revenue_history[0] * r.assets_to_revenue + max(self.cash, 0.0)
         small = (
             self.employees <= r.tech_sme_max_employees
@@ -274,11 +389,39 @@ class ReferenceFirm(mesa.Agent):
             and assets <= r.tech_sme_max_assets
         )
         has_staff = _tier(self.tech_staff_share(), TECH_STAFF_POINTS) > 0
+        if small and self.hitech_until <= t and not self.tech_sme and self.registry_aware:
+            self.file_ip_to_qualify(policy, has_staff)
         scored = self.tech_sme_score() >= r.tech_sme_min_score and has_staff
         if not (small and (self.hitech_until > t or scored)):
             self.tech_sme = False
-        elif not self.tech_sme:
-            self.tech_sme = self.draw(t, rng.REGISTRATION) < r.tech_sme_registration_rate
+        elif not self.tech_sme and self.registry_aware:
+            cost = 2.0 * r.tech_sme_compliance_cost * self.draw(t, rng.REGISTRATION)
+            self.tech_sme = self.registration_benefit(policy) > cost
+
+    def file_ip_to_qualify(self, policy, has_staff: bool) -> None:
+        """Software copyrights or utility models filed to reach the registry score.
+
+        Only when IP points alone are short and registering is worth more than they cost.
+        """
+        r = self.model.rules
+        if self.invention_patents > 0 or not has_staff:
+            return
+        shortfall = r.tech_sme_min_score - self.tech_sme_score()
+        room = OTHER_IP_MAX_ITEMS - min(self.other_ip, OTHER_IP_MAX_ITEMS)
+        items = math.ceil(shortfall / OTHER_IP_POINTS)
+        if shortfall <= 0.0 or items > room:
+            return
+        if self.registration_benefit(policy) > items * r.ip_item_cost + r.tech_sme_compliance_cost:
+            self.other_ip += items
+
+    def registration_benefit(self, policy) -> float:
+        """Extra deduction on last year's R&D if taxpaying, the award, access to credit."""
+        industrial = self.model.setup.population.sectors[self.sector].industrial
+        extra = self.deduction(policy, industrial, True) - self.deduction(policy, industrial, False)
+        paying = self.taxable_last_year > 0.0
+        saving = policy.tax_standard * extra * self.rd_history[0] if paying else 0.0
+        status = self.model.rules.tech_sme_status_value
+        return saving + policy.award_new_tech_sme + policy.credit_access_value + status
 
 
 def kumaraswamy(u: float, a: float, b: float) -> float:

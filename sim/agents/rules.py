@@ -40,12 +40,13 @@ class FirmBehaviour:
     staff_adjustment: float = param(0.1, unit="1/month", lo=0, hi=1, source=ASSUMED)
     employment_elasticity: float = param(0.5, unit="-", lo=0, hi=2, source=ASSUMED)
     innovation_zeta: float = param(
-        0.6,
-        unit="1/(M CNY/month)",
+        1.5,
+        unit="1/month per unit R&D/revenue",
         lo=0,
-        source="Dosi et al. 2010 form; level set so firms file about 2/3 of the district's "
-        "2016-2020 invention applications (607 in 5 years)",
-        doc="p(innovate) = 1 - exp(-zeta * R&D)",
+        hi=100,
+        source="Dosi et al. 2010 form, on R&D effort relative to size; level calibrated so "
+        "firms file about 2/3 of the district's 2016-2020 invention applications",
+        doc="p(innovate in a month) = 1 - exp(-zeta * boost * real R&D / revenue)",
     )
     jump_max: float = param(0.10, unit="share", lo=0, hi=2, source=ASSUMED)
     jump_a: float = param(1.0, unit="-", lo=0.01, hi=100, source="Kumaraswamy(1,3) ~ Beta(1,3)")
@@ -71,10 +72,134 @@ class FirmBehaviour:
     distress_exit_hazard: float = param(
         0.05, unit="1/month", lo=0, hi=1, source=ASSUMED, doc="extra hazard when cash < 0"
     )
-    threshold_band: float = param(
-        0.01, unit="share", lo=0, hi=1, source=DOMAIN + ": bunching at the HNTE R&D ratio"
+    threshold_margin: float = param(
+        0.002, unit="share", lo=0, hi=1, source=ASSUMED, doc="aim above a threshold by this"
     )
-    threshold_margin: float = param(0.002, unit="share", lo=0, hi=1, source=ASSUMED)
+    relabel_share: float = param(
+        0.45,
+        unit="share",
+        lo=0,
+        hi=1,
+        source="Chen, Liu, Suarez Serrato & Xu 2021 (AER): ~45% of the reported R&D response "
+        "to the high-tech notch is relabelled expense",
+        doc="part of the R&D a firm adds to reach a threshold that is relabelled, not real",
+    )
+    loss_value: float = param(
+        0.5,
+        unit="share",
+        lo=0,
+        hi=1,
+        source=ASSUMED + "; range 0.3-0.9 (deductions of loss-making firms are carried "
+        "forward, discounted and may expire)",
+        doc="value of a yuan of deduction to a loss-making firm, against a taxpaying one",
+    )
+    # markets
+    competition_chi: float = param(
+        1.0,
+        unit="1/yr",
+        lo=0,
+        hi=10,
+        source="replicator dynamics (Dosi, Fagiolo & Roventini 2010: chi = 1); range 0.5-2",
+        doc="growth of market share per unit of log productivity above the sector mean",
+    )
+    imitation_rate: float = param(
+        0.2,
+        unit="1/yr",
+        lo=0,
+        hi=5,
+        source=ASSUMED + "; range 0.1-0.4: productivity gaps halve in ~2-7 years",
+        doc="pace at which a firm's productivity moves toward its sector's mean",
+    )
+    productivity_dispersion: float = param(
+        0.08,
+        unit="log",
+        lo=0,
+        hi=2,
+        source="about the stationary spread of innovation jumps against imitation",
+        doc="sd of year-0 log productivity",
+    )
+    margin_productivity: float = param(
+        1.0,
+        unit="share per log",
+        lo=0,
+        hi=5,
+        source=ASSUMED + "; range 0.5-2 (profitability differences persist and follow "
+        "productivity: Mueller 1986; Syverson 2011)",
+        doc="operating margin gained per unit of log productivity above the sector mean",
+    )
+    entrant_productivity_gap: float = param(
+        0.05, unit="log", lo=-1, hi=1, source=ASSUMED, doc="new firms start this far below"
+    )
+    size_volatility_exponent: float = param(
+        0.2,
+        unit="-",
+        lo=0,
+        hi=1,
+        source="Stanley et al. 1996 (Nature): sd of growth ~ size^-0.15..-0.2",
+        doc="growth volatility scales as (revenue / sector median)^-exponent",
+    )
+    event_rate: float = param(
+        1.0,
+        unit="1/yr",
+        lo=0.01,
+        hi=12,
+        source=ASSUMED + "; range 0.5-2",
+        doc="rate of lumpy demand events (a customer or contract won or lost)",
+    )
+    event_variance_share: float = param(
+        0.6,
+        unit="share",
+        lo=0,
+        hi=1,
+        source="set so yearly growth rates are tent-shaped (excess kurtosis > 1: Stanley et "
+        "al. 1996; Bottazzi & Secchi 2006)",
+        doc="share of growth variance that comes in events",
+    )
+    # R&D planning
+    rd_adjustment: float = param(
+        0.3,
+        unit="share/yr",
+        lo=0.01,
+        hi=1,
+        source="Bloom, Griffith & Van Reenen 2002: short-run user-cost elasticity ~0.1 against "
+        "~1 long run; range 0.1-0.5",
+        doc="share of the gap to its target R&D intensity a firm closes in a year",
+    )
+    rd_preference_volatility: float = param(
+        0.2,
+        unit="1/sqrt(yr)",
+        lo=0,
+        hi=2,
+        source=ASSUMED + "; range 0.1-0.3: R&D intensity persistent but not fixed",
+        doc="sd of the yearly shock to a firm's log preferred R&D intensity",
+    )
+    rd_start_rate: float = param(
+        0.03, unit="1/yr", lo=0, hi=1, source=ASSUMED, doc="firms without R&D that start some"
+    )
+    rd_stop_rate: float = param(
+        0.05,
+        unit="1/yr",
+        lo=0,
+        hi=1,
+        source="R&D performance persists: ~90-95% of performers still perform a year later "
+        "(Manez et al. 2009, check); range 0.03-0.1",
+        doc="R&D performers that stop",
+    )
+    rd_start_intensity: float = param(
+        0.015, unit="share", lo=0, hi=1, source=ASSUMED, doc="mean intensity they start at"
+    )
+    # finance
+    cash_target_years: float = param(
+        0.25,
+        unit="yr of revenue",
+        lo=0,
+        hi=10,
+        source=ASSUMED + "; range 0.1-0.5",
+        doc="cash a firm keeps; above it, cash is paid out",
+    )
+    payout_rate: float = param(
+        0.05, unit="share/month", lo=0, hi=1, source=ASSUMED, doc="of the cash above target"
+    )
     assets_to_revenue: float = param(0.8, unit="-", lo=0, hi=100, source=ASSUMED)
 
 
@@ -86,8 +211,37 @@ class Certification:
     tech_sme_max_revenue: float = param(200, unit="M CNY/yr", lo=0, source="tech-SME rules 2017")
     tech_sme_max_assets: float = param(200, unit="M CNY", lo=0, source="tech-SME rules 2017")
     tech_sme_min_score: float = param(60, unit="points", lo=0, hi=100, source="tech-SME rules")
-    tech_sme_registration_rate: float = param(
-        0.8, unit="prob/yr", lo=0, hi=1, source=ASSUMED, doc="eligible firms that register"
+    tech_sme_compliance_cost: float = param(
+        0.005,
+        unit="M CNY/yr",
+        lo=0,
+        hi=10,
+        source=ASSUMED + " (an online self-assessment and yearly update)",
+        doc="a firm registers when the registry's benefits exceed this",
+    )
+    tech_sme_status_value: float = param(
+        0.01,
+        unit="M CNY/yr",
+        lo=0,
+        hi=10,
+        source=ASSUMED + "; range 0-0.05 (eligibility for municipal programmes, recognition)",
+        doc="what being registered is worth to a firm beyond tax, awards and credit",
+    )
+    ip_item_cost: float = param(
+        0.005,
+        unit="M CNY/item",
+        lo=0,
+        hi=1,
+        source=ASSUMED + "; range 0.002-0.02 (software copyright or utility model with fees)",
+        doc="cost of one utility model or software copyright filed to reach the score",
+    )
+    registry_awareness_rate: float = param(
+        0.25,
+        unit="prob/yr",
+        lo=0,
+        hi=1,
+        source=ASSUMED + "; campaigns raise it (certification_support.campaign_firms)",
+        doc="share of firms not aware of the registry that learn of it in a year",
     )
     hitech_min_age_months: int = param(12, unit="months", lo=0, source="HNTE rules 2016")
     hitech_min_tech_staff_share: float = param(
@@ -101,8 +255,22 @@ class Certification:
     hitech_min_product_share: float = param(0.6, unit="share", lo=0, hi=1, source="HNTE rules 2016")
     hitech_min_score: float = param(71, unit="points", lo=0, hi=100, source="HNTE rules 2016")
     hitech_validity_years: int = param(3, unit="yr", lo=1, hi=10, source="HNTE rules 2016")
-    hitech_application_rate: float = param(
-        0.7, unit="prob/yr", lo=0, hi=1, source=ASSUMED, doc="eligible firms that apply"
+    hitech_application_cost: float = param(
+        0.1,
+        unit="M CNY",
+        lo=0,
+        hi=10,
+        source=ASSUMED + "; range 0.05-0.3 (audit, IP and consulting fees)",
+        doc="cost of an application; a firm applies when the benefit over the validity is larger",
+    )
+    hitech_status_value: float = param(
+        0.03,
+        unit="M CNY/yr",
+        lo=0,
+        hi=10,
+        source=ASSUMED + "; range 0.02-0.3 (procurement, subsidies and talent programmes open "
+        "to certified firms, reputation with customers and investors)",
+        doc="what the status is worth to a firm a year beyond the reduced tax rate and awards",
     )
     hitech_review_pass_rate: float = param(0.85, unit="prob", lo=0, hi=1, source=ASSUMED)
     hitech_audit_rate: float = param(
@@ -136,6 +304,8 @@ DERIVED_RULES = {
     "exit_per_month": lambda s: per_month(s.firms.exit_hazard),
     "young_exit_per_month": lambda s: per_month(s.firms.young_exit_hazard),
     "hitech_validity_months": lambda s: 12 * s.certification.hitech_validity_years,
+    "event_per_month": lambda s: s.firms.event_rate / 12.0,
+    "rd_adjustment_per_month": lambda s: 1.0 - (1.0 - s.firms.rd_adjustment) ** (1.0 / 12.0),
 }
 Rules = namedtuple(
     "Rules",
@@ -153,7 +323,16 @@ def build_rules(scenario) -> Rules:
 
 
 SectorParams = namedtuple(
-    "SectorParams", ["industrial", "growth", "volatility", "margin", "value_added_share"]
+    "SectorParams",
+    [
+        "industrial",
+        "growth",  # demand growth, 1/yr
+        "volatility",
+        "margin",
+        "value_added_share",
+        "median_revenue",  # M CNY/yr: the size at which volatility is the sector's
+        "mean_productivity",  # revenue-weighted mean log productivity, updated every month
+    ],
 )
 
 
@@ -166,6 +345,8 @@ def build_sector_params(scenario) -> SectorParams:
         volatility=np.array([s.revenue_volatility for s in sectors], dtype=np.float64),
         margin=np.array([s.operating_margin for s in sectors], dtype=np.float64),
         value_added_share=np.array([s.value_added_share for s in sectors], dtype=np.float64),
+        median_revenue=np.array([s.revenue_median for s in sectors], dtype=np.float64),
+        mean_productivity=np.zeros(len(sectors)),
     )
 
 
@@ -181,5 +362,11 @@ PolicyInForce = namedtuple(
         "services_share",  # share of R&D bought as services (technology contracts)
         "rd_subsidy_rate",  # perceived public share of marginal R&D (incremental subsidy)
         "major_product_jump",  # productivity jump that makes a major new product
+        "super_deduction_tech_sme",  # extra deduction of registered tech SMEs, share of R&D
+        "loss_carry_years",  # years a tax loss can be carried forward
+        "loss_carry_years_recognised",  # the same for certified firms and tech SMEs
+        "award_new_hitech",  # M CNY, paid for a first certification
+        "award_new_tech_sme",  # M CNY, paid for a new registration
+        "credit_access_value",  # M CNY/yr a registered firm values access to credit at
     ],
 )

@@ -34,6 +34,17 @@ class CertificationSupportLevers:
     award_new_tech_sme: float = param(
         0.0, unit="M CNY", lo=0, source=OFF + "; Yubei district pays 0.01"
     )
+    campaign_firms: int = param(
+        0,
+        unit="firms/yr",
+        lo=0,
+        hi=100_000,
+        source=OFF + "; the plan's registration campaigns (科技型企业入库培育)",
+        doc="firms visited each January and told of the registry and its benefits",
+    )
+    campaign_cost_per_firm: float = param(
+        0.002, unit="M CNY/firm", lo=0, source=ASSUMED, doc="cost of one campaign visit"
+    )
 
 
 class CertificationSupport(LeverGroup):
@@ -42,6 +53,31 @@ class CertificationSupport(LeverGroup):
     name = "certification_support"
 
     def on_january(self, f, t: int, year: int) -> None:
+        """The registration campaign, then the cultivation pool."""
+        self.run_registration_campaign(f)
+        self.select_cultivation_pool(f, t)
+
+    def in_force(self, year: int) -> dict:
+        """The awards firms weigh when they decide to register or apply."""
+        return {
+            "award_new_hitech": self.levers.award_new_hitech,
+            "award_new_tech_sme": self.levers.award_new_tech_sme,
+        }
+
+    def run_registration_campaign(self, f) -> None:
+        """Firms doing R&D that do not know the registry are told of it, most R&D first."""
+        support = self.levers
+        if support.campaign_firms == 0:
+            return
+        rows = np.flatnonzero(f.alive & ~f.registry_aware & ~f.tech_sme & (f.rd_history[:, 0] > 0))
+        ratio = _ratio(f.rd_history[rows, 0], f.revenue_history[rows, 0])
+        reached = rows[first_k(-ratio, support.campaign_firms)]
+        f.registry_aware[reached] = True
+        cost = support.campaign_cost_per_firm * len(reached)
+        self.government.record(self.name, cost)
+        self.government.received(self.name, cost)
+
+    def select_cultivation_pool(self, f, t: int) -> None:
         """Registered, uncertified firms with the highest R&D ratio enter the pool."""
         support = self.levers
         f.cultivated[:] = False

@@ -55,6 +55,13 @@ class CreditLevers:
     warning_loss_ratio: float = param(
         0.03, unit="share", lo=0, hi=1, source=DOMAIN + ": thresholds unconfirmed"
     )
+    access_value: float = param(
+        0.02,
+        unit="M CNY/yr",
+        lo=0,
+        source=ASSUMED + "; range 0-0.1",
+        doc="what eligibility for these loans is worth to a firm when it weighs registering",
+    )
     breaker_loss_ratio: float = param(
         0.05, unit="share", lo=0, hi=1, source=DOMAIN + ": thresholds unconfirmed"
     )
@@ -76,6 +83,12 @@ class KnowledgeValueCredit(LeverGroup):
         """The yearly public top-up, from the second year of the plan on."""
         if self.years_elapsed(year) > 1:
             self.compensation_fund.top_up(self.levers.fund_topup_per_year)
+
+    def in_force(self, year: int) -> dict:
+        """Eligibility for loans is a benefit of registration while the scheme lends."""
+        return {
+            "credit_access_value": self.levers.access_value if self.levers.loan_cap > 0 else 0.0
+        }
 
     def every_month(self, f, t: int) -> None:
         """Collect loans due, then lend to applicants short of cash."""

@@ -4,8 +4,8 @@ Public capital, matched by private capital at the fund's leverage, buys minority
 firms at each quarterly deal round: eligible firms (age and status rules of the fund's stage) are
 ranked by their knowledge-value score, and the fund invests one ticket in each of the best until
 its cash or the round's deal limit runs out. The ticket raises the firm's cash, and investors
-have the firm spend ``rd_deploy_share`` of it on extra R&D over ``rd_deploy_years`` (its
-preferred R&D intensity rises by that much a year relative to its revenue). A stake is sold
+have the firm spend ``rd_deploy_share`` of it on extra R&D, evenly over ``rd_deploy_years``
+(while its cash allows); then its R&D returns to its own plan. A stake is sold
 after the holding period at the firm's revenue growth since entry (capped), or written off if
 the firm exits. Public money spent is the public share of tickets.
 """

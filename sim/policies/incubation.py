@@ -1,8 +1,9 @@
 """The incubation chain (众创空间 + 孵化器 + 加速器).
 
 Service institutions (maker spaces, incubators, accelerators) are agents with room for
-``capacity_per_institution`` tenants. Each month new firms (younger than
-``admission_max_age_months``) are admitted in lottery order while there is room; a tenant stays
+``capacity_per_institution`` tenants. Each month technology start-ups (younger than
+``admission_max_age_months``, with an R&D plan and at least ``min_tech_staff_share`` tech staff)
+apply and are admitted in lottery order while there is room; a tenant stays
 ``incubation_months``, with its exit hazard multiplied by ``exit_hazard_factor`` and its revenue
 drift raised by ``growth_boost``. New institutions open at ``new_institutions_per_year``; every
 institution receives a yearly operating subsidy.
@@ -34,6 +35,14 @@ class IncubationLevers:
     )
     operating_subsidy: float = param(0.0, unit="M CNY/institution/yr", lo=0, source=OFF)
     admission_max_age_months: int = param(12, unit="months", lo=0, source=ASSUMED)
+    min_tech_staff_share: float = param(
+        0.1,
+        unit="share",
+        lo=0,
+        hi=1,
+        source=ASSUMED + " (incubators admit technology start-ups)",
+        doc="applicants need an R&D plan and at least this share of tech staff",
+    )
     incubation_months: int = param(24, unit="months", lo=1, source=ASSUMED)
     exit_hazard_factor: float = param(
         0.6,

@@ -35,6 +35,28 @@ class TaxLevers:
         hi=3,
         source=DOMAIN + ": 100% for all firms from 2023",
     )
+    super_deduction_tech_sme: dict[int, float] = param(
+        {2017: 0.75, 2022: 1.0},
+        unit="share of R&D",
+        lo=0,
+        hi=3,
+        source=DOMAIN + ": Caishui [2017] No. 34 (75%), 100% for tech SMEs from 2022",
+        doc="registered tech SMEs deduct the larger of this and their sector's rate",
+    )
+    loss_carry_years: dict[int, float] = param(
+        {2008: 5},
+        unit="yr",
+        lo=0,
+        hi=10,
+        source="CIT law (2008): losses carried forward 5 years",
+    )
+    loss_carry_years_recognised: dict[int, float] = param(
+        {2008: 5, 2018: 10},
+        unit="yr",
+        lo=0,
+        hi=10,
+        source=DOMAIN + ": Caishui [2018] No. 76, 10 years for certified firms and tech SMEs",
+    )
 
 
 class Tax(LeverGroup):
@@ -48,13 +70,23 @@ class Tax(LeverGroup):
         return self.model.policy
 
     def in_force(self, year: int) -> dict:
-        """Income-tax rates and the super-deduction in force in ``year``."""
+        """Income-tax rates, the super-deduction and loss carry-forward in force in ``year``."""
+        levers = self.levers
         return {
-            "tax_standard": self.levers.standard_tax_rate,
-            "tax_hitech": self.levers.hitech_tax_rate,
-            "super_deduction_industrial": super_deduction(self.levers, year, industrial=True),
-            "super_deduction_other": super_deduction(self.levers, year, industrial=False),
+            "tax_standard": levers.standard_tax_rate,
+            "tax_hitech": levers.hitech_tax_rate,
+            "super_deduction_industrial": super_deduction(levers, year, industrial=True),
+            "super_deduction_other": super_deduction(levers, year, industrial=False),
+            "super_deduction_tech_sme": scheduled(levers.super_deduction_tech_sme, year),
+            "loss_carry_years": scheduled(levers.loss_carry_years, year),
+            "loss_carry_years_recognised": scheduled(levers.loss_carry_years_recognised, year),
         }
+
+    def on_december(self, f, t: int, year: int, before: dict) -> None:
+        """Book the year's revenue forgone through each tax lever (the year-end kernel's)."""
+        alive = f.alive
+        self.government.forgo("super_deduction", float(f.forgone_deduction_last_year[alive].sum()))
+        self.government.forgo("hitech_tax_rate", float(f.forgone_rate_last_year[alive].sum()))
 
 
 def super_deduction(levers: TaxLevers, year: int, industrial: bool) -> float:
