@@ -1,9 +1,9 @@
 """The unit of work a batch engine ships to a worker process: one run, plain data in and out.
 
 In: ``{"run_id", "scenario" (path), "overrides" (dotted key -> value), "seed", "indicators",
-"years"}``. Out: ``{"run_id", "status": "ok", "frame": DataFrame}`` or ``{"run_id", "status":
-"error", "error", "traceback"}``, plus timing and the worker's host and process id. The worker
-loads and validates the scenario itself, so nothing but these dicts crosses a process
+"years", "agents"}``. Out: ``{"run_id", "status": "ok", "frame": DataFrame}`` or ``{"run_id",
+"status": "error", "error", "traceback"}``, plus timing and the worker's host and process id. The
+worker loads and validates the scenario itself, so nothing but these dicts crosses a process
 boundary and a run on a Dask worker is the run on a laptop.
 """
 
@@ -50,7 +50,7 @@ def execute(task: dict) -> dict:
 
         with _LOCK:
             scenario = load_scenario(task["scenario"], task["overrides"])
-            result = run_scenario(scenario, task["seed"])
+            result = run_scenario(scenario, task["seed"], agents=task.get("agents", "lean"))
         frame = result.indicators
         if task.get("years"):
             frame = frame[frame["year"].isin(task["years"])]
