@@ -40,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except InputError as err:
         print(f"innosim: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("innosim: interrupted", file=sys.stderr)
+        return getattr(err, "exit_status", 2)  # 1: a batch stopped and can be resumed
+    except KeyboardInterrupt as err:
+        print(err.args[0] if err.args else "innosim: interrupted", file=sys.stderr)
         return 130
 
 
