@@ -187,10 +187,15 @@ def _run_locked(e, design, runner, store, resume, force, agents, again, progress
             "status": status,
         }
         manifest["status"] = status
-        # The last word on disk; if the disk is what failed, the previous manifest stays and
-        # --resume rebuilds the entries of finished runs from their files.
-        with _no_interrupts(), contextlib.suppress(OSError):
-            store.write_manifest(manifest)
+        # The last word on disk. After a failure (the disk may be what failed) the previous
+        # manifest may stay: --resume rebuilds the entries of finished runs from their files.
+        with _no_interrupts():
+            if status in ("complete", "failed runs"):
+                saved = len(finished) + counts["done"]
+                _save_manifest_at_end(store, manifest, saved, len(design.runs), again)
+            else:
+                with contextlib.suppress(OSError):
+                    store.write_manifest(manifest)
     return BatchSummary(
         out=store.root,
         total=len(design.runs),
@@ -200,6 +205,14 @@ def _run_locked(e, design, runner, store, resume, force, agents, again, progress
         seconds=time.perf_counter() - clock,
         damaged=damaged,
     )
+
+
+def _save_manifest_at_end(store, manifest: dict, saved: int, total: int, again: str) -> None:
+    """Write the final manifest; if that fails the runs are saved, and a resume completes it."""
+    try:
+        _save_manifest(store, manifest)
+    except InputError as err:
+        raise _stopped(err, saved, total, again) from None
 
 
 def _stopped(err: InputError, saved: int, total: int, again: str) -> InputError:
@@ -232,12 +245,12 @@ def resume_command(experiment_path, out: Path, engine, workers, scheduler, agent
 def results_size(e: Experiment, design: Design) -> int:
     """Bytes the results of ``e`` take on disk, roughly (an upper estimate for the check).
 
-    A run file is about 8 bytes a value plus the Parquet footer and schema (~16 kB with every
-    indicator); the manifest takes ~300 bytes a run.
+    A run file is 8 bytes a value plus its footer, schema and page checksums (~33 kB with
+    every indicator, measured); the manifest takes ~300 bytes a run.
     """
     years = len(e.outputs.years or e.years())
     columns = len(design.runs.columns) + len(e.outputs.indicators or INDICATORS) + 1
-    per_run = 16_000 + 8 * years * columns + 300
+    per_run = 40_000 + 8 * years * columns + 300
     return len(design.runs) * per_run + 2 * 8 * design.runs.size + 1_000_000
 
 

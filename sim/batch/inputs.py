@@ -75,6 +75,9 @@ def changes(recorded: dict, now: dict) -> list[str]:
         elif isinstance(old, dict) and "sha256" in old:
             if old != new:
                 found.append(f"{role} {new['file']} changed")
+        elif role.endswith("sha256"):
+            if old != new:
+                found.append(f"{role.removesuffix('_sha256')} changed")
         elif old != new:
             found.append(f"{role} {old} -> {new}")
     return found
