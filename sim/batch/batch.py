@@ -308,17 +308,21 @@ def _open(
     # An old batch (--force), or a start killed before its manifest: nothing to keep.
     with _writing(root):
         store.clear()
-    try:
-        store.create()
-        write_atomic(root / EXPERIMENT_COPY, e.text.encode("utf-8"))
-        store.write_frame(DESIGN, design.runs)
-        store.write_frame(SAMPLES, design.unit)
-        manifest = _new_manifest(e, design)
-        store.write_manifest(manifest)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            store.clear()  # nothing half-made: a new start must not need --force
-        raise disk_error(err.filename and Path(err.filename) or root, err) from None
+    manifest = _new_manifest(e, design)
+    steps = [
+        (store.runs, store.create),
+        (root / EXPERIMENT_COPY, lambda: write_atomic(root / EXPERIMENT_COPY, e.text.encode())),
+        (root / DESIGN, lambda: store.write_frame(DESIGN, design.runs)),
+        (root / SAMPLES, lambda: store.write_frame(SAMPLES, design.unit)),
+        (root / MANIFEST, lambda: store.write_manifest(manifest)),
+    ]
+    for path, step in steps:
+        try:
+            step()
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                store.clear()  # nothing half-made: a new start must not need --force
+            raise disk_error(path, err) from None
     return manifest, []
 
 

@@ -107,7 +107,7 @@ class LocalEngine:
         in_flight: dict = {}
         breaks_in_a_row = 0
         finished_by_pool = 0
-        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=init_worker)
+        pool = self._pool(context)
         try:
             while True:
                 broken = _top_up(pool, queue, in_flight, window)
@@ -129,13 +129,17 @@ class LocalEngine:
                         "that the model imports in a fresh process (python -c 'import sim.run')"
                         " and that the machine has memory to spare"
                     )
-                pool = ProcessPoolExecutor(
-                    self.workers, mp_context=context, initializer=init_worker
-                )
+                pool = self._pool(context)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+
+    def _pool(self, context) -> ProcessPoolExecutor:
+        """Fresh workers that end when this process ends, however it ends."""
+        return ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),)
+        )
 
 
 MAX_BREAKS = 3  # pools broken in a row, without a finished run, before the batch stops
