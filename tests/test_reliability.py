@@ -418,7 +418,7 @@ def test_a_killed_worker_is_a_failed_run_the_batch_goes_on_and_resume_retries_it
     [
         ("creating the results directory", r"^\.design\.parquet\.", 1),
         ("writing a run file", r"^\.run-000002\.parquet\.", 1),
-        ("rewriting the manifest", r"^\.manifest\.json\.", 2),
+        ("writing the last manifest", r"^\.manifest\.json\.", 3),
     ],
 )
 def test_sigkill_in_the_middle_of_a_write_then_resume_gives_the_uninterrupted_dataset(
