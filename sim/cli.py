@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sim.atomic import write_atomic
 from sim.batch.commands import add_batch_command, add_report_command
-from sim.flags import non_negative_int, positive_int
+from sim.flags import months, non_negative_int
 from sim.indicators import PLAN_INDICATORS
 from sim.schema import InputError
 
@@ -82,7 +82,7 @@ def add_run_command(sub) -> None:
     run.add_argument("scenario", type=Path, help="scenario TOML file")
     run.add_argument("--seed", type=non_negative_int, help="seed (default: the scenario's)")
     run.add_argument(
-        "--months", type=positive_int, help="months to simulate (default: the horizon)"
+        "--months", type=months, help="months to simulate, 1-1200 (default: the horizon)"
     )
     run.add_argument("--out", type=Path, help="write to this file instead of standard output")
     run.add_argument("--format", choices=FORMATS, default="table", help="output format")
