@@ -14,7 +14,7 @@ from pathlib import Path
 from sim.atomic import write_atomic
 from sim.batch.commands import add_batch_command, add_report_command
 from sim.effects_commands import add_compare_command, add_effects_command
-from sim.flags import non_negative_int, positive_int, setting
+from sim.flags import months, non_negative_int, setting
 from sim.indicators import PLAN_INDICATORS
 from sim.progress import ProgressBar
 from sim.schema import InputError
@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except InputError as err:
         print(f"innosim: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("innosim: interrupted", file=sys.stderr)
+        return getattr(err, "exit_status", 2)  # 1: a batch stopped and can be resumed
+    except KeyboardInterrupt as err:
+        print(err.args[0] if err.args else "innosim: interrupted", file=sys.stderr)
         return 130
 
 
@@ -94,7 +94,7 @@ def add_run_command(sub) -> None:
         "--set policy.vouchers.budget=8 --set policy.hitech_tax_rate=0.25",
     )
     run.add_argument(
-        "--months", type=positive_int, help="months to simulate (default: the horizon)"
+        "--months", type=months, help="months to simulate, 1-1200 (default: the horizon)"
     )
     run.add_argument("--out", type=Path, help="write to this file instead of standard output")
     run.add_argument("--format", choices=FORMATS, default="table", help="output format")

@@ -46,3 +46,14 @@ def setting(text: str) -> tuple[str, object]:
     except tomllib.TOMLDecodeError:
         value = raw.strip()
     return key, value
+
+
+MAX_MONTHS = 1200  # the declared bound of scenario.horizon_months (sim/scenario.py)
+
+
+def months(text: str) -> int:
+    """A number of months to simulate: 1 to ``MAX_MONTHS``."""
+    value = _whole(text)
+    if not 1 <= value <= MAX_MONTHS:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number from 1 to {MAX_MONTHS}")
+    return value

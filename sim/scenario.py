@@ -22,6 +22,7 @@ from sim.policies.rd_subsidies import RdSubsidyLevers
 from sim.policies.talent import TalentLevers
 from sim.policies.tax import TaxLevers
 from sim.policies.vouchers import VoucherLevers
+from sim.resources import check_memory
 from sim.schema import (
     InputError,
     Loader,
@@ -33,6 +34,8 @@ from sim.schema import (
 )
 from sim.sources import ASSUMED, DOMAIN
 from sim.targets import PlanTargets, read_plan_targets
+
+MAX_SECTOR_FIRMS = 10_000_000  # per sector and status; memory is checked as a whole on load
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,10 +97,16 @@ class Sector:
     strategic_emerging: bool = param(
         False, unit="flag", doc="a strategic emerging industry (NBS classification, 2018)"
     )
-    hitech: int = param(unit="firms", lo=0, doc="certified high-tech firms in year 0")
-    tech_sme: int = param(unit="firms", lo=0, doc="registered tech SMEs (not certified), year 0")
-    other: int = param(unit="firms", lo=0, doc="other firms in year 0")
-    high_growth: int = param(0, unit="firms", lo=0, doc="of the registered, high-growth in year 0")
+    hitech: int = param(
+        unit="firms", lo=0, hi=MAX_SECTOR_FIRMS, doc="certified high-tech firms in year 0"
+    )
+    tech_sme: int = param(
+        unit="firms", lo=0, hi=MAX_SECTOR_FIRMS, doc="registered tech SMEs (not certified), year 0"
+    )
+    other: int = param(unit="firms", lo=0, hi=MAX_SECTOR_FIRMS, doc="other firms in year 0")
+    high_growth: int = param(
+        0, unit="firms", lo=0, hi=MAX_SECTOR_FIRMS, doc="of the registered, high-growth in year 0"
+    )
     revenue_median: float = param(unit="M CNY/yr", lo=0.01, doc="median firm revenue")
     revenue_dispersion: float = param(unit="log", lo=0, hi=4, doc="sd of log revenue")
     revenue_growth: float = param(unit="1/yr", lo=-0.5, hi=1, doc="drift of log revenue")
@@ -105,7 +114,9 @@ class Sector:
     operating_margin: float = param(unit="share", lo=-1, hi=1, doc="profit before R&D / revenue")
     value_added_share: float = param(unit="share", lo=0, hi=1, doc="value added / revenue")
     revenue_per_employee: float = param(unit="M CNY/person/yr", lo=0.001, doc="labour prod.")
-    births_per_year: float = param(unit="firms/yr", lo=0, doc="Poisson rate of new firms")
+    births_per_year: float = param(
+        unit="firms/yr", lo=0, hi=1_000_000, doc="Poisson rate of new firms"
+    )
     entrant_revenue_median: float = param(unit="M CNY/yr", lo=0.01, doc="median entrant revenue")
 
 
@@ -180,7 +191,11 @@ class Population:
         "the year-0 population gives the 2020 baseline (counts by status exactly)",
     )
     valid_invention_patents: int = param(
-        unit="patents", lo=0, source="liangping_baseline_2020.csv: 148", doc="held in year 0"
+        unit="patents",
+        lo=0,
+        hi=100_000_000,
+        source="liangping_baseline_2020.csv: 148",
+        doc="held in year 0",
     )
     above_scale_revenue: float = param(
         20.0, unit="M CNY/yr", lo=0, source="NBS threshold for above-scale industry (2011)"
@@ -245,6 +260,7 @@ def scenario_from_dict(data: dict, source: str, base_dir: Path) -> Scenario:
     loader = Loader(source)
     scenario = loader.build(Scenario, copy.deepcopy(data), "")
     _check_consistency(scenario, loader)
+    check_memory(scenario, source)
     targets_path = base_dir / scenario.targets.file
     if not targets_path.is_file():
         loader.fail("targets.file", scenario.targets.file, f"file not found ({targets_path})")

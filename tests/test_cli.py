@@ -132,7 +132,10 @@ def scenario_text(**replace):
     "change, expected",
     [
         ({"seed = 2021": "seed = 2021\ncolour = 3"}, "scenario.colour = 3: unknown key"),
-        ({"hitech = 10": "hitech = -3"}, "population.sectors[0].hitech = -3: must be >= 0"),
+        (
+            {"hitech = 10": "hitech = -3"},
+            "population.sectors[0].hitech = -3: must be between 0 and 10000000",
+        ),
         (
             {"[region]": "[certification]\nhitech_review_pass_rate = 1.5\n\n[region]"},
             "certification.hitech_review_pass_rate = 1.5: must be a probability between 0 and 1",

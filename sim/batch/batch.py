@@ -6,12 +6,22 @@ cluster needs no shared filesystem for results. Each finished run becomes one Pa
 a failed run becomes an error record and the batch goes on. The manifest is rewritten
 atomically at most every few seconds and at the end; after a crash ``--resume`` rebuilds it
 from the run files (each carries its own timing in its Parquet metadata).
+
+Reliability (docs/reliability.md): the manifest records digests of every input that can change
+a result (``sim.batch.inputs``) and ``--resume`` refuses when one changed; each run file's
+SHA-256 is recorded and checked on resume (a damaged file is set aside and the run made again);
+a lock keeps a second batch out of the directory; disk failures, Ctrl-C and dying workers end
+in one line that says what is saved and the exact command that resumes.
 """
 
+import contextlib
 import importlib.metadata
+import shlex
+import signal
 import subprocess
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,19 +30,25 @@ import pandas as pd
 from sim.batch.design import DESIGN_COLUMNS, Design, build_design
 from sim.batch.engines import make_engine
 from sim.batch.experiment import Experiment, load_experiment
+from sim.batch.inputs import changes, input_digests, model_version
 from sim.batch.store import (
     DESIGN,
     EXPERIMENT_COPY,
+    FORMAT,
+    MANIFEST,
     SAMPLES,
     ResultStore,
+    check_output_dir,
+    disk_error,
     run_name,
     write_atomic,
 )
+from sim.indicators import INDICATORS
 from sim.progress import BatchProgress
 from sim.schema import InputError
 
-FORMAT = "innosim-batch/1"
 MANIFEST_EVERY = 2.0  # seconds between manifest rewrites while a batch runs
+AGENT_MODES = ("lean", "full")
 
 
 @dataclass(frozen=True)
@@ -45,11 +61,16 @@ class BatchSummary:
     done: int  # finished in this session
     failed: int
     seconds: float
+    damaged: list[Path] = field(default_factory=list)  # run files set aside to be made again
 
     @property
     def status(self) -> str:
         """``complete`` or ``failed runs``."""
         return "failed runs" if self.failed else "complete"
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch; the message says what is saved and how to resume."""
 
 
 def run_batch(
@@ -60,16 +81,45 @@ def run_batch(
     scheduler: str | None = None,
     out: str | Path | None = None,
     resume: bool = False,
+    force: bool = False,
+    agents: str = "lean",
     progress: bool = False,
 ) -> BatchSummary:
-    """Run every run of an experiment not yet in ``out``; see docs/experiments.md."""
+    """Run every run of an experiment not yet in ``out``; see docs/experiments.md.
+
+    ``force`` deletes the batch already in ``out`` and starts over; ``agents`` is the model's
+    agent mode in every run (results do not depend on it).
+    """
+    if resume and force:
+        raise InputError("--resume and --force: choose one (--force deletes the results in --out)")
+    if agents not in AGENT_MODES:
+        raise InputError(f"--agents {agents}: must be one of {', '.join(AGENT_MODES)}")
     experiment = load_experiment(experiment_path)
     design = build_design(experiment)
     runner = make_engine(engine, workers, scheduler)
     store = ResultStore(Path(out) if out else Path("results") / experiment.name)
-    manifest = _open(store, experiment, design, resume)
-    finished = store.finished() & set(range(len(design.runs)))
-    _mark_finished(store, manifest, finished)
+    again = resume_command(experiment_path, store.root, engine, workers, scheduler, agents)
+    check_output_dir(store.root, results_size(experiment, design))
+    made_root = not store.root.exists()
+    try:
+        store.root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise disk_error(store.root, err, "choose another --out") from None
+    try:
+        with store.lock():
+            return _run_locked(
+                experiment, design, runner, store, resume, force, agents, again, progress
+            )
+    finally:
+        if made_root:
+            with contextlib.suppress(OSError):
+                store.root.rmdir()  # only if empty: a batch that could not start leaves nothing
+
+
+def _run_locked(e, design, runner, store, resume, force, agents, again, progress) -> BatchSummary:
+    """The batch, with the results directory locked."""
+    manifest, damaged = _open(store, e, design, resume, force)
+    finished = {int(r["run_id"]) for r in manifest["runs"] if r.get("status") == "ok"}
     pending = [i for i in range(len(design.runs)) if i not in finished]
 
     session = {
@@ -77,15 +127,16 @@ def run_batch(
         "finished": None,
         "resumed": bool(finished) or len(manifest["sessions"]) > 0,
         "code_version": code_version(),
+        "agents": agents,
         "runs_done": 0,
         "runs_failed": 0,
         "status": "running",
     }
     manifest["sessions"].append(session)
     manifest["status"] = "running"
-    store.write_manifest(manifest)
+    _save_manifest(store, manifest)
 
-    bar = BatchProgress(experiment.name, len(design.runs), len(finished)) if progress else None
+    bar = BatchProgress(e.name, len(design.runs), len(finished)) if progress else None
     counts = {"done": 0, "failed": 0}
     last_write = time.monotonic()
     clock = time.perf_counter()
@@ -96,10 +147,12 @@ def run_batch(
         entry = _entry(result)
         if result["status"] == "ok":
             frame = _with_design(design, run_id, result["frame"])
-            store.write_run(run_id, frame, entry)
+            with _writing(store.run_path(run_id)):
+                entry["sha256"] = store.write_run(run_id, frame, entry)
             counts["done"] += 1
         else:
-            store.write_error(run_id, _error_record(experiment, design, result))
+            with _writing(store.error_path(run_id)):
+                store.write_error(run_id, _error_record(e, design, result))
             counts["failed"] += 1
             entry["error"] = result["error"]
         manifest["runs"][run_id] = {"run_id": run_id} | entry
@@ -107,13 +160,23 @@ def run_batch(
             bar.update(counts["done"], counts["failed"])
         if time.monotonic() - last_write > MANIFEST_EVERY:
             session.update(runs_done=counts["done"], runs_failed=counts["failed"])
-            store.write_manifest(manifest)
+            _save_manifest(store, manifest)
             last_write = time.monotonic()
 
     status = "interrupted"
     try:
-        runner.run((_task(experiment, design, i) for i in pending), on_result)
+        runner.run((_task(e, design, i, agents) for i in pending), on_result)
         status = "failed runs" if counts["failed"] else "complete"
+    except KeyboardInterrupt:
+        saved = len(finished) + counts["done"]
+        raise BatchInterrupted(
+            f"innosim batch: interrupted; {saved} of {len(design.runs)} runs are saved in "
+            f"{store.root}; resume with: {again}"
+        ) from None
+    except InputError as err:
+        status = "stopped"
+        saved = len(finished) + counts["done"]
+        raise _stopped(err, saved, len(design.runs), again) from None
     finally:
         if bar:
             bar.close()
@@ -124,7 +187,15 @@ def run_batch(
             "status": status,
         }
         manifest["status"] = status
-        store.write_manifest(manifest)
+        # The last word on disk. After a failure (the disk may be what failed) the previous
+        # manifest may stay: --resume rebuilds the entries of finished runs from their files.
+        with _no_interrupts():
+            if status in ("complete", "failed runs"):
+                saved = len(finished) + counts["done"]
+                _save_manifest_at_end(store, manifest, saved, len(design.runs), again)
+            else:
+                with contextlib.suppress(OSError):
+                    store.write_manifest(manifest)
     return BatchSummary(
         out=store.root,
         total=len(design.runs),
@@ -132,53 +203,166 @@ def run_batch(
         done=counts["done"],
         failed=counts["failed"],
         seconds=time.perf_counter() - clock,
+        damaged=damaged,
     )
+
+
+def _save_manifest_at_end(store, manifest: dict, saved: int, total: int, again: str) -> None:
+    """Write the final manifest; if that fails the runs are saved, and a resume completes it."""
+    try:
+        _save_manifest(store, manifest)
+    except InputError as err:
+        raise _stopped(err, saved, total, again) from None
+
+
+def _stopped(err: InputError, saved: int, total: int, again: str) -> InputError:
+    """``err`` with what is saved and how to go on; exit status 1 when a resume can continue."""
+    if saved:
+        stopped = type(err)(
+            f"{err}; {saved} of {total} runs are saved: fix that, then resume with: {again}"
+        )
+        stopped.exit_status = 1
+    else:
+        stopped = type(err)(f"{err}; no run is saved: fix that, then run: {again}")
+        stopped.exit_status = 2
+    return stopped
+
+
+def resume_command(experiment_path, out: Path, engine, workers, scheduler, agents) -> str:
+    """The exact ``innosim batch ... --resume`` command that continues this batch."""
+    words = ["innosim", "batch", str(experiment_path), "--out", str(out)]
+    if engine != "local":
+        words += ["--engine", engine]
+    if workers:
+        words += ["--workers", str(workers)]
+    if scheduler:
+        words += ["--scheduler", scheduler]
+    if agents != "lean":
+        words += ["--agents", agents]
+    return shlex.join([*words, "--resume"])
+
+
+def results_size(e: Experiment, design: Design) -> int:
+    """Bytes the results of ``e`` take on disk, roughly (an upper estimate for the check).
+
+    A run file is 8 bytes a value plus its footer, schema and page checksums (~33 kB with
+    every indicator, measured); the manifest takes ~300 bytes a run.
+    """
+    years = len(e.outputs.years or e.years())
+    columns = len(design.runs.columns) + len(e.outputs.indicators or INDICATORS) + 1
+    per_run = 40_000 + 8 * years * columns + 300
+    return len(design.runs) * per_run + 2 * 8 * design.runs.size + 1_000_000
+
+
+@contextlib.contextmanager
+def _writing(path: Path):
+    """Turn a failed write of ``path`` into a one-line ``StoreError``."""
+    try:
+        yield
+    except OSError as err:
+        raise disk_error(path, err) from None
+
+
+def _save_manifest(store: ResultStore, manifest: dict) -> None:
+    with _writing(store.root / MANIFEST):
+        store.write_manifest(manifest)
+
+
+@contextlib.contextmanager
+def _no_interrupts():
+    """Hold Ctrl-C off while the final manifest is written (a second Ctrl-C would tear it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ------------------------------------------------------------------------------ the store
 
 
-def _open(store: ResultStore, e: Experiment, design: Design, resume: bool) -> dict:
-    """Start a new results directory, or check and reopen one for ``--resume``."""
+def _open(
+    store: ResultStore, e: Experiment, design: Design, resume: bool, force: bool
+) -> tuple[dict, list[Path]]:
+    """Start a new results directory, or check and reopen one for ``--resume``.
+
+    Returns the manifest and the damaged run files set aside (their runs are made again).
+    """
     root = store.root
-    if store.exists():
+    foreign = store.foreign_entries()
+    if store.exists() and not force:
         if not resume:
             raise InputError(
                 f"--out {root}: already holds a batch; pass --resume to continue it, "
-                "or choose another --out"
+                "--force to start over, or choose another --out"
             )
-        manifest = store.read_manifest()
-        old = manifest.get("experiment", {})
-        if manifest.get("format") != FORMAT:
-            raise InputError(f"{root}: manifest format {manifest.get('format')!r} is not {FORMAT}")
-        if old.get("sha256") != e.sha256:
-            raise InputError(
-                f"--resume: {root} holds results of another version of the experiment file "
-                f"(sha256 {str(old.get('sha256'))[:12]}, now {e.sha256[:12]}); "
-                "resume with the same file or use another --out"
-            )
-        if manifest["scenario"].get("sha256") != e.scenario_sha256:
-            raise InputError(
-                f"--resume: the base scenario {e.scenario_path} changed since {root} was "
-                "started; results would mix two scenarios: use another --out"
-            )
-        stored = store.read_frame(DESIGN)
-        if not stored.equals(design.runs):
-            raise InputError(
-                f"--resume: the design of {e.source} no longer matches {root}/{DESIGN} "
-                "(a sampler library changed?); use another --out"
-            )
-        store.remove_temporaries()
-        return manifest
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise InputError(f"--out {root}: exists and is not an empty directory of a batch")
-    store.create()
-    write_atomic(root / EXPERIMENT_COPY, e.text.encode("utf-8"))
-    store.write_frame(DESIGN, design.runs)
-    store.write_frame(SAMPLES, design.unit)
+        return _reopen(store, e, design)
+    if foreign:
+        raise InputError(
+            f"--out {root}: holds files a batch did not write ({', '.join(foreign[:3])}); "
+            "choose another --out"
+        )
+    # An old batch (--force), or a start killed before its manifest: nothing to keep.
+    with _writing(root):
+        store.clear()
     manifest = _new_manifest(e, design)
-    store.write_manifest(manifest)
-    return manifest
+    steps = [
+        (store.runs, store.create),
+        (root / EXPERIMENT_COPY, lambda: write_atomic(root / EXPERIMENT_COPY, e.text.encode())),
+        (root / DESIGN, lambda: store.write_frame(DESIGN, design.runs)),
+        (root / SAMPLES, lambda: store.write_frame(SAMPLES, design.unit)),
+        (root / MANIFEST, lambda: store.write_manifest(manifest)),
+    ]
+    for path, step in steps:
+        try:
+            step()
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                store.clear()  # nothing half-made: a new start must not need --force
+            raise disk_error(path, err) from None
+    return manifest, []
+
+
+def _reopen(store: ResultStore, e: Experiment, design: Design) -> tuple[dict, list[Path]]:
+    """Check that a batch may be resumed with these inputs, and take stock of its runs."""
+    root = store.root
+    manifest = store.read_manifest()
+    if manifest["experiment"].get("sha256") != e.sha256:
+        raise InputError(
+            f"--resume: {root} holds results of another version of the experiment file "
+            f"(sha256 {str(manifest['experiment'].get('sha256'))[:12]}, now {e.sha256[:12]}); "
+            "resume with the same file, start over with --force, or use another --out"
+        )
+    if "inputs" not in manifest or "model" not in manifest:
+        raise InputError(
+            f"--resume: {root} was started by an older innosim that did not record its input "
+            "files; finish it with that version, or start over with --force"
+        )
+    changed = changes(manifest["inputs"], input_digests(e))
+    changed += [f"model {c}" for c in changes(manifest["model"], model_version())]
+    if changed:
+        raise InputError(
+            f"--resume: {root} was started with other inputs ({'; '.join(changed)}); the "
+            "results would mix two models: restore them, start over with --force, or use "
+            "another --out"
+        )
+    if len(manifest["runs"]) != len(design.runs) or not store.read_frame(DESIGN).equals(
+        design.runs
+    ):
+        raise InputError(
+            f"--resume: the design of {e.source} no longer matches {root}/{DESIGN} "
+            "(a sampler library changed?); start over with --force, or use another --out"
+        )
+    for session in manifest["sessions"]:
+        if session.get("status") == "running":  # its process was killed
+            session["status"] = "killed"
+    with _writing(root):
+        store.remove_temporaries()
+        damaged = _take_stock(store, manifest, len(design.runs))
+    return manifest, damaged
 
 
 def _new_manifest(e: Experiment, design: Design) -> dict:
@@ -226,6 +410,8 @@ def _new_manifest(e: Experiment, design: Design) -> dict:
             ],
         },
         "code_version": code_version(),
+        "inputs": input_digests(e),
+        "model": model_version(),
         "runs_total": len(design.runs),
         "policy_mixes": int(design.runs["policy_mix_id"].nunique()),
         "sessions": [],
@@ -245,12 +431,29 @@ def _factor(f) -> dict:
     return out
 
 
-def _mark_finished(store: ResultStore, manifest: dict, finished: set[int]) -> None:
-    """Runs with a file are done: keep their manifest entry, or read it from the file."""
-    for run_id in finished:
-        entry = manifest["runs"][run_id]
-        if entry.get("status") != "ok":
-            manifest["runs"][run_id] = {"run_id": run_id} | store.run_meta(run_id)
+def _take_stock(store: ResultStore, manifest: dict, total: int) -> list[Path]:
+    """Mark runs with a sound file ``ok`` and the rest pending; set damaged files aside.
+
+    A run file is sound when its SHA-256 is the one the manifest recorded, or, written after
+    the manifest's last update, when it reads whole and holds that run's rows.
+    """
+    runs = manifest["runs"]
+    damaged = []
+    finished = {i for i in store.finished() if i < total}
+    for run_id in range(total):
+        entry = runs[run_id]
+        if run_id not in finished:
+            if entry.get("status") == "ok":  # its file was deleted: make it again
+                runs[run_id] = {"run_id": run_id, "status": "pending"}
+            continue
+        recorded = entry.get("sha256") if entry.get("status") == "ok" else None
+        digest = store.check_run(run_id, recorded)
+        if digest is None:
+            damaged.append(store.set_aside(run_id))
+            runs[run_id] = {"run_id": run_id, "status": "pending"}
+        elif recorded is None:
+            runs[run_id] = {"run_id": run_id} | store.run_meta(run_id) | {"sha256": digest}
+    return damaged
 
 
 def _entry(result: dict) -> dict:
@@ -263,9 +466,10 @@ def _entry(result: dict) -> dict:
     }
 
 
-def _task(e: Experiment, design: Design, run_id: int) -> dict:
+def _task(e: Experiment, design: Design, run_id: int, agents: str) -> dict:
     return {
         "run_id": run_id,
+        "agents": agents,
         "scenario": str(e.scenario_path),
         "overrides": design.overrides(run_id, e.base),
         "seed": int(design.runs.at[run_id, "seed"]),

@@ -23,8 +23,10 @@ def add_batch_command(sub) -> None:
             "bar shows on a terminal only."
         ),
         epilog=(
-            "Exit status: 0 all runs finished, 1 some runs failed (see OUT/errors), 2 bad "
-            "input. Example: innosim batch experiments/liangping_lever_sweep.toml --workers 4; "
+            "Exit status: 0 all runs finished, 1 some runs failed (see OUT/errors) or the "
+            "batch stopped with runs saved (the message gives the --resume command), 2 bad "
+            "input, 130 interrupted. Example: innosim batch "
+            "experiments/liangping_lever_sweep.toml --workers 4; "
             "Dask: innosim batch EXP --engine dask --scheduler tcp://127.0.0.1:8786. "
             "Guide: docs/experiments.md."
         ),
@@ -53,7 +55,19 @@ def add_batch_command(sub) -> None:
     batch.add_argument(
         "--resume",
         action="store_true",
-        help="continue a batch in --out: skip runs whose file exists, retry failed runs",
+        help="continue a batch in --out: skip runs whose file is sound, retry failed runs; "
+        "refused if an input file or the model changed since the batch started",
+    )
+    batch.add_argument(
+        "--force",
+        action="store_true",
+        help="start over: delete the batch already in --out (only files a batch writes)",
+    )
+    batch.add_argument(
+        "--agents",
+        choices=("lean", "full"),
+        default="lean",
+        help="agent mode of every run (same results; full makes one Mesa agent per firm)",
     )
     batch.set_defaults(handler=batch_command)
 
@@ -69,8 +83,15 @@ def batch_command(args) -> int:
         scheduler=args.scheduler,
         out=args.out,
         resume=args.resume,
+        force=args.force,
+        agents=args.agents,
         progress=sys.stderr.isatty(),
     )
+    for path in summary.damaged:
+        print(
+            f"innosim batch: damaged run file moved to {path}; its run was made again",
+            file=sys.stderr,
+        )
     finished = summary.skipped + summary.done
     line = (
         f"innosim batch: {finished} of {summary.total} runs finished"

@@ -93,49 +93,120 @@ class LocalEngine:
         return {"engine": self.name, "workers": self.workers}
 
     def run(self, tasks: Iterable[dict], on_result: OnResult) -> None:
-        """Run every task; ``on_result`` gets each result as it completes."""
+        """Run every task; ``on_result`` gets each result as it completes.
+
+        A worker that dies breaks the whole pool: the runs in flight are recorded as failed
+        (``--resume`` retries them), a new pool takes over and the batch goes on. Tasks the
+        broken pool never accepted are handed to the new one. If pools keep breaking before
+        any run finishes, the workers cannot work at all and the batch stops.
+        """
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        pending: Iterator[dict] = iter(tasks)
+        queue = _Queue(tasks)
         window = 2 * self.workers
         in_flight: dict = {}
-        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=init_worker)
-        completed_by_pool = 0
+        breaks_in_a_row = 0
+        finished_by_pool = 0
+        pool = self._pool(context)
         try:
             while True:
-                for task in _take(pending, window - len(in_flight)):
-                    in_flight[pool.submit(run_task, task)] = task
-                if not in_flight:
+                broken = _top_up(pool, queue, in_flight, window)
+                if not in_flight and not broken:
                     break
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                lost = []
-                for future in done:
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        lost.append(future)
-                        continue
-                    completed_by_pool += 1
-                    on_result(result)
-                    del in_flight[future]
-                if lost:  # the pool is broken: every run still in flight is lost with it
-                    if completed_by_pool == 0:
-                        raise RuntimeError(
-                            "batch worker processes die before finishing any run (see the "
-                            "worker's error above); is the model importable?"
-                        )
-                    for task in in_flight.values():
-                        on_result(failed(task, BrokenProcessPool(), "a worker process died"))
-                    in_flight.clear()
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = ProcessPoolExecutor(
-                        self.workers, mp_context=context, initializer=init_worker
+                finished, lost = _collect(in_flight, broken, on_result)
+                finished_by_pool += finished
+                if not (broken or lost):
+                    continue
+                breaks_in_a_row = 0 if finished_by_pool else breaks_in_a_row + 1
+                finished_by_pool = 0
+                for task in lost:
+                    on_result(failed(task, BrokenProcessPool(), "a worker process died"))
+                pool.shutdown(wait=False, cancel_futures=True)
+                if breaks_in_a_row >= MAX_BREAKS:
+                    raise WorkersDying(
+                        f"batch worker processes died {breaks_in_a_row} times in a row before "
+                        "finishing any run; the runs they held are recorded as failed; check "
+                        "that the model imports in a fresh process (python -c 'import sim.run')"
+                        " and that the machine has memory to spare"
                     )
-                    completed_by_pool = 0
+                pool = self._pool(context)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+
+    def _pool(self, context) -> ProcessPoolExecutor:
+        """Fresh workers that end when this process ends, however it ends."""
+        return ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),)
+        )
+
+
+MAX_BREAKS = 3  # pools broken in a row, without a finished run, before the batch stops
+
+
+class WorkersDying(InputError):
+    """Worker processes die before finishing anything: the batch cannot go on."""
+
+
+class _Queue:
+    """Tasks to hand out: those a broken pool gave back first, then the rest in order."""
+
+    def __init__(self, tasks: Iterable[dict]):
+        self.returned: list[dict] = []
+        self.rest: Iterator[dict] = iter(tasks)
+
+    def take(self) -> dict | None:
+        return self.returned.pop() if self.returned else next(self.rest, None)
+
+    def give_back(self, task: dict) -> None:
+        self.returned.append(task)
+
+
+def _top_up(pool, queue: _Queue, in_flight: dict, window: int) -> bool:
+    """Submit tasks until ``window`` are in flight; True if the pool turned out broken."""
+    while len(in_flight) < window:
+        task = queue.take()
+        if task is None:
+            return False
+        try:
+            in_flight[pool.submit(run_task, task)] = task
+        except BrokenProcessPool:  # a worker died since the last look: this task never ran
+            queue.give_back(task)
+            return True
+    return False
+
+
+def _collect(in_flight: dict, broken: bool, on_result: OnResult) -> tuple[int, list[dict]]:
+    """Hand finished results to ``on_result``; return how many, and the tasks a death lost.
+
+    Once the pool is known to be broken, every future in flight settles quickly (with its
+    result or with ``BrokenProcessPool``), so wait for all of them.
+    """
+    if broken:
+        done, _ = wait(in_flight, timeout=60)
+    else:
+        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+    finished, lost = 0, []
+    for future in done:
+        task = in_flight.pop(future)
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            lost.append(task)
+            continue
+        finished += 1
+        on_result(result)
+    if lost:  # the pool is broken: every run still in flight is lost with it
+        done, _ = wait(in_flight, timeout=60)
+        for future in list(in_flight):
+            task = in_flight.pop(future)
+            if future in done and future.exception() is None:
+                finished += 1
+                on_result(future.result())
+            else:
+                lost.append(task)
+    return finished, lost
 
 
 class DaskEngine:

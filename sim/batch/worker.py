@@ -1,9 +1,9 @@
 """The unit of work a batch engine ships to a worker process: one run, plain data in and out.
 
 In: ``{"run_id", "scenario" (path), "overrides" (dotted key -> value), "seed", "indicators",
-"years"}``. Out: ``{"run_id", "status": "ok", "frame": DataFrame}`` or ``{"run_id", "status":
-"error", "error", "traceback"}``, plus timing and the worker's host and process id. The worker
-loads and validates the scenario itself, so nothing but these dicts crosses a process
+"years", "agents"}``. Out: ``{"run_id", "status": "ok", "frame": DataFrame}`` or ``{"run_id",
+"status": "error", "error", "traceback"}``, plus timing and the worker's host and process id. The
+worker loads and validates the scenario itself, so nothing but these dicts crosses a process
 boundary and a run on a Dask worker is the run on a laptop.
 """
 
@@ -26,11 +26,29 @@ def limit_numba_threads() -> None:
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 
-def init_worker() -> None:
-    """Process-pool initialiser: limit threads, leave Ctrl-C to the parent, import the model."""
+def init_worker(coordinator: int | None = None) -> None:
+    """Process-pool initialiser: limit threads, leave Ctrl-C to the parent, import the model.
+
+    With ``coordinator`` (the batch's process id) the worker exits when that process is gone:
+    a pool worker holds both ends of its task queue, so it would otherwise wait forever after
+    the batch is killed (SIGKILL), holding its memory.
+    """
     limit_numba_threads()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if coordinator is not None:
+        threading.Thread(target=_exit_with, args=(coordinator,), daemon=True).start()
     import sim.run  # noqa: F401
+
+
+def _exit_with(coordinator: int, every: float = 1.0) -> None:
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(coordinator, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # pragma: no cover - a reused pid of another user: gone too
+            os._exit(1)
 
 
 def run_task(task: dict) -> dict:
@@ -50,7 +68,7 @@ def execute(task: dict) -> dict:
 
         with _LOCK:
             scenario = load_scenario(task["scenario"], task["overrides"])
-            result = run_scenario(scenario, task["seed"])
+            result = run_scenario(scenario, task["seed"], agents=task.get("agents", "lean"))
         frame = result.indicators
         if task.get("years"):
             frame = frame[frame["year"].isin(task["years"])]

@@ -21,7 +21,7 @@ from sim.sources import ASSUMED, OFF
 class AttractionLevers:
     """Firms attracted and the subsidy per firm."""
 
-    firms_per_year: float = param(0.0, unit="firms/yr", lo=0, source=OFF)
+    firms_per_year: float = param(0.0, unit="firms/yr", lo=0, hi=100_000, source=OFF)
     subsidy_per_firm: float = param(0.0, unit="M CNY", lo=0, source=OFF)
     revenue_multiplier: float = param(1.5, unit="x", lo=0.01, source=ASSUMED)
 

@@ -20,7 +20,7 @@ from sim.sources import ASSUMED, DOMAIN, OFF
 class CertificationSupportLevers:
     """Cultivation pool and awards."""
 
-    pool_size: int = param(0, unit="firms/yr", lo=0, source=OFF)
+    pool_size: int = param(0, unit="firms/yr", lo=0, hi=10_000_000, source=OFF)
     coaching_cost: float = param(0.02, unit="M CNY/firm", lo=0, source=ASSUMED)
     pass_bonus: float = param(
         0.1, unit="prob", lo=0, hi=1, source=ASSUMED, doc="added to the review pass rate"

@@ -42,7 +42,7 @@ class FundLevers:
         source=ASSUMED,
         doc="0 any firm, 1 tech SME, 2 certified/high-growth",
     )
-    deals_per_round: int = param(5, unit="deals/quarter", lo=0, source=ASSUMED)
+    deals_per_round: int = param(5, unit="deals/quarter", lo=0, hi=10_000, source=ASSUMED)
     holding_years: float = param(5.0, unit="yr", lo=0.25, source=DOMAIN + ": no dividends 5 years")
     max_multiple: float = param(5.0, unit="x ticket", lo=0, source=ASSUMED, doc="cap on exit value")
     rd_deploy_share: float = param(

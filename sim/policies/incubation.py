@@ -28,10 +28,12 @@ from sim.sources import ASSUMED, BASELINE, DOMAIN, OFF
 class IncubationLevers:
     """Incubators and other S&T service institutions."""
 
-    existing_institutions: int = param(42, unit="count", lo=0, source=BASELINE + ": 42 in 2020")
-    new_institutions_per_year: float = param(0.0, unit="count/yr", lo=0, source=OFF)
+    existing_institutions: int = param(
+        42, unit="count", lo=0, hi=10_000, source=BASELINE + ": 42 in 2020"
+    )
+    new_institutions_per_year: float = param(0.0, unit="count/yr", lo=0, hi=1000, source=OFF)
     capacity_per_institution: int = param(
-        5, unit="firms", lo=0, source=ASSUMED + "; 440 thousand m2 over 42 institutions"
+        5, unit="firms", lo=0, hi=100_000, source=ASSUMED + "; 440 thousand m2 over 42 institutions"
     )
     operating_subsidy: float = param(0.0, unit="M CNY/institution/yr", lo=0, source=OFF)
     admission_max_age_months: int = param(12, unit="months", lo=0, source=ASSUMED)

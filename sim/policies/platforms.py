@@ -25,17 +25,23 @@ from sim.sources import ASSUMED, BASELINE, OFF, PLAN
 class PlatformLevers:
     """R&D platforms and institutes."""
 
-    existing_platforms: int = param(43, unit="count", lo=0, source=BASELINE + ": 43 in 2020")
-    new_platforms_per_year: float = param(0.0, unit="count/yr", lo=0, source=OFF)
+    existing_platforms: int = param(
+        43, unit="count", lo=0, hi=10_000, source=BASELINE + ": 43 in 2020"
+    )
+    new_platforms_per_year: float = param(0.0, unit="count/yr", lo=0, hi=1000, source=OFF)
     platform_award: float = param(0.0, unit="M CNY", lo=0, source=OFF)
     min_rd: float = param(1.0, unit="M CNY/yr", lo=0, source=ASSUMED)
     innovation_boost: float = param(0.3, unit="x zeta", lo=0, source=ASSUMED)
-    existing_new_rd_institutes: int = param(4, unit="count", lo=0, source=BASELINE + ": 4")
-    new_rd_institutes_per_year: float = param(0.0, unit="count/yr", lo=0, source=OFF)
-    industry_research_institutes_per_year: float = param(0.0, unit="count/yr", lo=0, source=OFF)
-    rd_branches_per_year: float = param(0.0, unit="count/yr", lo=0, source=OFF)
+    existing_new_rd_institutes: int = param(
+        4, unit="count", lo=0, hi=10_000, source=BASELINE + ": 4"
+    )
+    new_rd_institutes_per_year: float = param(0.0, unit="count/yr", lo=0, hi=1000, source=OFF)
+    industry_research_institutes_per_year: float = param(
+        0.0, unit="count/yr", lo=0, hi=1000, source=OFF
+    )
+    rd_branches_per_year: float = param(0.0, unit="count/yr", lo=0, hi=1000, source=OFF)
     institute_cost: float = param(2.0, unit="M CNY/institute/yr", lo=0, source=ASSUMED)
-    universities: int = param(21, unit="count", lo=1, source=BASELINE + ": 21 partners")
+    universities: int = param(21, unit="count", lo=1, hi=10_000, source=BASELINE + ": 21 partners")
     services_share: float = param(
         0.0,
         unit="share of R&D",

@@ -25,9 +25,13 @@ from sim.sources import ASSUMED, BASELINE, OFF, PLAN
 class TalentLevers:
     """High-end talent recruitment and S&T commissioners."""
 
-    existing_talents: int = param(35, unit="persons", lo=0, source=BASELINE + ": 35 in 2020")
-    existing_top_talents: int = param(1, unit="persons", lo=0, source=PLAN + ": 1 in 2020")
-    recruits_per_year: float = param(0.0, unit="persons/yr", lo=0, source=OFF)
+    existing_talents: int = param(
+        35, unit="persons", lo=0, hi=1_000_000, source=BASELINE + ": 35 in 2020"
+    )
+    existing_top_talents: int = param(
+        1, unit="persons", lo=0, hi=1_000_000, source=PLAN + ": 1 in 2020"
+    )
+    recruits_per_year: float = param(0.0, unit="persons/yr", lo=0, hi=100_000, source=OFF)
     top_talent_share: float = param(
         0.032, unit="share", lo=0, hi=1, source="plan ratio: 4 more top talents of 125 recruits"
     )
@@ -35,8 +39,8 @@ class TalentLevers:
     innovation_boost: float = param(
         0.3, unit="x zeta per talent", lo=0, source=ASSUMED, doc="added to the firm's multiplier"
     )
-    max_per_firm: int = param(3, unit="persons", lo=1, source=ASSUMED)
-    commissioners_per_year: float = param(0.0, unit="dispatches/yr", lo=0, source=OFF)
+    max_per_firm: int = param(3, unit="persons", lo=1, hi=1000, source=ASSUMED)
+    commissioners_per_year: float = param(0.0, unit="dispatches/yr", lo=0, hi=100_000, source=OFF)
     commissioner_cost: float = param(0.01, unit="M CNY/dispatch", lo=0, source=ASSUMED)
     commissioner_boost: float = param(0.2, unit="x zeta", lo=0, source=ASSUMED)
 

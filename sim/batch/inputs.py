@@ -1,0 +1,112 @@
+"""What a batch's results depend on, as digests: ``--resume`` refuses when any of them changed.
+
+A run's result is a function of the experiment file, the base scenario, every data file the
+scenario reads, and the model's code and numerical libraries. Their SHA-256 digests go into
+the manifest when a batch starts; a resume compares them with the files as they are now, so a
+dataset never silently mixes runs of two models.
+
+Data files are found from the declarations, not by a list kept here: any scenario field
+declared with ``unit="path"`` (today ``targets.file``; observed series and posteriors when they
+arrive) names a file relative to the scenario, and a lever or uncertainty on such a field adds
+each file it can take. ``referenced_files`` is the one place to extend for files an experiment
+names itself.
+"""
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import platform
+import typing
+from pathlib import Path
+
+import sim
+from sim.batch.experiment import Experiment
+
+# Libraries whose version can change a model's numbers (floating point, random draws).
+NUMERIC_LIBRARIES = ("numpy", "numba", "scipy", "mesa")
+# Front ends: they present results but do not make them, so editing them keeps a batch
+# resumable. Paths are relative to the ``sim`` package.
+NOT_MODEL_CODE = ("batch/report.py", "batch/analysis.py", "batch/commands.py", "cli.py", "docs.py")
+
+
+def referenced_files(e: Experiment) -> dict[str, Path]:
+    """Every file a run of ``e`` reads, by role: ``experiment``, ``scenario``, data files."""
+    files = {"experiment": e.path, "scenario": e.scenario_path}
+    base_dir = e.scenario_path.parent
+    for key, value in _path_fields(e.scenario):
+        files[key] = (base_dir / value).resolve()
+    for factor in e.factors:
+        if factor.key in files and factor.values is not None:
+            for i, value in enumerate(factor.values):
+                files[f"{factor.key}[{i}]"] = (base_dir / value).resolve()
+    return files
+
+
+def input_digests(e: Experiment) -> dict[str, dict]:
+    """``{role: {"file", "sha256"}}`` for every file ``referenced_files`` lists."""
+    return {
+        role: {"file": str(path), "sha256": file_sha256(path)}
+        for role, path in referenced_files(e).items()
+    }
+
+
+def model_version() -> dict:
+    """A digest of the model's source code, and the Python and numerical library versions."""
+    package = Path(sim.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        name = path.relative_to(package).as_posix()
+        if name not in NOT_MODEL_CODE:
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return {
+        "code_sha256": digest.hexdigest(),
+        "python": platform.python_version(),
+        **{lib: _version(lib) for lib in NUMERIC_LIBRARIES},
+    }
+
+
+def changes(recorded: dict, now: dict) -> list[str]:
+    """What differs between the digests in a manifest and those of the files now."""
+    found = []
+    for role in sorted(set(recorded) | set(now)):
+        old, new = recorded.get(role), now.get(role)
+        if old is None or new is None:
+            found.append(f"{role} {'added' if old is None else 'no longer read'}")
+        elif isinstance(old, dict) and "sha256" in old:
+            if old != new:
+                found.append(f"{role} {new['file']} changed")
+        elif role.endswith("sha256"):
+            if old != new:
+                found.append(f"{role.removesuffix('_sha256')} changed")
+        elif old != new:
+            found.append(f"{role} {old} -> {new}")
+    return found
+
+
+def file_sha256(path: Path) -> str | None:
+    """The file's SHA-256, or None if it cannot be read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _path_fields(obj, prefix: str = ""):
+    """``(dotted key, value)`` of every field declared ``unit="path"`` in a scenario."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        if not f.init:
+            continue
+        key = f"{prefix}{f.name}"
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(hints[f.name]):
+            yield from _path_fields(value, key + ".")
+        elif f.metadata.get("unit") == "path" and isinstance(value, str):
+            yield key, value
+
+
+def _version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return None
