@@ -52,13 +52,16 @@ def test_mean_interval_is_students_t_and_degenerate_for_identical_values():
     assert not mean_interval([0.0, 0.0]).excludes_zero
 
 
-def test_a_group_already_off_has_exactly_zero_effect_and_the_high_tech_rate_raises_rd():
+def test_a_group_already_off_has_exactly_zero_effect_and_a_tax_lever_costs_its_revenue_forgone():
     smoke = load_scenario(SMOKE_SCENARIO)  # no district levers: every budget group is off
     effects = lever_effects(smoke, [1, 2, 3], ["vouchers", "hitech_tax_rate"])
     vouchers, tax = effects.levers
     assert all(v.mean == v.lo == v.hi == 0 for v in vouchers.effects.values())
-    assert vouchers.cost.mean == 0 and tax.cost.mean == 0  # no tax expenditure booked yet
-    assert tax.effects["business_rd"].hi < 0  # certified firms at 25%: less R&D
+    assert vouchers.cost.mean == 0
+    # the 15% rate spends no budget: its cost is the tax it forgoes, booked by the model
+    assert tax.cost.mean > 0
+    assert effects.cost_items["hitech_tax_rate"] == ["tax_expenditure_hitech_tax_rate"]
+    assert tax.effects["tech_smes"].lo <= tax.effects["tech_smes"].hi
     assert not set(effects.outcomes) & INPUT_INDICATORS
     assert effects.year == 2021  # the smoke run ends before the plan's 2025
 

@@ -15,13 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_policies import ONE_LEVER, district
 
-from sim.agents.government import LEVERS
+from sim.agents.government import SPENDING_GROUPS
 from sim.model import InnovationEcosystem
 
 # Levers whose money reaches firms (public_receipts_ytd, vouchers used included) or
 # institutions the same year; credit pays the bank, guidance funds invest.
 PAID_TO_FIRMS_OR_INSTITUTIONS = [
-    lever for lever in LEVERS if lever not in ("credit", "guidance_funds")
+    lever for lever in SPENDING_GROUPS if lever not in ("credit", "guidance_funds")
 ]
 
 
@@ -30,22 +30,24 @@ def month_checks(model) -> None:
     f = model.firms
     for column in ("loan_balance", "voucher_balance", "invention_patents", "other_ip"):
         assert (f.column(column)[: len(f)] >= -1e-9).all(), column
-    assert model.mix.compensation_fund.balance >= -1e-9
-    for fund in model.mix.funds.values():
+    assert model.groups["credit"].compensation_fund.balance >= -1e-9
+    for fund in model.groups["guidance_funds"].funds.values():
         assert fund.cash >= -1e-9 and fund.invested >= -1e-9
 
 
 def year_checks(model, year: int) -> None:
     """What must hold in the books and the statistics of each closed year."""
-    spent, accounts = model.government.spent[year], model.mix.accounts[year]
-    previous = model.mix.accounts.get(year - 1, {})
+    spent, accounts = model.government.spent[year], model.government.accounts[year]
+    previous = model.government.accounts.get(year - 1, {})
     assert all(v >= 0 for v in spent.values()), spent
+    # revenue forgone through the tax levers is a cost, never a gain
+    assert all(v >= -1e-9 for v in model.government.forgone[year].values())
     assert accounts["firms_voucher_used"] == pytest.approx(spent["vouchers"], abs=1e-9)
     compensation = accounts["bank_compensation"] - previous.get("bank_compensation", 0.0)
     assert compensation == pytest.approx(spent["credit"], abs=1e-9)
     invested = accounts["funds_public_invested"] - previous.get("funds_public_invested", 0.0)
     assert invested == pytest.approx(spent["guidance_funds"], abs=1e-9)
-    institutions = sum(accounts.get(f"institutions_{x}", 0.0) for x in LEVERS)
+    institutions = sum(accounts.get(f"institutions_{x}", 0.0) for x in SPENDING_GROUPS)
     paid = sum(spent[x] for x in PAID_TO_FIRMS_OR_INSTITUTIONS)
     assert accounts["firms_public_receipts"] + institutions == pytest.approx(paid, abs=1e-9)
 
@@ -75,7 +77,7 @@ def test_money_is_conserved_and_nothing_goes_negative(levers, seed):
     for _ in range(scenario.scenario.horizon_months):
         model.step()
         month_checks(model)
-    years = sorted(model.mix.accounts)
+    years = sorted(model.government.accounts)
     assert years
     for year in years:
         year_checks(model, year)

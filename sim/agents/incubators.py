@@ -22,43 +22,32 @@ class Incubator(mesa.Agent):
         self.subsidy_received = 0.0  # M CNY, cumulative
         self.graduates = 0
 
-
-def graduate(f, t: int, incubators: list[Incubator]) -> np.ndarray:
-    """Tenants whose incubation ended (or who exited) leave; survivors lose the support.
-
-    Returns the rows of the tenants who stay.
-    """
-    tenants = np.flatnonzero(f.incubator)
-    ends = ~f.alive[tenants] | (f.incubated_until[tenants] < t)
-    leaving = tenants[ends]
-    if len(leaving) > 0:
-        graduated = np.bincount(
-            f.incubator[leaving[f.alive[leaving]]], minlength=len(incubators) + 1
-        )
-        for number in np.flatnonzero(graduated):
-            incubators[number - 1].graduates += int(graduated[number])
+    def graduate(self, f, t: int, tenants: np.ndarray) -> int:
+        """Tenants whose incubation ended (or who exited) leave; returns the places free now."""
+        ends = ~f.alive[tenants] | (f.incubated_until[tenants] < t)
+        leaving = tenants[ends]
+        self.graduates += int(np.count_nonzero(f.alive[leaving]))
         f.incubator[leaving] = 0
         f.incubated_until[leaving] = NEVER
-        f.exit_hazard_factor[leaving] = 1.0
+        f.exit_hazard_factor[leaving] = 1.0  # graduates lose the support
         f.growth_boost[leaving] = 0.0
-    return tenants[~ends]
+        return max(self.capacity - (len(tenants) - len(leaving)), 0)
+
+    def admit(self, f, newcomers: np.ndarray, t: int, levers) -> None:
+        """Newcomers become tenants for ``incubation_months``, with the incubator's support."""
+        f.incubator[newcomers] = self.number
+        f.incubated_until[newcomers] = t + levers.incubation_months - 1
+        f.exit_hazard_factor[newcomers] = levers.exit_hazard_factor
+        f.growth_boost[newcomers] = levers.growth_boost
 
 
-def free_places(f, tenants: np.ndarray, incubators: list[Incubator]) -> np.ndarray:
-    """Tenants each incubator can still take, in incubator order."""
-    occupied = np.bincount(f.incubator[tenants], minlength=len(incubators) + 1)[1:]
-    capacity = np.array([incubator.capacity for incubator in incubators], dtype=np.int64)
-    return np.maximum(capacity - occupied, 0)
-
-
-def admit(f, candidates: np.ndarray, places: np.ndarray, t: int, levers) -> None:
-    """Candidates, in lottery order, fill the free places, incubator by incubator."""
-    numbers = np.repeat(np.arange(1, len(places) + 1), places)[: len(candidates)]
-    taken = candidates[: len(numbers)]
-    f.incubator[taken] = numbers
-    f.incubated_until[taken] = t + levers.incubation_months - 1
-    f.exit_hazard_factor[taken] = levers.exit_hazard_factor
-    f.growth_boost[taken] = levers.growth_boost
+def tenants_by_incubator(f, count: int) -> list[np.ndarray]:
+    """The rows of each incubator's tenants (incubator 1 first), from one scan of the table."""
+    tenants = np.flatnonzero(f.incubator)
+    numbers = f.incubator[tenants]
+    tenants = tenants[np.argsort(numbers, kind="stable")]
+    bounds = np.searchsorted(np.sort(numbers), np.arange(1, count + 2))
+    return [tenants[bounds[k] : bounds[k + 1]] for k in range(count)]
 
 
 def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray:

@@ -11,13 +11,7 @@ institution receives a yearly operating subsidy.
 
 from dataclasses import dataclass
 
-from sim.agents.incubators import (
-    Incubator,
-    admit,
-    free_places,
-    graduate,
-    incubation_candidates,
-)
+from sim.agents.incubators import Incubator, incubation_candidates, tenants_by_incubator
 from sim.calendar import opened_by
 from sim.policies.lever_group import LeverGroup
 from sim.schema import param
@@ -87,14 +81,20 @@ class Incubation(LeverGroup):
         self.government.received(self.name, subsidy)
 
     def every_month(self, f, t: int) -> None:
-        """Tenants graduate; young firms are admitted while incubators have room."""
-        tenants = graduate(f, t, self.incubators)
-        places = free_places(f, tenants, self.incubators)
-        room = int(places.sum())
+        """Each incubator's tenants graduate; applicants, in lottery order, fill the places."""
+        tenants = tenants_by_incubator(f, len(self.incubators))
+        places = [
+            incubator.graduate(f, t, mine)
+            for incubator, mine in zip(self.incubators, tenants, strict=True)
+        ]
+        room = sum(places)
         if room == 0:
             return
-        candidates = incubation_candidates(f, t, self.model.seed, self.levers, room)
-        admit(f, candidates, places, t, self.levers)
+        applicants = incubation_candidates(f, t, self.model.seed, self.levers, room)
+        start = 0
+        for incubator, free in zip(self.incubators, places, strict=True):
+            incubator.admit(f, applicants[start : start + free], t, self.levers)
+            start += free
 
     def stock_indicators(self, f) -> dict:
         """Municipal-or-higher S&T service institutions (plan indicator)."""
