@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
 from sim.agents.government import COST_INDICATORS, Government
-from sim.agents.kernels import close_year, step_month
+from sim.agents.kernels import SET_GROWTH_VOLATILITY, close_year, step_month
 from sim.agents.population import births_this_month, entrants, initial_population
 from sim.agents.rules import PolicyInForce, build_rules, build_sector_params
 from sim.calendar import DEAL_MONTHS, calendar
@@ -228,6 +228,9 @@ class InnovationEcosystem(mesa.Model):
 
     def _add_firms(self, columns: dict[str, np.ndarray]) -> None:
         rows = self.firms.append(columns)
+        if len(rows):
+            f, start, stop = self.firms.arrays(), int(rows[0]), int(rows[-1]) + 1
+            SET_GROWTH_VOLATILITY(f, self.sector_params, self.rules, start, stop)
         if self.agent_mode == "full":
             for row in rows:
                 self.firm_agents[int(row)] = Firm(self, row)

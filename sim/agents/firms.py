@@ -34,6 +34,12 @@ FIRM_COLUMNS = {
     "rd_effort": (np.float64, (), "share", "real R&D/revenue the firm runs now (adjusts slowly)"),
     "rd_spend": (np.float64, (), "M CNY/month", "real R&D spent in the latest month"),
     "productivity": (np.float64, (), "log", "competitiveness: log productivity of its products"),
+    "growth_volatility": (
+        np.float64,
+        (),
+        "1/sqrt(yr)",
+        "sd of its log revenue growth this year (the sector's, scaled by its size)",
+    ),
     "cash": (np.float64, (), "M CNY", "cash and liquid assets"),
     "hitech_product_share": (np.float64, (), "share", "income from high-tech products"),
     "invention_patents": (np.int32, (), "patents", "valid invention patents held"),

@@ -208,11 +208,11 @@ def market_growth(f, sectors, r, i, key):
 
     Sector demand grows at ``growth``; a firm gains share in proportion to its productivity
     above the sector's revenue-weighted mean (replicator dynamics), so one firm's gain is its
-    rivals' loss. Shocks shrink with size; part of them come as lumpy events.
+    rivals' loss. Shocks shrink with size (``growth_volatility``, set each 31 December); part
+    of them come as lumpy events.
     """
     k = f.sector[i]
-    size = max(f.revenue[i], 1e-6) / sectors.median_revenue[k]
-    sigma = sectors.volatility[k] * min(3.0, size ** (-r.size_volatility_exponent))
+    sigma = f.growth_volatility[i]
     omega = r.event_variance_share
     growth = (sectors.growth[k] - 0.5 * sigma * sigma) / 12.0
     growth += r.competition_chi / 12.0 * (f.productivity[i] - sectors.mean_productivity[k])
@@ -220,6 +220,20 @@ def market_growth(f, sectors, r, i, key):
     if rng.draw(key, rng.DEMAND_EVENT) < r.event_per_month:
         growth += sigma * math.sqrt(omega / r.event_rate) * rng.draw_normal(key, rng.EVENT_SIZE)
     return growth + f.growth_boost[i] / 12.0
+
+
+@njit(cache=True, inline="always")
+def growth_volatility(sectors, r, k, revenue):
+    """A firm's growth volatility for the year: its sector's, scaled down with its size."""
+    size = max(revenue, 1e-6) / sectors.median_revenue[k]
+    return sectors.volatility[k] * min(3.0, size ** (-r.size_volatility_exponent))
+
+
+@njit(cache=True)
+def set_growth_volatility(f, sectors, r, start, stop):
+    """``growth_volatility`` of firms ``start`` to ``stop`` (new firms, at their size)."""
+    for i in range(start, stop):
+        f.growth_volatility[i] = growth_volatility(sectors, r, f.sector[i], f.revenue[i])
 
 
 @njit(cache=True, inline="always")
@@ -285,10 +299,10 @@ def hitech_benefit(f, r, i, policy):
 def aims_at_hitech(f, r, i, t):
     """Whether a firm meets every high-tech criterion but R&D (so R&D is what it can change)."""
     return (
-        t - f.birth_month[i] >= r.hitech_min_age_months - 12
+        f.hitech_product_share[i] >= r.hitech_min_product_share  # the rarest first
         and (f.invention_patents[i] > 0 or f.other_ip[i] > 0)
         and tech_staff_share(f, i) >= r.hitech_min_tech_staff_share
-        and f.hitech_product_share[i] >= r.hitech_min_product_share
+        and t - f.birth_month[i] >= r.hitech_min_age_months - 12
     )
 
 
@@ -395,21 +409,26 @@ def protect_innovation(f, r, i, t, key):
 
 @njit(cache=True, inline="always")
 def decide_patents(f, r, i, t, key):
-    """Applications due this month are granted or refused; valid patents may lapse.
+    """Applications due this month are granted or refused.
 
-    A firm with nothing due, or no patent held, draws nothing for it: a binomial of zero
-    trials is zero whatever the uniform.
+    A firm with nothing due draws nothing: a binomial of zero trials is zero whatever the
+    uniform.
     """
     slot = t % PENDING_SLOTS
     due = np.int64(f.pending_applications[i, slot])
-    held = np.int64(f.invention_patents[i])  # a patent granted this month cannot lapse yet
     if due > 0:
         f.pending_applications[i, slot] = 0
         grants = rng.binomial(due, r.grant_probability, rng.draw(key, rng.GRANT))
         f.invention_patents[i] += grants
         f.grants_ytd[i] += grants
+
+
+@njit(cache=True, inline="always")
+def lapse_patents(f, r, i, key):
+    """Patents whose yearly fee is not paid lapse (decided once a year, on 31 December)."""
+    held = np.int64(f.invention_patents[i])
     if held > 0:
-        f.invention_patents[i] -= rng.binomial(held, r.lapse_per_month, rng.draw(key, rng.LAPSE))
+        f.invention_patents[i] -= rng.binomial(held, r.patent_lapse_rate, rng.draw(key, rng.LAPSE))
 
 
 # ----------------------------------------------------------------------- 31 December rounds
@@ -448,6 +467,8 @@ def firm_year_end(f, sectors, r, i, t, key, policy, cultivation_pass_bonus):
     """One firm on 31 December (its steps are inlined here, not into the parallel loop)."""
     pay_income_tax(f, sectors, r, i, t, policy)
     book_year(f, i)
+    lapse_patents(f, r, i, key)
+    f.growth_volatility[i] = growth_volatility(sectors, r, f.sector[i], f.revenue[i])
     revise_rd_preference(f, r, i, key)
     certification_round(f, r, i, t, key, policy, cultivation_pass_bonus)
     registry_round(f, sectors, r, i, t, key, policy)
@@ -737,6 +758,7 @@ def high_growth_round(f, r, i, t):
 
 # The kernels as step_month and close_year call them from Python.
 SECTOR_MEANS = DirectCall(sector_means)
+SET_GROWTH_VOLATILITY = DirectCall(set_growth_volatility)
 MONTH_CHUNK = DirectCall(month_chunk)
 MONTHS_IN_PARALLEL = DirectCall(months_in_parallel)
 YEAR_END_CHUNK = DirectCall(year_end_chunk)

@@ -114,8 +114,7 @@ class ReferenceFirm(mesa.Agent):
     def market_growth(self, t: int, sector) -> float:
         """Demand growth, share won or lost against the sector's productivity, shocks."""
         r = self.model.rules
-        size = max(self.revenue, 1e-6) / sector.revenue_median
-        sigma = sector.revenue_volatility * min(3.0, size ** (-r.size_volatility_exponent))
+        sigma = self.growth_volatility
         omega = r.event_variance_share
         mean = self.model.sector_params.mean_productivity[self.sector]
         growth = (sector.revenue_growth - 0.5 * sigma * sigma) / 12.0
@@ -192,10 +191,10 @@ class ReferenceFirm(mesa.Agent):
         """Meets every HNTE criterion but R&D (age counted at the next round)."""
         r = self.model.rules
         return (
-            t - self.birth_month >= r.hitech_min_age_months - 12
+            self.hitech_product_share >= r.hitech_min_product_share
             and (self.invention_patents > 0 or self.other_ip > 0)
             and self.tech_staff_share() >= r.hitech_min_tech_staff_share
-            and self.hitech_product_share >= r.hitech_min_product_share
+            and t - self.birth_month >= r.hitech_min_age_months - 12
         )
 
     def protect_innovation(self, t: int) -> None:
@@ -215,14 +214,13 @@ class ReferenceFirm(mesa.Agent):
             self.other_ip += 1
 
     def decide_patents(self, t: int) -> None:
-        """Grant or refuse the applications due this month; let valid patents lapse."""
+        """Grant or refuse the applications due this month."""
         r = self.model.rules
         slot = t % PENDING_SLOTS
         due = self.pending_applications[slot]
         self.pending_applications[slot] = 0
         grants = rng.binomial_py(due, r.grant_probability, self.draw(t, rng.GRANT))
-        lapsed = rng.binomial_py(self.invention_patents, r.lapse_per_month, self.draw(t, rng.LAPSE))
-        self.invention_patents += grants - lapsed
+        self.invention_patents += grants
         self.grants_ytd += grants
 
     # ----------------------------------------------------------------------- 31 December
@@ -231,6 +229,8 @@ class ReferenceFirm(mesa.Agent):
         """Tax, then book the year; R&D plans revised; status rounds; high growth."""
         self.pay_income_tax(t, policy)
         self.book_year()
+        self.lapse_patents(t)
+        self.growth_volatility = self.size_volatility()
         self.revise_rd_preference(t)
         self.certification_round(t, policy, cultivation_pass_bonus)
         self.registry_round(t, policy)
@@ -264,6 +264,20 @@ class ReferenceFirm(mesa.Agent):
         self.taxable_last_year = taxable
         self.tax_ytd = tax
         self.cash -= tax
+
+    def lapse_patents(self, t: int) -> None:
+        """Patents whose yearly fee is not paid lapse."""
+        r = self.model.rules
+        lapsed = rng.binomial_py(
+            self.invention_patents, r.patent_lapse_rate, self.draw(t, rng.LAPSE)
+        )
+        self.invention_patents -= lapsed
+
+    def size_volatility(self) -> float:
+        """Growth volatility for the year: the sector's, scaled down with size."""
+        r, sector = self.model.rules, self.model.setup.population.sectors[self.sector]
+        size = max(self.revenue, 1e-6) / sector.revenue_median
+        return sector.revenue_volatility * min(3.0, size ** (-r.size_volatility_exponent))
 
     def revise_rd_preference(self, t: int) -> None:
         """A yearly log random-walk shock to preferred R&D; some firms stop, some start."""

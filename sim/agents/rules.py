@@ -300,7 +300,6 @@ def per_month(rate_per_year: float) -> float:
 
 # Rules the kernels read that are derived from a declared yearly value.
 DERIVED_RULES = {
-    "lapse_per_month": lambda s: per_month(s.firms.patent_lapse_rate),
     "exit_per_month": lambda s: per_month(s.firms.exit_hazard),
     "young_exit_per_month": lambda s: per_month(s.firms.young_exit_hazard),
     "hitech_validity_months": lambda s: 12 * s.certification.hitech_validity_years,
