@@ -110,9 +110,9 @@ def StatusLadder(run: DistrictRun, view: View):
             ladder_counts(run.district), None if twin is None else ladder_counts(twin), language
         )
 
-    image = solara.use_memo(draw, key)
+    html = solara.use_memo(draw, key)
     with solara.Card(f"{word('ladder', language)} · {run.date()}", classes=["innosim-ladder"]):
-        solara.Image(image, width="100%", classes=["innosim-chart"])
+        solara.HTML(tag="div", unsafe_innerHTML=html, style="font-size: 13px")
 
 
 @solara.component
