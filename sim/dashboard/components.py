@@ -213,7 +213,8 @@ def LeverInput(run: DistrictRun, spec: LeverSpec):
         try:
             run.set_lever(spec.key, parse_value(spec, text))
         except InputError as err:
-            set_error(str(err))
+            in_force = show_value(spec, lever_value(run.district.policy, spec.key))
+            set_error(f"{err}; {in_force} stays in force")
             return
         set_error("")
 
@@ -233,9 +234,15 @@ LEVERS = lever_specs(Policy)
 
 
 @solara.component
+def MonthShown(run: DistrictRun, language: str):
+    """The last simulated month; only this line follows every step, not the lever inputs."""
+    update_counter.get()
+    solara.Text(f"{word('month', language)}: {run.date()}", classes=["innosim-month"])
+
+
+@solara.component
 def LeverPanel(run: solara.Reactive[DistrictRun], view: View):
     """Every lever, grouped as in the scenario file, with the language and comparison switches."""
-    update_counter.get()  # the month shown follows the run
     language = view.language.value
     current = run.value
 
@@ -245,7 +252,7 @@ def LeverPanel(run: solara.Reactive[DistrictRun], view: View):
         force_update()
 
     solara.ToggleButtonsSingle(value=view.language, values=list(LANGUAGES))
-    solara.Text(f"{word('month', language)}: {current.date()}", classes=["innosim-month"])
+    MonthShown(current, language)
     solara.Checkbox(
         label=word("compare", language), value=view.compare.value, on_value=toggle_compare
     )
