@@ -71,12 +71,12 @@ def count_firm_months(scenario) -> int:
 
 def count_reference_firm_months(scenario) -> int:
     """The same count for the plain-Python reference (its operating agents each month)."""
-    from sim.agents.reference import ReferenceEcosystem
+    from sim.reference import ReferenceEcosystem
 
     model = ReferenceEcosystem(setup=scenario)
     total = 0
     for _ in range(scenario.scenario.horizon_months):
-        total += len(model.firms())
+        total += len(model.firms_operating())
         model.step()
     return total
 
@@ -138,7 +138,8 @@ def time_reference(scenario) -> dict:
     logic as the kernels in plain Python; ``run``: built, then stepped ``horizon_months`` times.
     The wrapper around each firm call adds well under 1% to it.
     """
-    from sim.agents.reference import ReferenceEcosystem, ReferenceFirm
+    from sim.agents.reference import ReferenceFirm
+    from sim.reference import ReferenceEcosystem
 
     with PartTimer().attached(ReferenceFirm, "month", "close_year") as timer:
         model = ReferenceEcosystem(setup=scenario)

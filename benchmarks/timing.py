@@ -16,8 +16,8 @@ import numpy as np
 # Module-level functions of sim.model and methods of InnovationEcosystem timed as phases.
 KERNELS = ("step_month", "close_year")
 METHODS = ("_remove_exited", "_add_entrants", "_firm_totals", "_record_year")
-# Methods of sim.policies.mix.PolicyMix (the policy levers), timed when that module exists.
-MIX_METHODS = ("start_month", "month_levers", "end_year")
+# Phases of the schedule in which the lever groups (sim/policies) act.
+LEVER_METHODS = ("_lever_groups", "_firms_arrive", "policy_in_force", "_close_books")
 
 
 class PhaseTimer:
@@ -63,21 +63,11 @@ class PhaseTimer:
                 setattr(model, name, self._wrap(name, fn, count_alive=count))
                 self.counted = self.counted or count
         cls = model.InnovationEcosystem
-        for name in ("__init__", *METHODS):
+        for name in ("__init__", *METHODS, *LEVER_METHODS):
             fn = cls.__dict__.get(name)
             if callable(fn):
                 saved.append((cls, name, fn))
                 setattr(cls, name, self._wrap("model_init" if name == "__init__" else name, fn))
-        try:
-            from sim.policies import mix
-        except ImportError:
-            mix = None
-        policy_mix = getattr(mix, "PolicyMix", None)
-        for name in MIX_METHODS if policy_mix is not None else ():
-            fn = policy_mix.__dict__.get(name)
-            if callable(fn):
-                saved.append((policy_mix, name, fn))
-                setattr(policy_mix, name, self._wrap(f"mix.{name}", fn))
         try:
             yield self
         finally:

@@ -35,7 +35,7 @@ INDICATORS = {
     "firm_revenue": ("M CNY", "revenue of the modelled firms in the year"),
     "firm_tax": ("M CNY", "income tax paid by the modelled firms in the year"),
     "gdp": ("M CNY", "regional GDP"),
-    # delivered by the policy levers (sim/policies/mix.py)
+    # delivered by the lever groups (sim/policies/)
     "high_end_talent": ("persons", "high-end talent recruited, cumulative"),
     "top_talent_ab": ("persons", "academician-level A/B talent, cumulative"),
     "tech_commissioners": ("person-times", "S&T commissioners dispatched in the year"),

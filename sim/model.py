@@ -1,9 +1,11 @@
 """``InnovationEcosystem``: the Mesa model and its monthly schedule.
 
-Each month: the policy in force is read (live levers), the firm kernel advances every firm,
-exited firms leave, new firms are born. Each 31 December: the year is booked, the high-tech
-certification round, the tech-SME registry and the high-growth review run, and the yearly
-indicators are collected by Mesa's DataCollector.
+``step`` is the schedule, phase by phase: the lever groups act (January allocations, every
+month's lending and incubation, quarterly fund deals), attracted firms arrive, the firm kernel
+advances every firm, exited firms leave and new firms are born; on 31 December the firms book
+their year and the status rounds run, the lever groups pay awards and close their books, and
+Mesa's DataCollector collects the yearly indicators. Each phase calls the lever groups
+(``sim/policies``) in the order of ``LEVER_GROUPS``.
 """
 
 from collections.abc import Callable
@@ -13,10 +15,13 @@ import numpy as np
 import pandas as pd
 
 from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
-from sim.agents.kernels import build_rules, build_sector_params, close_year, step_month
+from sim.agents.government import SPEND_INDICATORS, Government
+from sim.agents.kernels import close_year, step_month
 from sim.agents.population import births_this_month, entrants, initial_population
+from sim.agents.rules import PolicyInForce, build_rules, build_sector_params
+from sim.calendar import DEAL_MONTHS, calendar
 from sim.indicators import COUNT_INDICATORS, INDICATORS, RegionClosure, firm_totals, sector_flags
-from sim.policies.mix import PolicyMix
+from sim.policies import LEVER_GROUPS, update_innovation_boost
 from sim.schema import replace_validated
 
 AGENT_MODES = ("full", "lean")
@@ -31,6 +36,14 @@ NOT_OBSERVED_IN_YEAR_0 = (
 # Columns of the yearly frame whose type is not the one pandas infers: counts are nullable
 # integers (no count in year 0 for flows).
 INDICATOR_DTYPES = {"year": "int64"} | dict.fromkeys(COUNT_INDICATORS, "Int64")
+# Yearly firm counters that the lever groups read on 31 December, then start again at zero.
+YEARLY_FIRM_COUNTERS = (
+    "voucher_used_ytd",
+    "services_bought_ytd",
+    "major_products_ytd",
+    "interest_ytd",
+    "public_receipts_ytd",
+)
 
 
 class InnovationEcosystem(mesa.Model):
@@ -55,8 +68,7 @@ class InnovationEcosystem(mesa.Model):
         super().__init__(rng=self.seed)
         self.setup = setup
         self.agent_mode = agents
-        self.month = -1  # last completed month; -1 is 31 December of the baseline year
-        self.current_year = setup.baseline_year
+        self.month = -1  # the clock: month index of the month stepped last (-1: year 0's end)
         self.policy = setup.policy  # the levers in force; change with set_lever
         self.rules = build_rules(setup)
         self.sector_params = build_sector_params(setup)
@@ -67,44 +79,102 @@ class InnovationEcosystem(mesa.Model):
         self.exits_this_year = 0
         self._entrants_due: dict[int, tuple[int, dict]] = {}  # month: (first id, columns)
         self.indicators: dict[str, float | None] = {}
-        self.year = setup.baseline_year
 
         self._add_firms(initial_population(setup, self.seed))
         totals = self._firm_totals()
         self.closure = RegionClosure.calibrate(setup, totals)
-        self.mix = PolicyMix(self, self.firms.arrays())
+        self.government = Government(self)
+        f = self.firms.arrays()
+        self.groups = {group.name: group(self, f) for group in LEVER_GROUPS}
         self.datacollector = mesa.DataCollector(
             model_reporters={"year": "year"} | {name: _reporter(name) for name in INDICATORS},
             agenttype_reporters={Firm: _firm_reporters()} if collect_firms else None,
         )
-        self._record_year(totals, self.mix.year0_indicators(self.firms.arrays()), observed=False)
+        self._record_year(totals, self._year0_lever_indicators(f), observed=False)
+
+    # ------------------------------------------------------------------------------ clock
+
+    @property
+    def current_year(self) -> int:
+        """The calendar year of the current month."""
+        return self.date(self.month)[0]
+
+    @property
+    def year(self) -> int:
+        """The year of the latest 31 December reached."""
+        year, month_of_year = self.date(self.month)
+        return year if month_of_year == 12 else year - 1
+
+    def date(self, t: int) -> tuple[int, int]:
+        """(year, month of year 1-12) of month index ``t``."""
+        info = self.setup.scenario
+        return calendar(info.start_year, info.start_month, t)
 
     # --------------------------------------------------------------------------- schedule
 
     def step(self) -> None:
-        """One month."""
-        t = self.month + 1
-        year, month_of_year = self.calendar(t)
-        self.current_year = year
-        attracted = self.mix.start_month(self.firms.arrays(), t, year, month_of_year)
-        if attracted is not None:
-            self._add_firms(attracted)
-        levers = self.mix.month_levers(year)
-        step_month(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, levers)
+        """One month of the district."""
+        self.month += 1
+        t = self.month
+        year, month_of_year = self.date(t)
+        f = self.firms.arrays()
+        if month_of_year == 1:
+            self._lever_groups("on_january", f, t, year)
+            update_innovation_boost(self.policy, f)
+        self._lever_groups("every_month", f, t)
+        if month_of_year in DEAL_MONTHS:
+            self._lever_groups("on_deal_month", f, t, year)
+        if month_of_year == 1:
+            self._firms_arrive(f, t, year)  # entrants' ids are drawn in January, after these
+        self.step_firms(t, self.policy_in_force(year))
         self._remove_exited(t)
         self._add_entrants(t)
         if month_of_year == 12:
             self._close_year(t, year)
-        self.month = t
+
+    def step_firms(self, t: int, policy: PolicyInForce) -> None:
+        """The firm kernel: market, R&D, innovation, patents, staff, accounts, exit."""
+        step_month(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, policy)
+
+    def close_firm_years(self, t: int) -> None:
+        """The year-end kernel: firms book their year; certification and registry rounds."""
+        bonus = self.policy.certification_support.pass_bonus
+        close_year(self.firms.arrays(), self.rules, t, self.seed, bonus)
+
+    def policy_in_force(self, year: int) -> PolicyInForce:
+        """The policy the firm kernel reads this month, gathered from the lever groups."""
+        fields = {}
+        for group in self.groups.values():
+            fields |= group.in_force(year)
+        return PolicyInForce(**fields)
 
     def _close_year(self, t: int, year: int) -> None:
+        """31 December: firms' year end and status rounds, lever groups, books, indicators."""
         f = self.firms.arrays()
         before = {"hitech_until": f.hitech_until.copy(), "tech_sme": f.tech_sme.copy()}
-        bonus = self.policy.certification_support.pass_bonus
-        close_year(f, self.rules, t, self.seed, bonus)
-        lever_indicators = self.mix.end_year(f, t, year, before)
-        self.year = year
+        self.close_firm_years(t)
+        self._lever_groups("on_december", f, t, year, before)
+        update_innovation_boost(self.policy, f)
+        lever_indicators = self._lever_indicators(f, year)
+        self._close_books(f, year)
         self._record_year(self._firm_totals(t), lever_indicators, observed=True)
+
+    def _lever_groups(self, hook: str, *args) -> None:
+        for group in self.groups.values():
+            getattr(group, hook)(*args)
+
+    def _firms_arrive(self, f, t: int, year: int) -> None:
+        for group in self.groups.values():
+            columns = group.arriving_firms(f, t, year)
+            if columns is not None:
+                self._add_firms(columns)
+
+    def _close_books(self, f, year: int) -> None:
+        """The government records what recipients received; yearly counters start again."""
+        credit, funds = self.groups["credit"], self.groups["guidance_funds"]
+        self.government.close_accounts(f, year, credit.bank, list(funds.funds.values()))
+        for name in YEARLY_FIRM_COUNTERS:
+            getattr(f, name)[:] = 0
 
     def set_lever(self, key: str, value) -> None:
         """Change a lever from the next month on, validated like a scenario file.
@@ -119,11 +189,6 @@ class InnovationEcosystem(mesa.Model):
             self.step()
             if on_month is not None:
                 on_month(done, months)
-
-    def calendar(self, t: int) -> tuple[int, int]:
-        """(year, month of year 1-12) of month index ``t``."""
-        months = self.setup.scenario.start_month - 1 + t
-        return self.setup.scenario.start_year + months // 12, months % 12 + 1
 
     # ---------------------------------------------------------------------------- results
 
@@ -185,7 +250,7 @@ class InnovationEcosystem(mesa.Model):
         entrants are known in its first month, and a firm's draws depend on its id and the
         month only: the same firms as drawn month by month.
         """
-        _, month_of_year = self.calendar(t)
+        _, month_of_year = self.date(t)
         months = np.arange(t, t + 13 - month_of_year)
         births = np.array([births_this_month(self.setup, self.seed, m) for m in months])
         columns = entrants(self.setup, self.seed, months, len(self.firms), births)
@@ -203,6 +268,18 @@ class InnovationEcosystem(mesa.Model):
             self.setup.population.above_scale_revenue,
             month,
         )
+
+    def _lever_indicators(self, f, year: int) -> dict[str, float]:
+        values = self.government.spend_indicators(year)
+        for group in self.groups.values():
+            values |= group.indicators(f, year)
+        return values
+
+    def _year0_lever_indicators(self, f) -> dict[str, float | None]:
+        values = dict.fromkeys(SPEND_INDICATORS)
+        for group in self.groups.values():
+            values |= group.year0_indicators(f)
+        return values
 
     def _record_year(self, totals: dict, lever_indicators: dict, observed: bool) -> None:
         totals = totals | {"births": self.births_this_year, "exits": self.exits_this_year}

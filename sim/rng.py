@@ -137,7 +137,7 @@ def normal_quantile(p):
     """The standard normal quantile of ``p`` in (0, 1): Wichura's AS 241 (PPND16).
 
     Relative error ~1e-16. Inversion takes one uniform where Box-Muller takes two, and 85% of
-    draws need no ``log``, ``sqrt`` or ``cos``: ~20 ns less per draw.
+    draws need no ``log``, ``sqrt`` or ``cos`` (faster: docs/benchmarks.md).
     """
     q = p - 0.5
     if abs(q) <= 0.425:

@@ -8,9 +8,10 @@ declarations (``python -m sim.scenario --table``).
 import copy
 import dataclasses
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from sim.agents.rules import Certification, FirmBehaviour
 from sim.policies.attraction import AttractionLevers
 from sim.policies.certification import CertificationSupportLevers
 from sim.policies.credit import CreditLevers
@@ -19,8 +20,17 @@ from sim.policies.incubation import IncubationLevers
 from sim.policies.platforms import PlatformLevers
 from sim.policies.rd_subsidies import RdSubsidyLevers
 from sim.policies.talent import TalentLevers
+from sim.policies.tax import TaxLevers
 from sim.policies.vouchers import VoucherLevers
-from sim.schema import InputError, Loader, markdown_table, param, parameter_rows, read_toml
+from sim.schema import (
+    InputError,
+    Loader,
+    loaded,
+    markdown_table,
+    param,
+    parameter_rows,
+    read_toml,
+)
 from sim.sources import ASSUMED, DOMAIN
 from sim.targets import PlanTargets, read_plan_targets
 
@@ -179,127 +189,9 @@ class Population:
 
 
 @dataclass(frozen=True, kw_only=True)
-class FirmBehaviour:
-    """Behavioural parameters of the monthly firm step."""
-
-    rd_user_cost_elasticity: float = param(
-        0.6,
-        unit="-",
-        lo=0,
-        hi=3,
-        source="literature range 0.2-1.5 (Hall & Van Reenen 2000; Dechezlepretre et al. 2016)",
-        doc="elasticity of R&D intensity to its after-tax user cost",
-    )
-    rd_reference_super_deduction: float = param(
-        0.75, unit="share", lo=0, hi=3, source=DOMAIN + ": 75% in 2018-2020"
-    )
-    rd_cash_share: float = param(
-        0.5, unit="share/month", lo=0, hi=1, source=ASSUMED, doc="max share of cash spent on R&D"
-    )
-    rd_cost_per_staff: float = param(
-        0.2, unit="M CNY/person/yr", lo=0.001, source=ASSUMED, doc="R&D spend per tech staff"
-    )
-    staff_adjustment: float = param(0.1, unit="1/month", lo=0, hi=1, source=ASSUMED)
-    employment_elasticity: float = param(0.5, unit="-", lo=0, hi=2, source=ASSUMED)
-    innovation_zeta: float = param(
-        0.6,
-        unit="1/(M CNY/month)",
-        lo=0,
-        source="Dosi et al. 2010 form; level set so firms file about 2/3 of the district's "
-        "2016-2020 invention applications (607 in 5 years)",
-        doc="p(innovate) = 1 - exp(-zeta * R&D)",
-    )
-    jump_max: float = param(0.10, unit="share", lo=0, hi=2, source=ASSUMED)
-    jump_a: float = param(1.0, unit="-", lo=0.01, hi=100, source="Kumaraswamy(1,3) ~ Beta(1,3)")
-    jump_b: float = param(3.0, unit="-", lo=0.01, hi=100, source="Kumaraswamy(1,3) ~ Beta(1,3)")
-    hitech_product_step: float = param(0.05, unit="share", lo=0, hi=1, source=ASSUMED)
-    invention_application_probability: float = param(0.5, unit="prob", lo=0, hi=1, source=ASSUMED)
-    other_ip_probability: float = param(0.6, unit="prob", lo=0, hi=1, source=ASSUMED)
-    grant_probability: float = param(
-        0.5, unit="prob", lo=0, hi=1, source=DOMAIN + ": China 2022, 0.80 M grants / 1.62 M"
-    )
-    grant_lag_min: int = param(16, unit="months", lo=1, hi=23, source=DOMAIN + ": 16-22 months")
-    grant_lag_max: int = param(22, unit="months", lo=1, hi=23, source=DOMAIN + ": 16-22 months")
-    patent_lapse_rate: float = param(0.06, unit="1/yr", lo=0, hi=1, source=ASSUMED)
-    exit_hazard: float = param(0.03, unit="1/yr", lo=0, hi=1, source=ASSUMED)
-    young_exit_hazard: float = param(
-        0.059,
-        unit="1/yr",
-        lo=0,
-        hi=1,
-        source=DOMAIN + ": 83.4% of new Chongqing firms survive 3 years",
-    )
-    young_age_months: int = param(36, unit="months", lo=0, hi=600, source=DOMAIN)
-    distress_exit_hazard: float = param(
-        0.05, unit="1/month", lo=0, hi=1, source=ASSUMED, doc="extra hazard when cash < 0"
-    )
-    threshold_band: float = param(
-        0.01, unit="share", lo=0, hi=1, source=DOMAIN + ": bunching at the HNTE R&D ratio"
-    )
-    threshold_margin: float = param(0.002, unit="share", lo=0, hi=1, source=ASSUMED)
-    assets_to_revenue: float = param(0.8, unit="-", lo=0, hi=100, source=ASSUMED)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Certification:
-    """The status rules: tech-SME registry, high-tech (HNTE) rounds, high-growth status."""
-
-    tech_sme_max_employees: float = param(500, unit="persons", lo=0, source="tech-SME rules 2017")
-    tech_sme_max_revenue: float = param(200, unit="M CNY/yr", lo=0, source="tech-SME rules 2017")
-    tech_sme_max_assets: float = param(200, unit="M CNY", lo=0, source="tech-SME rules 2017")
-    tech_sme_min_score: float = param(60, unit="points", lo=0, hi=100, source="tech-SME rules")
-    tech_sme_registration_rate: float = param(
-        0.8, unit="prob/yr", lo=0, hi=1, source=ASSUMED, doc="eligible firms that register"
-    )
-    hitech_min_age_months: int = param(12, unit="months", lo=0, source="HNTE rules 2016")
-    hitech_min_tech_staff_share: float = param(
-        0.10, unit="share", lo=0, hi=1, source="HNTE rules 2016"
-    )
-    hitech_rd_ratio_small: float = param(0.05, unit="share", lo=0, hi=1, source="HNTE rules 2016")
-    hitech_rd_ratio_medium: float = param(0.04, unit="share", lo=0, hi=1, source="HNTE rules")
-    hitech_rd_ratio_large: float = param(0.03, unit="share", lo=0, hi=1, source="HNTE rules")
-    hitech_small_revenue: float = param(50, unit="M CNY/yr", lo=0, source="HNTE rules 2016")
-    hitech_large_revenue: float = param(200, unit="M CNY/yr", lo=0, source="HNTE rules 2016")
-    hitech_min_product_share: float = param(0.6, unit="share", lo=0, hi=1, source="HNTE rules 2016")
-    hitech_min_score: float = param(71, unit="points", lo=0, hi=100, source="HNTE rules 2016")
-    hitech_validity_years: int = param(3, unit="yr", lo=1, hi=10, source="HNTE rules 2016")
-    hitech_application_rate: float = param(
-        0.7, unit="prob/yr", lo=0, hi=1, source=ASSUMED, doc="eligible firms that apply"
-    )
-    hitech_review_pass_rate: float = param(0.85, unit="prob", lo=0, hi=1, source=ASSUMED)
-    hitech_audit_rate: float = param(
-        0.1,
-        unit="prob/yr",
-        lo=0,
-        hi=1,
-        source=DOMAIN + ": >4,300 lost status in 2025, most for the R&D ratio",
-        doc="certified firms below the R&D ratio that lose status mid-validity",
-    )
-    high_growth_min_growth: float = param(0.2, unit="1/yr", lo=0, hi=10, source=ASSUMED)
-    high_growth_min_revenue: float = param(2.0, unit="M CNY/yr", lo=0, source=ASSUMED)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Policy:
+class Policy(TaxLevers):
     """The policy levers (docs/levers.md); the model reads them every month."""
 
-    standard_tax_rate: float = param(0.25, unit="share", lo=0, hi=1, source="CIT law")
-    hitech_tax_rate: float = param(0.15, unit="share", lo=0, hi=1, source="HNTE rules")
-    super_deduction_industrial: dict[int, float] = param(
-        {2018: 0.75, 2021: 1.0},
-        unit="share of R&D",
-        lo=0,
-        hi=3,
-        source=DOMAIN + ": 75% from 2018, 100% manufacturing from 2021",
-        doc="year = rate, held until the next year listed",
-    )
-    super_deduction_other: dict[int, float] = param(
-        {2018: 0.75, 2023: 1.0},
-        unit="share of R&D",
-        lo=0,
-        hi=3,
-        source=DOMAIN + ": 100% for all firms from 2023",
-    )
     vouchers: VoucherLevers = param(VoucherLevers())
     credit: CreditLevers = param(CreditLevers())
     guidance_funds: GuidanceFundLevers = param(GuidanceFundLevers())
@@ -330,8 +222,8 @@ class Scenario:
     firms: FirmBehaviour = param(FirmBehaviour())
     certification: Certification = param(Certification())
     policy: Policy = param(Policy())
-    plan: PlanTargets | None = field(default=None, compare=False, init=False)
-    source: str = field(default="", compare=False, init=False)
+    plan: PlanTargets | None = loaded(None)  # the plan table of ``targets.file``
+    source: str = loaded("")  # the file it was loaded from
 
     @property
     def baseline_year(self) -> int:
@@ -359,9 +251,7 @@ def scenario_from_dict(data: dict, source: str, base_dir: Path) -> Scenario:
     plan = read_plan_targets(
         targets_path, scenario.baseline_year, scenario.targets.target_year, source
     )
-    object.__setattr__(scenario, "plan", plan)
-    object.__setattr__(scenario, "source", source)
-    return scenario
+    return dataclasses.replace(scenario, plan=plan, source=source)
 
 
 def set_dotted(data: dict, key: str, value) -> None:
@@ -391,10 +281,7 @@ def set_dotted(data: dict, key: str, value) -> None:
 def with_overrides(scenario: Scenario, **changes) -> Scenario:
     """A copy of ``scenario`` with some ``ScenarioInfo`` fields replaced (seed, horizon)."""
     info = dataclasses.replace(scenario.scenario, **changes)
-    new = dataclasses.replace(scenario, scenario=info)
-    object.__setattr__(new, "plan", scenario.plan)
-    object.__setattr__(new, "source", scenario.source)
-    return new
+    return dataclasses.replace(scenario, scenario=info)
 
 
 def _check_consistency(s: Scenario, loader: Loader) -> None:

@@ -12,6 +12,8 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 class InputError(Exception):
     """A user error in an input file or flag: reported as one line, exit status 2."""
@@ -62,7 +64,7 @@ class Loader:
         if not isinstance(data, dict):
             self.fail(path, data, "must be a table")
         hints = typing.get_type_hints(cls)
-        fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+        fields = {f.name: f for f in parameters(cls)}
         for key, value in data.items():
             if key not in fields:
                 allowed = ", ".join(sorted(fields))
@@ -139,13 +141,30 @@ class Loader:
         return value
 
 
+def plain(value: Any) -> Any:
+    """A NumPy scalar or array as plain Python (arrays as lists); other values as they are."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value.item() if hasattr(value, "item") else value
+
+
+def loaded(default: Any) -> Any:
+    """A field set when a file is loaded (not a key of the file): excluded from parameters."""
+    return dataclasses.field(default=default, compare=False, metadata={"loaded": True})
+
+
+def parameters(cls_or_obj: Any) -> list[dataclasses.Field]:
+    """The fields of a dataclass that are parameters: keys of its table in a file."""
+    return [f for f in dataclasses.fields(cls_or_obj) if not f.metadata.get("loaded")]
+
+
 def replace_validated(obj: Any, dotted: str, value: Any, source: str) -> Any:
     """A copy of dataclass ``obj`` with field ``dotted`` set to ``value``, validated.
 
     ``dotted`` is e.g. ``"vouchers.budget"``; an ``InputError`` names ``source``.
     """
     head, _, rest = dotted.partition(".")
-    fields = {f.name: f for f in dataclasses.fields(obj) if f.init}
+    fields = {f.name: f for f in parameters(obj)}
     if head not in fields:
         raise InputError(f"{source} = {show(value)}: unknown lever; allowed: {', '.join(fields)}")
     if rest:
@@ -166,9 +185,7 @@ def parameter_rows(
     """
     rows = []
     hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        if not f.init:
-            continue
+    for f in parameters(cls):
         name = _join(prefix, f.name)
         tp = hints[f.name]
         meta = f.metadata

@@ -20,8 +20,8 @@ def test_levers_doc_is_current():
 
 
 def test_every_lever_module_documents_its_mechanism():
-    from sim.agents.government import LEVERS
+    from sim.agents.government import SPENDING_GROUPS
 
     text = levers_document()
-    for lever in LEVERS:
+    for lever in SPENDING_GROUPS:
         assert f"`policy.{lever}." in text, lever

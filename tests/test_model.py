@@ -87,9 +87,7 @@ def test_higher_super_deduction_raises_business_rd(small):
     import dataclasses
 
     def rd(policy):
-        scenario = dataclasses.replace(small, policy=policy)
-        object.__setattr__(scenario, "plan", small.plan)
-        object.__setattr__(scenario, "source", small.source)
+        scenario = dataclasses.replace(small, policy=policy)  # keeps the plan and source
         return run_scenario(scenario).indicators["business_rd"].iloc[1:].sum()
 
     assert rd(high) > 1.05 * rd(low)

@@ -6,7 +6,7 @@ import pytest
 from conftest import REFERENCE_SCENARIO, ROOT
 from scipy import stats
 
-from sim.agents.government import LEVERS
+from sim.agents.government import SPENDING_GROUPS
 from sim.model import InnovationEcosystem
 from sim.run import run_scenario
 from sim.scenario import load_scenario
@@ -71,32 +71,31 @@ def run_model(scenario, seed=0, checks=None):
 
 
 def no_negative_balances(model):
-    mix = model.mix
-    assert mix.compensation_fund.balance >= -1e-12
-    for fund in mix.funds.values():
+    assert model.groups["credit"].compensation_fund.balance >= -1e-12
+    for fund in model.groups["guidance_funds"].funds.values():
         assert fund.cash >= -1e-12
 
 
-@pytest.mark.parametrize("lever", LEVERS)
+@pytest.mark.parametrize("lever", SPENDING_GROUPS)
 def test_public_money_paid_equals_money_received_every_year(lever):
     model = run_model(district(ONE_LEVER[lever]), checks=no_negative_balances)
-    mix, government = model.mix, model.government
-    years = sorted(mix.accounts)
+    government = model.government
+    years = sorted(government.accounts)
     assert years == [2021, 2022]
     for year in years:
         spent = government.spent[year]
-        accounts = mix.accounts[year]
-        for other in LEVERS:
+        accounts = government.accounts[year]
+        for other in SPENDING_GROUPS:
             if other != lever:
                 assert spent[other] == 0.0, (other, year)
         institutions = accounts.get(f"institutions_{lever}", 0.0)
         if lever == "vouchers":
             received = accounts["firms_voucher_used"]
         elif lever == "credit":
-            previous = mix.accounts.get(year - 1, {}).get("bank_compensation", 0.0)
+            previous = government.accounts.get(year - 1, {}).get("bank_compensation", 0.0)
             received = accounts["bank_compensation"] - previous
         elif lever == "guidance_funds":
-            previous = mix.accounts.get(year - 1, {}).get("funds_public_invested", 0.0)
+            previous = government.accounts.get(year - 1, {}).get("funds_public_invested", 0.0)
             received = accounts["funds_public_invested"] - previous
         else:
             received = accounts["firms_public_receipts"] + institutions
@@ -106,16 +105,16 @@ def test_public_money_paid_equals_money_received_every_year(lever):
 
 def test_credit_and_fund_books_balance():
     model = run_model(district(ONE_LEVER["credit"] | ONE_LEVER["guidance_funds"]))
-    mix = model.mix
-    fund, bank = mix.compensation_fund, mix.bank
+    credit, funds = model.groups["credit"], model.groups["guidance_funds"].funds
+    fund, bank = credit.compensation_fund, credit.bank
     assert bank.lent > 0 and bank.overdue > 0
     assert fund.paid_out == pytest.approx(bank.compensation_received)
     assert fund.balance == pytest.approx(20.0 + fund.topped_up - fund.paid_out)
     assert fund.paid_out <= 0.8 * bank.overdue + 1e-9
-    invested = sum(f.invested for f in mix.funds.values())
+    invested = sum(f.invested for f in funds.values())
     assert invested > 0
     assert model.firms.column("equity_received").sum() == pytest.approx(invested)
-    for f in mix.funds.values():
+    for f in funds.values():
         committed = f.public + f.private
         assert f.cash == pytest.approx(committed - f.invested + f.proceeds)
 
@@ -128,15 +127,16 @@ def test_circuit_breaker_stops_new_lending_once_losses_pass_it():
     scenario = district({"credit": credit}, horizon_months=36)
     model = InnovationEcosystem(setup=scenario, agents="lean")
     tripped_at = None
+    bank = model.groups["credit"].bank
     for month in range(36):
-        loans_before = model.mix.bank.loans_made
-        tripped = model.mix.bank.loss_ratio >= 0.02
+        loans_before = bank.loans_made
+        tripped = bank.loss_ratio >= 0.02
         model.step()
         if tripped:
             tripped_at = month if tripped_at is None else tripped_at
-            assert model.mix.bank.loans_made == loans_before, f"lent after the breaker, {month}"
+            assert bank.loans_made == loans_before, f"lent after the breaker, {month}"
     assert tripped_at is not None, "losses never reached the breaker: the test checks nothing"
-    assert model.mix.bank.loans_made > 0
+    assert bank.loans_made > 0
 
 
 def paired(outcome, low, high, seeds=SEEDS):
@@ -248,7 +248,7 @@ def test_incubators_never_hold_more_tenants_than_their_capacity():
     full_months = []
 
     def tenancy(model):
-        f, incubators = model.firms.arrays(), model.mix.incubators
+        f, incubators = model.firms.arrays(), model.groups["incubation"].incubators
         tenants = np.bincount(f.incubator, minlength=len(incubators) + 1)
         capacity = np.array([0] + [i.capacity for i in incubators])
         assert (tenants[1:] <= capacity[1:]).all()
@@ -259,7 +259,7 @@ def test_incubators_never_hold_more_tenants_than_their_capacity():
 
     model = run_model(district({"incubation": levers}), checks=tenancy)
     assert any(full_months)  # every incubator full, new ones included
-    assert sum(i.graduates for i in model.mix.incubators) > 0
+    assert sum(i.graduates for i in model.groups["incubation"].incubators) > 0
 
 
 def test_lower_circuit_breaker_threshold_means_less_lending():

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim.policies.credit import knowledge_value_score
-from sim.policies.tax import scheduled
+from sim.agents.lenders import knowledge_value_score
+from sim.calendar import scheduled
 from sim.ranking import first_k
 
 MAX_RD_INTENSITY = 0.3  # share of revenue: investors do not push R&D beyond this

@@ -12,7 +12,6 @@ plain-Python twin in ``reference.py`` is the readable specification they are tes
 
 import functools
 import math
-from collections import namedtuple
 
 import numba
 import numpy as np
@@ -20,148 +19,14 @@ from numba import njit, prange
 
 from sim import rng
 from sim.agents.firms import HISTORY_YEARS, NEVER, PENDING_SLOTS, FirmArrays
-
-MonthLevers = namedtuple(
-    "MonthLevers",
-    [
-        "tax_standard",  # income-tax rate, share
-        "tax_hitech",  # income-tax rate of certified firms, share
-        "super_deduction_industrial",  # extra deduction, share of R&D
-        "super_deduction_other",
-        "voucher_cost_share",  # share of bought R&D services a voucher pays
-        "services_share",  # share of R&D bought as services (technology contracts)
-        "rd_subsidy_rate",  # perceived public share of marginal R&D (incremental subsidy)
-        "major_product_jump",  # productivity jump that makes a major new product
-    ],
+from sim.agents.rules import (
+    INVENTION_PATENT_POINTS,
+    OTHER_IP_MAX_ITEMS,
+    OTHER_IP_POINTS,
+    RD_POINTS,
+    TECH_STAFF_POINTS,
+    SectorParams,
 )
-
-SectorParams = namedtuple(
-    "SectorParams", ["industrial", "growth", "volatility", "margin", "value_added_share"]
-)
-
-Rules = namedtuple(
-    "Rules",
-    [
-        # R&D budgeting
-        "rd_reference_super_deduction",
-        "rd_user_cost_elasticity",
-        "rd_cash_share",
-        "threshold_band",
-        "threshold_margin",
-        # innovation and patents
-        "innovation_zeta",
-        "jump_max",
-        "jump_a",
-        "jump_b",
-        "hitech_product_step",
-        "invention_application_probability",
-        "other_ip_probability",
-        "grant_probability",
-        "grant_lag_min",
-        "grant_lag_max",
-        "lapse_per_month",
-        # staff
-        "staff_adjustment",
-        "employment_elasticity",
-        # exit, per month
-        "exit_per_month",
-        "young_exit_per_month",
-        "young_age_months",
-        "distress_exit_per_month",
-        # tech-SME registry
-        "assets_to_revenue",
-        "tech_sme_max_employees",
-        "tech_sme_max_revenue",
-        "tech_sme_max_assets",
-        "tech_sme_min_score",
-        "tech_sme_registration_rate",
-        # high-tech certification
-        "hitech_min_age_months",
-        "hitech_min_tech_staff_share",
-        "hitech_rd_ratio_small",
-        "hitech_rd_ratio_medium",
-        "hitech_rd_ratio_large",
-        "hitech_small_revenue",
-        "hitech_large_revenue",
-        "hitech_min_product_share",
-        "hitech_min_score",
-        "hitech_validity_months",
-        "hitech_application_rate",
-        "hitech_review_pass_rate",
-        "hitech_audit_rate",
-        # high growth
-        "high_growth_min_growth",
-        "high_growth_min_revenue",
-    ],
-)
-
-
-def per_month(rate_per_year: float) -> float:
-    """Monthly probability equivalent to a yearly hazard."""
-    return 1.0 - (1.0 - rate_per_year) ** (1.0 / 12.0)
-
-
-def build_rules(scenario) -> Rules:
-    """Pack the scenario's firm and certification parameters for the kernels."""
-    f, c = scenario.firms, scenario.certification
-    return Rules(
-        rd_reference_super_deduction=f.rd_reference_super_deduction,
-        rd_user_cost_elasticity=f.rd_user_cost_elasticity,
-        rd_cash_share=f.rd_cash_share,
-        threshold_band=f.threshold_band,
-        threshold_margin=f.threshold_margin,
-        innovation_zeta=f.innovation_zeta,
-        jump_max=f.jump_max,
-        jump_a=f.jump_a,
-        jump_b=f.jump_b,
-        hitech_product_step=f.hitech_product_step,
-        invention_application_probability=f.invention_application_probability,
-        other_ip_probability=f.other_ip_probability,
-        grant_probability=f.grant_probability,
-        grant_lag_min=f.grant_lag_min,
-        grant_lag_max=f.grant_lag_max,
-        lapse_per_month=per_month(f.patent_lapse_rate),
-        staff_adjustment=f.staff_adjustment,
-        employment_elasticity=f.employment_elasticity,
-        exit_per_month=per_month(f.exit_hazard),
-        young_exit_per_month=per_month(f.young_exit_hazard),
-        young_age_months=f.young_age_months,
-        distress_exit_per_month=f.distress_exit_hazard,
-        assets_to_revenue=f.assets_to_revenue,
-        tech_sme_max_employees=c.tech_sme_max_employees,
-        tech_sme_max_revenue=c.tech_sme_max_revenue,
-        tech_sme_max_assets=c.tech_sme_max_assets,
-        tech_sme_min_score=c.tech_sme_min_score,
-        tech_sme_registration_rate=c.tech_sme_registration_rate,
-        hitech_min_age_months=c.hitech_min_age_months,
-        hitech_min_tech_staff_share=c.hitech_min_tech_staff_share,
-        hitech_rd_ratio_small=c.hitech_rd_ratio_small,
-        hitech_rd_ratio_medium=c.hitech_rd_ratio_medium,
-        hitech_rd_ratio_large=c.hitech_rd_ratio_large,
-        hitech_small_revenue=c.hitech_small_revenue,
-        hitech_large_revenue=c.hitech_large_revenue,
-        hitech_min_product_share=c.hitech_min_product_share,
-        hitech_min_score=c.hitech_min_score,
-        hitech_validity_months=12 * c.hitech_validity_years,
-        hitech_application_rate=c.hitech_application_rate,
-        hitech_review_pass_rate=c.hitech_review_pass_rate,
-        hitech_audit_rate=c.hitech_audit_rate,
-        high_growth_min_growth=c.high_growth_min_growth,
-        high_growth_min_revenue=c.high_growth_min_revenue,
-    )
-
-
-def build_sector_params(scenario) -> SectorParams:
-    """Per-sector arrays, indexed by a firm's ``sector``."""
-    sectors = scenario.population.sectors
-    return SectorParams(
-        industrial=np.array([s.industrial for s in sectors], dtype=np.bool_),
-        growth=np.array([s.revenue_growth for s in sectors], dtype=np.float64),
-        volatility=np.array([s.revenue_volatility for s in sectors], dtype=np.float64),
-        margin=np.array([s.operating_margin for s in sectors], dtype=np.float64),
-        value_added_share=np.array([s.value_added_share for s in sectors], dtype=np.float64),
-    )
-
 
 # ------------------------------------------------------------------------- calling kernels
 
@@ -170,7 +35,8 @@ class DirectCall:
     """A compiled kernel, called without Numba's type dispatch at every call.
 
     Numba works out the type of every argument at every call; for the firm table, a namedtuple
-    of ~50 arrays, that takes ~28 us, more than a district month's firm step itself. Here the
+    of ~50 arrays, that takes longer than a district month's firm step itself (measured in
+    docs/benchmarks.md). Here the
     types are summed up cheaply (``type_key``) and the machine code compiled for them is looked
     up once, then called directly (``Dispatcher.compile`` returns it).
     """
@@ -190,7 +56,7 @@ class DirectCall:
 
 
 def type_key(value):
-    """What decides the Numba type of an argument, found in ~0.3 us (Numba's own: ~28 us)."""
+    """What decides the Numba type of an argument, found far faster than Numba's own typing."""
     kind = type(value)
     if kind is np.ndarray:
         return (value.dtype.str, value.ndim, value.flags.c_contiguous, value.flags.writeable)
@@ -206,7 +72,7 @@ def type_key(value):
 
 CHUNK = 512  # firms per task of the parallel loops: a call per chunk, not per firm
 # Below this many rows a kernel runs on the calling thread: starting the thread pool costs
-# more than the ~100 ns a firm it would share out (district runs, batch workers).
+# more than the work it would share out (district runs, batch workers; docs/benchmarks.md).
 PARALLEL_MIN_ROWS = 8 * CHUNK
 
 
@@ -215,42 +81,42 @@ def on_threads(rows: int) -> bool:
     return rows >= PARALLEL_MIN_ROWS and numba.get_num_threads() > 1
 
 
-def step_month(f, sectors, r, month, seed, levers):
-    """Advance every operating firm by one month under this month's ``MonthLevers``."""
+def step_month(f, sectors, r, month, seed, policy):
+    """Advance every operating firm by one month under the ``PolicyInForce`` of the month."""
     key = np.uint64(rng.month_key(seed, month))
     cost_factors = month_cost_factors(
-        levers, r.rd_reference_super_deduction, r.rd_user_cost_elasticity
+        policy, r.rd_reference_super_deduction, r.rd_user_cost_elasticity
     )
     n = f.alive.shape[0]
     if not on_threads(n):
-        MONTH_CHUNK(f, sectors, r, month, key, levers, cost_factors, 0, n)
+        MONTH_CHUNK(f, sectors, r, month, key, policy, cost_factors, 0, n)
     else:
-        MONTHS_IN_PARALLEL(f, sectors, r, month, key, levers, cost_factors)
+        MONTHS_IN_PARALLEL(f, sectors, r, month, key, policy, cost_factors)
 
 
 @njit(cache=True, parallel=True)
-def months_in_parallel(f, sectors, r, month, key, levers, cost_factors):
+def months_in_parallel(f, sectors, r, month, key, policy, cost_factors):
     """``month_chunk`` over all firms, chunk by chunk on Numba's threads."""
     n = f.alive.shape[0]
     for chunk in prange((n + CHUNK - 1) // CHUNK):
         start, stop = chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
-        month_chunk(f, sectors, r, month, key, levers, cost_factors, start, stop)
+        month_chunk(f, sectors, r, month, key, policy, cost_factors, start, stop)
 
 
 # The chunk loops run without Numba's reference counting (_nrt=False): they allocate nothing,
-# and counting the ~50 arrays of the firm table at every inlined helper cost ~400 ns per
-# firm-month (benchmarks, docs/benchmarks.md). Results are bit-identical.
+# and counting the ~50 arrays of the firm table at every inlined helper cost more than the firm
+# step itself (docs/benchmarks.md). Results are bit-identical.
 @njit(cache=True, _nrt=False)
-def month_chunk(f, sectors, r, month, month_key, levers, cost_factors, start, stop):
+def month_chunk(f, sectors, r, month, month_key, policy, cost_factors, start, stop):
     """Firms ``start`` to ``stop`` (the firm step is inlined into this loop)."""
     for i in range(start, stop):
         if f.alive[i]:
             key = rng.entity_key(month_key, i)
-            firm_month(f, sectors, r, i, month, key, levers, cost_factors)
+            firm_month(f, sectors, r, i, month, key, policy, cost_factors)
 
 
 @njit(cache=True, inline="always")
-def firm_month(f, sectors, r, i, t, key, levers, cost_factors):
+def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     """One firm, one month: market, R&D, innovation, patents, staff, accounts, exit.
 
     ``key`` is the firm's random-stream key of the month (``rng.entity_key``).
@@ -259,8 +125,8 @@ def firm_month(f, sectors, r, i, t, key, levers, cost_factors):
     certified = f.hitech_until[i] >= t
     industrial = sectors.industrial[k]
     has_voucher = f.voucher_balance[i] > 0.0
-    tax_rate = tax_rate_of(levers, certified)
-    super_deduction = super_deduction_of(levers, industrial)
+    tax_rate = tax_rate_of(policy, certified)
+    super_deduction = super_deduction_of(policy, industrial)
     sales = f.revenue[i] / 12.0  # M CNY this month
 
     z = rng.draw_normal(key, rng.DEMAND)
@@ -271,7 +137,7 @@ def firm_month(f, sectors, r, i, t, key, levers, cost_factors):
     cost_factor = cost_factors[np.int64(certified), np.int64(industrial), np.int64(has_voucher)]
     intensity = planned_rd_intensity(r, f.rd_intensity[i], f.revenue[i], cost_factor)
     rd = min(intensity * sales, r.rd_cash_share * max(f.cash[i], 0.0))  # M CNY
-    voucher = min(f.voucher_balance[i], voucher_rate_of(levers, has_voucher) * rd)  # M CNY
+    voucher = min(f.voucher_balance[i], voucher_rate_of(policy, has_voucher) * rd)  # M CNY
 
     zeta = r.innovation_zeta * f.innovation_boost[i]
     # without R&D the chance is 1 - exp(0) = 0: most firms skip the draw and the exp
@@ -279,7 +145,7 @@ def firm_month(f, sectors, r, i, t, key, levers, cost_factors):
         jump = r.jump_max * kumaraswamy(rng.draw(key, rng.JUMP), r.jump_a, r.jump_b)
         growth += math.log1p(jump)
         f.innovations_ytd[i] += 1
-        if jump >= levers.major_product_jump and (f.tech_sme[i] or certified):
+        if jump >= policy.major_product_jump and (f.tech_sme[i] or certified):
             f.major_products_ytd[i] += 1
         f.hitech_product_share[i] += r.hitech_product_step * (1.0 - f.hitech_product_share[i])
         protect_innovation(f, r, i, t, key)
@@ -302,59 +168,59 @@ def firm_month(f, sectors, r, i, t, key, levers, cost_factors):
     if rd > 0.0:  # most firms do no R&D: their R&D books stay as they are
         f.voucher_balance[i] -= voucher
         f.voucher_used_ytd[i] += voucher
-        f.services_bought_ytd[i] += levers.services_share * rd
+        f.services_bought_ytd[i] += policy.services_share * rd
         f.rd_ytd[i] += rd
 
     young = t - f.birth_month[i] < r.young_age_months
     hazard = r.young_exit_per_month if young else r.exit_per_month
     if f.cash[i] < 0.0:
-        hazard += r.distress_exit_per_month
+        hazard += r.distress_exit_hazard
     if rng.draw(key, rng.EXIT) < hazard * f.exit_hazard_factor[i]:
         f.alive[i] = False
         f.exit_month[i] = t
 
 
 @njit(cache=True, inline="always")
-def tax_rate_of(levers, certified):
+def tax_rate_of(policy, certified):
     """Income-tax rate: the reduced rate while high-tech certified."""
-    return levers.tax_hitech if certified else levers.tax_standard
+    return policy.tax_hitech if certified else policy.tax_standard
 
 
 @njit(cache=True, inline="always")
-def super_deduction_of(levers, industrial):
+def super_deduction_of(policy, industrial):
     """Extra deduction, share of R&D: industrial firms have a rate of their own."""
-    return levers.super_deduction_industrial if industrial else levers.super_deduction_other
+    return policy.super_deduction_industrial if industrial else policy.super_deduction_other
 
 
 @njit(cache=True, inline="always")
-def voucher_rate_of(levers, has_voucher):
+def voucher_rate_of(policy, has_voucher):
     """Share of its R&D a firm holding unspent vouchers has paid by them."""
-    return levers.voucher_cost_share * levers.services_share if has_voucher else 0.0
+    return policy.voucher_cost_share * policy.services_share if has_voucher else 0.0
 
 
 @functools.lru_cache(maxsize=64)
-def month_cost_factors(levers, reference_super_deduction, elasticity):
-    """``user_cost_factors``, computed once for each set of levers (they change once a year)."""
-    factors = user_cost_factors(levers, reference_super_deduction, elasticity)
-    factors.flags.writeable = False  # shared by every month with these levers
+def month_cost_factors(policy, reference_super_deduction, elasticity):
+    """``user_cost_factors``, computed once per policy in force (it changes once a year)."""
+    factors = user_cost_factors(policy, reference_super_deduction, elasticity)
+    factors.flags.writeable = False  # shared by every month under this policy
     return factors
 
 
 @njit(cache=True)
-def user_cost_factors(levers, reference_super_deduction, elasticity):
+def user_cost_factors(policy, reference_super_deduction, elasticity):
     """This month's R&D user-cost factor of each kind of firm, [certified, industrial, voucher].
 
     A firm's factor depends on these three only, so eight ``pow`` a month replace one a firm.
-    (Two rules, not all of ``Rules``, are passed: unboxing a tuple costs ~0.2 us an item.)
+    (Two rules, not all of ``Rules``, are passed: unboxing costs time per item of a tuple.)
     """
     factors = np.empty((2, 2, 2))
     for certified in range(2):
-        tax_rate = tax_rate_of(levers, certified == 1)
+        tax_rate = tax_rate_of(policy, certified == 1)
         for industrial in range(2):
-            super_deduction = super_deduction_of(levers, industrial == 1)
+            super_deduction = super_deduction_of(policy, industrial == 1)
             for voucher in range(2):
-                voucher_rate = voucher_rate_of(levers, voucher == 1)
-                price = (1.0 - voucher_rate) * (1.0 - levers.rd_subsidy_rate)
+                voucher_rate = voucher_rate_of(policy, voucher == 1)
+                price = (1.0 - voucher_rate) * (1.0 - policy.rd_subsidy_rate)
                 factors[certified, industrial, voucher] = user_cost_factor(
                     tax_rate, super_deduction, price, reference_super_deduction, elasticity
                 )
@@ -589,43 +455,32 @@ def tech_sme_score(f, i):
 
 
 @njit(cache=True, inline="always")
-def tech_staff_points(share):
-    """20 points at >= 30% tech staff, down to 0 below 10%."""
-    if share >= 0.30:
-        return 20.0
-    if share >= 0.25:
-        return 16.0
-    if share >= 0.20:
-        return 12.0
-    if share >= 0.15:
-        return 8.0
-    if share >= 0.10:
-        return 4.0
+def tier_points(value, tiers):
+    """Points of the first tier whose bar ``value`` reaches (tiers highest first); 0 below all."""
+    for bar, points in tiers:
+        if value >= bar:
+            return points
     return 0.0
+
+
+@njit(cache=True, inline="always")
+def tech_staff_points(share):
+    """Tech-staff points of the tech-SME score (``TECH_STAFF_POINTS``)."""
+    return tier_points(share, TECH_STAFF_POINTS)
 
 
 @njit(cache=True, inline="always")
 def rd_points(ratio):
-    """50 points at R&D/sales >= 6%, 10 points less per percentage point, 0 below 2%."""
-    if ratio >= 0.06:
-        return 50.0
-    if ratio >= 0.05:
-        return 40.0
-    if ratio >= 0.04:
-        return 30.0
-    if ratio >= 0.03:
-        return 20.0
-    if ratio >= 0.02:
-        return 10.0
-    return 0.0
+    """R&D/sales points of the tech-SME score (``RD_POINTS``)."""
+    return tier_points(ratio, RD_POINTS)
 
 
 @njit(cache=True, inline="always")
 def ip_points(invention_patents, other_ip):
-    """30 points for an invention patent; otherwise 6 per other item, at most 24."""
+    """IP points: full marks for an invention patent, else points per other item, capped."""
     if invention_patents > 0:
-        return 30.0
-    return 6.0 * min(other_ip, 4)
+        return INVENTION_PATENT_POINTS
+    return OTHER_IP_POINTS * min(other_ip, OTHER_IP_MAX_ITEMS)
 
 
 @njit(cache=True, inline="always")

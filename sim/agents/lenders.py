@@ -6,7 +6,6 @@ from numba import njit
 
 from sim import rng
 from sim.agents.firms import NEVER
-from sim.policies.credit import credit_line, knowledge_value_score
 
 
 class RiskCompensationFund(mesa.Agent):
@@ -130,3 +129,56 @@ def may_apply(t, need_cash_months, alive, tech_sme, hitech_until, cash, revenue,
             rows[count] = i
             count += 1
     return rows[:count]
+
+
+# ----------------------------------------------------------------- knowledge-value grading
+
+
+def knowledge_value_score(f, rows: np.ndarray, t: int) -> np.ndarray:
+    """Knowledge-value score out of 100: IP 30, R&D 30, talent 20, products 10, status 10."""
+    return _scores(
+        rows, t, f.invention_patents, f.other_ip, f.rd_history, f.revenue_history, f.tech_staff,
+        f.employees, f.hitech_product_share, f.hitech_until, f.tech_sme,
+    )  # fmt: skip
+
+
+# One compiled pass over the rows: the array version made ~20 temporaries a call, and the
+# bank and the funds score a few dozen firms a month. Same operations in the same order.
+@njit(cache=True, error_model="numpy")
+def _scores(rows, t, patents, other_ip, rd_history, revenue_history, tech_staff, employees,
+            product_share, hitech_until, tech_sme):  # fmt: skip
+    score = np.empty(rows.shape[0])
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        ip = np.minimum(30.0, 10.0 * patents[i] + 3.0 * other_ip[i])
+        revenue = revenue_history[i, 0]
+        ratio = rd_history[i, 0] / revenue if revenue > 0 else 0.0
+        rd = np.minimum(30.0, 500.0 * ratio)
+        talent = np.minimum(20.0, 100.0 * tech_staff[i] / employees[i])
+        products = 10.0 * product_share[i]
+        status = 10.0 if hitech_until[i] >= t else (5.0 if tech_sme[i] else 0.0)
+        score[k] = ip + rd + talent + products + status
+    return score
+
+
+def credit_line(levers, score: np.ndarray) -> np.ndarray:
+    """Credit line (M CNY) of each score's grade; 0 below grade E."""
+    bars = np.array([levers.grade_a_score, levers.grade_b_score, levers.grade_c_score,
+                     levers.grade_d_score, levers.grade_e_score], dtype=np.float64)  # fmt: skip
+    lines = np.array(
+        [levers.line_a, levers.line_b, levers.line_c, levers.line_d, levers.line_e],
+        dtype=np.float64,
+    )
+    return _graded_lines(score, bars, lines)
+
+
+@njit(cache=True)
+def _graded_lines(score, bars, lines):
+    """The line of the first grade (A first) whose bar each score reaches; 0 if none."""
+    out = np.zeros(score.shape[0])
+    for k in range(score.shape[0]):
+        for g in range(bars.shape[0]):
+            if score[k] >= bars[g]:
+                out[k] = lines[g]
+                break
+    return out

@@ -10,29 +10,35 @@ indicators and floats equal within 1e-9. Slow on purpose; use it to read, check 
 import math
 
 import mesa
-import numpy as np
 
 from sim import rng
-from sim.agents.firms import FIRM_COLUMNS, NEVER, PENDING_SLOTS, FirmArrays, FirmTable
-from sim.agents.kernels import build_rules
-from sim.agents.population import births_this_month, entrants, initial_population
-from sim.indicators import RegionClosure, firm_totals, sector_flags
-from sim.model import NOT_OBSERVED_IN_YEAR_0
-from sim.policies.mix import PolicyMix
+from sim.agents.firms import FIRM_COLUMNS, NEVER, PENDING_SLOTS
+from sim.agents.rules import (
+    INVENTION_PATENT_POINTS,
+    OTHER_IP_MAX_ITEMS,
+    OTHER_IP_POINTS,
+    RD_POINTS,
+    TECH_STAFF_POINTS,
+)
+from sim.schema import plain
 
 
 class ReferenceFirm(mesa.Agent):
     """A firm with its state as plain attributes (names as in ``FIRM_COLUMNS``)."""
 
-    def __init__(self, model: "ReferenceEcosystem", firm_id: int, state: dict):
+    def __init__(self, model: mesa.Model, firm_id: int):
         super().__init__(model)
         self.firm_id = firm_id
-        for name, value in state.items():
-            setattr(self, name, value)
 
-    def state(self) -> dict:
-        """The firm's variables, by column name."""
-        return {name: getattr(self, name) for name in FIRM_COLUMNS}
+    def load(self, f) -> None:
+        """Take the firm's variables from its row of the firm table, as plain Python values."""
+        for name in FIRM_COLUMNS:
+            setattr(self, name, plain(getattr(f, name)[self.firm_id]))
+
+    def store(self, f) -> None:
+        """Write the firm's variables back into its row."""
+        for name in FIRM_COLUMNS:
+            getattr(f, name)[self.firm_id] = getattr(self, name)
 
     def draw(self, t: int, purpose: int) -> float:
         """This firm's uniform draw for ``purpose`` in month ``t``."""
@@ -40,13 +46,13 @@ class ReferenceFirm(mesa.Agent):
 
     # ------------------------------------------------------------------------ each month
 
-    def month(self, t: int, levers) -> None:
+    def month(self, t: int, policy) -> None:
         """Market, R&D, innovation, patents, staff, accounts and exit, in that order."""
         r, sector = self.model.rules, self.model.setup.population.sectors[self.sector]
         certified = self.hitech_until >= t
-        tax_rate = levers.tax_hitech if certified else levers.tax_standard
+        tax_rate = policy.tax_hitech if certified else policy.tax_standard
         super_deduction = (
-            levers.super_deduction_industrial if sector.industrial else levers.super_deduction_other
+            policy.super_deduction_industrial if sector.industrial else policy.super_deduction_other
         )
         sales = self.revenue / 12.0
 
@@ -60,8 +66,8 @@ class ReferenceFirm(mesa.Agent):
         # vouchers pay part of the R&D services bought; the incremental subsidy part of R&D
         voucher_rate = 0.0
         if self.voucher_balance > 0.0:
-            voucher_rate = levers.voucher_cost_share * levers.services_share
-        price = (1.0 - voucher_rate) * (1.0 - levers.rd_subsidy_rate)
+            voucher_rate = policy.voucher_cost_share * policy.services_share
+        price = (1.0 - voucher_rate) * (1.0 - policy.rd_subsidy_rate)
         intensity = self.planned_rd_intensity(tax_rate, super_deduction, price)
         rd = min(intensity * sales, r.rd_cash_share * max(self.cash, 0.0))
         voucher = min(self.voucher_balance, voucher_rate * rd)
@@ -71,7 +77,7 @@ class ReferenceFirm(mesa.Agent):
             jump = r.jump_max * kumaraswamy(self.draw(t, rng.JUMP), r.jump_a, r.jump_b)
             growth += math.log1p(jump)
             self.innovations_ytd += 1
-            if jump >= levers.major_product_jump and (self.tech_sme or certified):
+            if jump >= policy.major_product_jump and (self.tech_sme or certified):
                 self.major_products_ytd += 1
             self.hitech_product_share += r.hitech_product_step * (1.0 - self.hitech_product_share)
             self.protect_innovation(t)
@@ -89,7 +95,7 @@ class ReferenceFirm(mesa.Agent):
         self.cash += profit - tax + voucher
         self.voucher_balance -= voucher
         self.voucher_used_ytd += voucher
-        self.services_bought_ytd += levers.services_share * rd
+        self.services_bought_ytd += policy.services_share * rd
         self.interest_ytd += interest
         self.rd_spend = rd
         self.rd_ytd += rd
@@ -99,7 +105,7 @@ class ReferenceFirm(mesa.Agent):
         young = t - self.birth_month < r.young_age_months
         hazard = r.young_exit_per_month if young else r.exit_per_month
         if self.cash < 0.0:
-            hazard += r.distress_exit_per_month
+            hazard += r.distress_exit_hazard
         if self.draw(t, rng.EXIT) < hazard * self.exit_hazard_factor:
             self.alive = False
             self.exit_month = t
@@ -250,9 +256,12 @@ class ReferenceFirm(mesa.Agent):
     def tech_sme_score(self) -> float:
         """Tech staff (20) + R&D/sales (50) + IP (30) points."""
         share, ratio = self.tech_staff_share(), self.rd_ratio(1)
-        staff_points = _tier(share, [(0.30, 20), (0.25, 16), (0.20, 12), (0.15, 8), (0.10, 4)])
-        rd_points = _tier(ratio, [(0.06, 50), (0.05, 40), (0.04, 30), (0.03, 20), (0.02, 10)])
-        ip_points = 30.0 if self.invention_patents > 0 else 6.0 * min(self.other_ip, 4)
+        staff_points = _tier(share, TECH_STAFF_POINTS)
+        rd_points = _tier(ratio, RD_POINTS)
+        if self.invention_patents > 0:
+            ip_points = INVENTION_PATENT_POINTS
+        else:
+            ip_points = OTHER_IP_POINTS * min(self.other_ip, OTHER_IP_MAX_ITEMS)
         return staff_points + rd_points + ip_points
 
     def registry_round(self, t: int) -> None:
@@ -264,7 +273,7 @@ class ReferenceFirm(mesa.Agent):
             and self.revenue_history[0] <= r.tech_sme_max_revenue
             and assets <= r.tech_sme_max_assets
         )
-        has_staff = _tier(self.tech_staff_share(), [(0.10, 4)]) > 0
+        has_staff = _tier(self.tech_staff_share(), TECH_STAFF_POINTS) > 0
         scored = self.tech_sme_score() >= r.tech_sme_min_score and has_staff
         if not (small and (self.hitech_until > t or scored)):
             self.tech_sme = False
@@ -272,149 +281,11 @@ class ReferenceFirm(mesa.Agent):
             self.tech_sme = self.draw(t, rng.REGISTRATION) < r.tech_sme_registration_rate
 
 
-class ReferenceEcosystem(mesa.Model):
-    """The same schedule as ``InnovationEcosystem``, firm by firm in plain Python.
-
-    The institutions of the policy mix act on a table of the firms (the interface they share
-    with the fast path): the firms are copied into one before they act and back after.
-    """
-
-    def __init__(self, *, setup, seed: int | None = None):
-        self.seed = setup.scenario.seed if seed is None else int(seed)
-        super().__init__(rng=self.seed)
-        self.setup = setup
-        self.month_index = -1
-        self.year = self.current_year = setup.baseline_year
-        self.policy = setup.policy
-        self.rules = build_rules(setup)
-        self.sector_flags = sector_flags(setup)
-        self.next_id = 0
-        self.departed: dict[int, dict] = {}  # last state of exited firms
-        self.births_this_year = self.exits_this_year = 0
-        self.rows: list[dict] = []
-        self.add_firms(initial_population(setup, self.seed))
-        totals = self.totals(-1)
-        self.closure = RegionClosure.calibrate(setup, totals)
-        table = self.to_table()
-        self.mix = PolicyMix(self, table.arrays())
-        self.from_table(table)
-        self.record(totals, self.mix.year0_indicators(self.to_table().arrays()), observed=False)
-
-    def firms(self) -> list[ReferenceFirm]:
-        """Operating firms in id order."""
-        return sorted(self.agents_by_type[ReferenceFirm], key=lambda firm: firm.firm_id)
-
-    def step(self) -> None:
-        """One month."""
-        t = self.month_index + 1
-        months = self.setup.scenario.start_month - 1 + t
-        year, month_of_year = self.setup.scenario.start_year + months // 12, months % 12 + 1
-        self.current_year = year
-        table = self.to_table()
-        attracted = self.mix.start_month(table.arrays(), t, year, month_of_year)
-        self.from_table(table)
-        if attracted is not None:
-            self.add_firms(attracted)
-        levers = self.mix.month_levers(year)
-        for firm in self.firms():
-            firm.month(t, levers)
-            if not firm.alive:
-                self.exits_this_year += 1
-                self.departed[firm.firm_id] = firm.state()
-                firm.remove()
-        births = births_this_month(self.setup, self.seed, t)
-        if births.any():
-            self.add_firms(entrants(self.setup, self.seed, [t], self.next_id, births[None, :]))
-            self.births_this_year += int(births.sum())
-        if month_of_year == 12:
-            self.close_year(t, year)
-        self.month_index = t
-
-    def close_year(self, t: int, year: int) -> None:
-        """31 December: every firm's year end, then the policy mix's, then the indicators."""
-        snapshot = self.to_table().arrays()
-        before = {
-            "hitech_until": snapshot.hitech_until.copy(),
-            "tech_sme": snapshot.tech_sme.copy(),
-        }
-        for firm in self.firms():
-            firm.close_year(t, self.policy.certification_support.pass_bonus)
-        table = self.to_table()
-        lever_indicators = self.mix.end_year(table.arrays(), t, year, before)
-        self.from_table(table)
-        self.year = year
-        self.record(self.totals(t), lever_indicators, observed=True)
-
-    def add_firms(self, columns: dict) -> None:
-        """Create one ``ReferenceFirm`` per row of synthesised columns."""
-        count = len(columns["sector"])
-        for k in range(count):
-            state = {name: _plain(values[k]) for name, values in columns.items()}
-            for name in FIRM_COLUMNS:
-                state.setdefault(name, _zero(name))
-            ReferenceFirm(self, self.next_id, state)
-            self.next_id += 1
-
-    def to_table(self) -> FirmTable:
-        """All firms that ever existed as a firm table (row = firm id)."""
-        states = {firm.firm_id: firm.state() for firm in self.firms()} | self.departed
-        table = FirmTable(capacity=max(1, self.next_id))
-        if self.next_id:
-            table.append(
-                {
-                    name: np.array(
-                        [states[i][name] for i in range(self.next_id)],
-                        dtype=FIRM_COLUMNS[name][0],
-                    )
-                    for name in FIRM_COLUMNS
-                }
-            )
-        return table
-
-    def from_table(self, table: FirmTable) -> None:
-        """Copy what the institutions changed back into the firms."""
-        arrays = table.arrays()
-        operating = {firm.firm_id: firm for firm in self.firms()}
-        for i in range(table.n):
-            state = {name: _plain(getattr(arrays, name)[i]) for name in FIRM_COLUMNS}
-            if i in operating:
-                for name, value in state.items():
-                    setattr(operating[i], name, value)
-            else:
-                self.departed[i] = state
-
-    def totals(self, t: int) -> dict:
-        """Indicator totals from a table of the firms (the same sums as the fast path)."""
-        arrays: FirmArrays = self.to_table().arrays()
-        return firm_totals(arrays, self.sector_flags, self.setup.population.above_scale_revenue, t)
-
-    def record(self, totals: dict, lever_indicators: dict, observed: bool) -> None:
-        """Append this year's indicators."""
-        totals = totals | {"births": self.births_this_year, "exits": self.exits_this_year}
-        values = self.closure.indicators(self.setup, self.year, totals) | lever_indicators
-        if not observed:
-            values |= dict.fromkeys(NOT_OBSERVED_IN_YEAR_0)
-        self.rows.append({"year": self.year} | values)
-        self.births_this_year = self.exits_this_year = 0
-
-
 def kumaraswamy(u: float, a: float, b: float) -> float:
     """Inverse CDF of Kumaraswamy(a, b)."""
     return (1.0 - (1.0 - u) ** (1.0 / b)) ** (1.0 / a)
 
 
-def _tier(value: float, steps: list[tuple[float, float]]) -> float:
-    """Points of the first step whose bar ``value`` reaches; 0 below all."""
-    return next((float(points) for bar, points in steps if value >= bar), 0.0)
-
-
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return [v.item() for v in value]
-    return value.item() if hasattr(value, "item") else value
-
-
-def _zero(name: str):
-    dtype, shape, _, _ = FIRM_COLUMNS[name]
-    zero = np.zeros(shape, dtype=dtype)
-    return _plain(zero) if shape else zero.item()
+def _tier(value: float, tiers) -> float:
+    """Points of the first tier whose bar ``value`` reaches (highest first); 0 below all."""
+    return next((float(points) for bar, points in tiers if value >= bar), 0.0)

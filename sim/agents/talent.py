@@ -11,3 +11,13 @@ class Talent(mesa.Agent):
         self.top_class = top_class
         self.recruited_year = recruited_year
         self.firm = -1
+
+    @property
+    def placed(self) -> bool:
+        """Whether the talent works in a firm."""
+        return self.firm >= 0
+
+    def step(self, f) -> None:
+        """A talent whose firm closed looks for a new host."""
+        if self.placed and not f.alive[self.firm]:
+            self.firm = -1

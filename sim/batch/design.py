@@ -24,6 +24,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sim.batch.experiment import Experiment, sample_count
+from sim.schema import plain
 
 DESIGN_COLUMNS = ["run_id", "policy_mix_id", "sample_id", "replicate", "seed"]
 
@@ -39,7 +40,7 @@ class Design:
     def overrides(self, run_id: int, base: dict) -> dict:
         """Scenario overrides of one run: ``base`` then the run's factor values."""
         runs = self.runs
-        return dict(base) | {key: _plain(runs.at[run_id, key]) for key in self.factor_keys}
+        return dict(base) | {key: plain(runs.at[run_id, key]) for key in self.factor_keys}
 
     def mixes(self) -> pd.DataFrame:
         """One row per policy mix: ``policy_mix_id`` and the lever values."""
@@ -106,8 +107,3 @@ def salib_problem(e: Experiment) -> dict:
     """The SALib problem over the sampled factors, in unit-cube coordinates."""
     keys = [f.key for f in e.sampled]
     return {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
-
-
-def _plain(value):
-    """A NumPy scalar as the Python value the scenario loader expects."""
-    return value.item() if hasattr(value, "item") else value

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from sim.calendar import year_ends
 from sim.indicators import INDICATORS
 from sim.scenario import Scenario, scenario_from_dict, set_dotted
 from sim.schema import InputError, Loader, param, read_toml, show
@@ -157,12 +158,8 @@ class Experiment:
     def years(self) -> list[int]:
         """Years (31 December) a run of the base scenario reports."""
         info = self.scenario.scenario
-        years = [self.scenario.baseline_year]
-        for t in range(info.horizon_months):
-            months = info.start_month - 1 + t
-            if months % 12 == 11:
-                years.append(info.start_year + months // 12)
-        return years
+        ends = year_ends(info.start_year, info.start_month, info.horizon_months)
+        return [self.scenario.baseline_year, *ends]
 
 
 class _Loader(Loader):
@@ -309,17 +306,7 @@ def _flatten(table: Any, path: str, loader: Loader) -> dict[str, Any]:
     """``{"a.b": spec}`` from quoted dotted keys or nested tables ``[levers.a] b = spec``."""
     if not isinstance(table, dict):
         loader.fail(path, table, "must be a table of dotted scenario keys")
-    out: dict[str, Any] = {}
-
-    def walk(node: dict, prefix: str) -> None:
-        for key, value in node.items():
-            full = f"{prefix}.{key}" if prefix else key
-            if isinstance(value, dict) and not (_SPEC_KEYS & set(value)):
-                walk(value, full)
-            else:
-                out[full] = value
-
-    walk(table, "")
+    out = dotted_keys(table, is_leaf=lambda value: bool(_SPEC_KEYS & set(value)))
     for key, value in out.items():
         where = f'{path}."{key}"'
         if not _DOTTED.match(key):
@@ -333,20 +320,22 @@ def _flatten(table: Any, path: str, loader: Loader) -> dict[str, Any]:
     return out
 
 
+def dotted_keys(table: dict, is_leaf=lambda value: False, prefix: str = "") -> dict[str, Any]:
+    """``{"a.b": value}`` from nested tables; a table for which ``is_leaf`` holds is a value."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        full = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and not is_leaf(value):
+            out |= dotted_keys(value, is_leaf, full)
+        else:
+            out[full] = value
+    return out
+
+
 def _base_overrides(table: Any, loader: Loader) -> dict[str, Any]:
-    flat = {}
     if not isinstance(table, dict):
         loader.fail("base", table, "must be a table of dotted scenario keys = values")
-
-    def walk(node: dict, prefix: str) -> None:
-        for key, value in node.items():
-            full = f"{prefix}.{key}" if prefix else key
-            if isinstance(value, dict):
-                walk(value, full)
-            else:
-                flat[full] = value
-
-    walk(table, "")
+    flat = dotted_keys(table)
     for key, value in flat.items():
         if not _DOTTED.match(key):
             loader.fail(f'base."{key}"', value, "must be a dotted scenario key")

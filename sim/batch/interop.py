@@ -46,9 +46,10 @@ def make_model(
     def model(**parameters: Any) -> dict[str, float]:
         from sim.run import run_scenario
         from sim.scenario import load_scenario
+        from sim.schema import plain
 
         seed = parameters.pop("seed", None)
-        overrides = {scenario_key(k): _plain(v) for k, v in parameters.items()}
+        overrides = {scenario_key(k): plain(v) for k, v in parameters.items()}
         setup = load_scenario(scenario, overrides)
         result = run_scenario(setup, None if seed is None else int(seed))
         final = result.indicators.iloc[-1]
@@ -67,11 +68,6 @@ def make_model(
 def liangping_model(**levers_and_uncertainties: Any) -> dict[str, float]:
     """Run Liangping 2021-2025 with parameters changed; outcomes of 2025 (see module doc)."""
     return make_model(LIANGPING)(**levers_and_uncertainties)
-
-
-def _plain(value: Any) -> Any:
-    """NumPy scalars (as samplers produce them) as plain Python values."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def _number(value: Any) -> float:

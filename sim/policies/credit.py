@@ -11,9 +11,8 @@ lines are halved; past ``breaker_loss_ratio``, or when the fund is empty, new le
 
 from dataclasses import dataclass
 
-import numpy as np
-from numba import njit
-
+from sim.agents.lenders import Bank, RiskCompensationFund
+from sim.policies.lever_group import LeverGroup
 from sim.schema import param
 from sim.sources import ASSUMED, BASELINE, DOMAIN, OFF
 
@@ -61,51 +60,37 @@ class CreditLevers:
     )
 
 
-def knowledge_value_score(f, rows: np.ndarray, t: int) -> np.ndarray:
-    """Knowledge-value score out of 100: IP 30, R&D 30, talent 20, products 10, status 10."""
-    return _scores(
-        rows, t, f.invention_patents, f.other_ip, f.rd_history, f.revenue_history, f.tech_staff,
-        f.employees, f.hitech_product_share, f.hitech_until, f.tech_sme,
-    )  # fmt: skip
+class KnowledgeValueCredit(LeverGroup):
+    """The bank settles and lends every month; the fund is topped up each January."""
 
+    name = "credit"
+    flows = ("kvl_lent",)
 
-# One compiled pass over the rows: the array version made ~20 temporaries a call, and the
-# bank and the funds score a few dozen firms a month. Same operations in the same order.
-@njit(cache=True, error_model="numpy")
-def _scores(rows, t, patents, other_ip, rd_history, revenue_history, tech_staff, employees,
-            product_share, hitech_until, tech_sme):  # fmt: skip
-    score = np.empty(rows.shape[0])
-    for k in range(rows.shape[0]):
-        i = rows[k]
-        ip = np.minimum(30.0, 10.0 * patents[i] + 3.0 * other_ip[i])
-        revenue = revenue_history[i, 0]
-        ratio = rd_history[i, 0] / revenue if revenue > 0 else 0.0
-        rd = np.minimum(30.0, 500.0 * ratio)
-        talent = np.minimum(20.0, 100.0 * tech_staff[i] / employees[i])
-        products = 10.0 * product_share[i]
-        status = 10.0 if hitech_until[i] >= t else (5.0 if tech_sme[i] else 0.0)
-        score[k] = ip + rd + talent + products + status
-    return score
+    def __init__(self, model, f):
+        super().__init__(model, f)
+        self.compensation_fund = RiskCompensationFund(model, self.levers.compensation_fund)
+        self.bank = Bank(model, self.compensation_fund)
+        self.lent_before = 0.0  # M CNY lent up to the last 31 December
 
+    def on_january(self, f, t: int, year: int) -> None:
+        """The yearly public top-up, from the second year of the plan on."""
+        if self.years_elapsed(year) > 1:
+            self.compensation_fund.top_up(self.levers.fund_topup_per_year)
 
-def credit_line(levers: CreditLevers, score: np.ndarray) -> np.ndarray:
-    """Credit line (M CNY) of each score's grade; 0 below grade E."""
-    bars = np.array([levers.grade_a_score, levers.grade_b_score, levers.grade_c_score,
-                     levers.grade_d_score, levers.grade_e_score], dtype=np.float64)  # fmt: skip
-    lines = np.array(
-        [levers.line_a, levers.line_b, levers.line_c, levers.line_d, levers.line_e],
-        dtype=np.float64,
-    )
-    return _graded_lines(score, bars, lines)
+    def every_month(self, f, t: int) -> None:
+        """Collect loans due, then lend to applicants short of cash."""
+        self.bank.settle(f, t, self.levers)
+        self.bank.lend(f, t, self.model.seed, self.levers)
 
+    def stock_indicators(self, f) -> dict:
+        """The scheme's loss ratio and the fund's balance."""
+        return {
+            "kvl_loss_ratio": self.bank.loss_ratio,
+            "compensation_fund_balance": self.compensation_fund.balance,
+        }
 
-@njit(cache=True)
-def _graded_lines(score, bars, lines):
-    """The line of the first grade (A first) whose bar each score reaches; 0 if none."""
-    out = np.zeros(score.shape[0])
-    for k in range(score.shape[0]):
-        for g in range(bars.shape[0]):
-            if score[k] >= bars[g]:
-                out[k] = lines[g]
-                break
-    return out
+    def flow_indicators(self, f, year: int) -> dict:
+        """Knowledge-value loans of the year."""
+        lent = self.bank.lent - self.lent_before
+        self.lent_before = self.bank.lent
+        return {"kvl_lent": lent}

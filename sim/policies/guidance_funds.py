@@ -12,6 +12,8 @@ the firm exits. Public money spent is the public share of tickets.
 
 from dataclasses import dataclass
 
+from sim.agents.funds import GuidanceFund
+from sim.policies.lever_group import LeverGroup
 from sim.schema import param
 from sim.sources import ASSUMED, BASELINE, DOMAIN, OFF
 
@@ -76,3 +78,32 @@ class GuidanceFundLevers:
         ),
         source=OFF + "; " + ASSUMED,
     )
+
+
+STAGES = ("seed", "angel", "venture")
+
+
+class GuidanceFunds(LeverGroup):
+    """Each quarter every fund sells matured stakes, then invests."""
+
+    name = "guidance_funds"
+    flows = ("equity_invested",)
+
+    def __init__(self, model, f):
+        super().__init__(model, f)
+        self.funds = {s: GuidanceFund(model, s, getattr(self.levers, s)) for s in STAGES}
+        self.invested_before = 0.0  # M CNY invested up to the last 31 December
+
+    def on_deal_month(self, f, t: int, year: int) -> None:
+        """Sell matured stakes, then invest, fund by fund."""
+        for stage, fund in self.funds.items():
+            levers = getattr(self.levers, stage)
+            fund.exit_stakes(f, t, levers)
+            fund.deal_round(f, t, year, levers)
+
+    def flow_indicators(self, f, year: int) -> dict:
+        """Equity invested by the funds this year."""
+        invested = sum(fund.invested for fund in self.funds.values())
+        flows = {"equity_invested": invested - self.invested_before}
+        self.invested_before = invested
+        return flows

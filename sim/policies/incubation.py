@@ -10,6 +10,15 @@ institution receives a yearly operating subsidy.
 
 from dataclasses import dataclass
 
+from sim.agents.incubators import (
+    Incubator,
+    admit,
+    free_places,
+    graduate,
+    incubation_candidates,
+)
+from sim.calendar import opened_by
+from sim.policies.lever_group import LeverGroup
 from sim.schema import param
 from sim.sources import ASSUMED, BASELINE, DOMAIN, OFF
 
@@ -34,3 +43,48 @@ class IncubationLevers:
         source=DOMAIN + ": incubation raises start-up survival; level assumed",
     )
     growth_boost: float = param(0.05, unit="1/yr", lo=0, hi=1, source=ASSUMED)
+
+
+class Incubation(LeverGroup):
+    """Service institutions: opened and subsidised each January; tenants every month."""
+
+    name = "incubation"
+
+    def __init__(self, model, f):
+        super().__init__(model, f)
+        levers, year = self.levers, model.setup.baseline_year
+        self.incubators = [
+            Incubator(model, k + 1, levers.capacity_per_institution, year)
+            for k in range(levers.existing_institutions)
+        ]
+        self.opened = 0  # institutions opened since year 0
+
+    def on_january(self, f, t: int, year: int) -> None:
+        """New institutions open on the plan's schedule; every institution is subsidised."""
+        levers = self.levers
+        new = opened_by(levers.new_institutions_per_year, self.years_elapsed(year)) - self.opened
+        for _ in range(new):
+            number = len(self.incubators) + 1
+            self.incubators.append(
+                Incubator(self.model, number, levers.capacity_per_institution, year)
+            )
+        self.opened += new
+        for incubator in self.incubators:
+            incubator.subsidy_received += levers.operating_subsidy
+        subsidy = levers.operating_subsidy * len(self.incubators)
+        self.government.record(self.name, subsidy)
+        self.government.received(self.name, subsidy)
+
+    def every_month(self, f, t: int) -> None:
+        """Tenants graduate; young firms are admitted while incubators have room."""
+        tenants = graduate(f, t, self.incubators)
+        places = free_places(f, tenants, self.incubators)
+        room = int(places.sum())
+        if room == 0:
+            return
+        candidates = incubation_candidates(f, t, self.model.seed, self.levers, room)
+        admit(f, candidates, places, t, self.levers)
+
+    def stock_indicators(self, f) -> dict:
+        """Municipal-or-higher S&T service institutions (plan indicator)."""
+        return {"service_institutions": len(self.incubators)}

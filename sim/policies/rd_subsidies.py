@@ -9,6 +9,9 @@ subsidy lowers their price of marginal R&D). An innovation whose productivity ju
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from sim.policies.lever_group import LeverGroup
 from sim.schema import param
 from sim.sources import ASSUMED, OFF
 
@@ -43,3 +46,48 @@ class RdSubsidyLevers:
 def rd_subsidy_rate(levers: RdSubsidyLevers) -> float:
     """Public share of marginal R&D firms count on from the incremental subsidy."""
     return levers.incremental_share * levers.perceived_share if levers.budget > 0 else 0.0
+
+
+class RdSubsidies(LeverGroup):
+    """Incremental subsidies and major-product awards, paid on 31 December."""
+
+    name = "rd_subsidies"
+    flows = ("major_new_products",)
+
+    def in_force(self, year: int) -> dict:
+        """The subsidy firms count on when planning R&D; what makes a major product."""
+        return {
+            "rd_subsidy_rate": rd_subsidy_rate(self.levers),
+            "major_product_jump": self.levers.major_product_jump,
+        }
+
+    def on_december(self, f, t: int, year: int, before: dict) -> None:
+        """Pay the year's incremental subsidies, then the product awards."""
+        self.pay_incremental_subsidies(f, t)
+        self.pay_major_product_awards(f)
+
+    def pay_incremental_subsidies(self, f, t: int) -> None:
+        """A share of each recognised firm's R&D increase, cut pro rata to the budget."""
+        levers = self.levers
+        if levers.budget <= 0:
+            return
+        recognised = f.alive & (f.tech_sme | (f.hitech_until > t)) & (f.rd_history[:, 1] > 0)
+        rows = np.flatnonzero(recognised)
+        increase = np.maximum(0.0, f.rd_history[rows, 0] - f.rd_history[rows, 1])
+        claims = np.minimum(levers.cap_per_firm, levers.incremental_share * increase)
+        total = claims.sum()
+        if total > levers.budget:
+            claims = claims * (levers.budget / total)
+        self.government.pay_firms(f, rows[claims > 0], claims[claims > 0], self.name)
+
+    def pay_major_product_awards(self, f) -> None:
+        """An award per major new product of the year."""
+        award = self.levers.major_product_award
+        rows = np.flatnonzero(f.major_products_ytd > 0)
+        if award > 0:
+            amounts = award * f.major_products_ytd[rows].astype(np.float64)
+            self.government.pay_firms(f, rows, amounts, self.name)
+
+    def flow_indicators(self, f, year: int) -> dict:
+        """Major new products of the year (plan indicator)."""
+        return {"major_new_products": int(f.major_products_ytd[f.alive].sum())}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import rng
+from sim.policies.lever_group import LeverGroup
 from sim.schema import param
 from sim.sources import ASSUMED, DOMAIN, OFF
 
@@ -34,6 +35,30 @@ class VoucherLevers:
     max_revenue: float = param(
         200.0, unit="M CNY/yr", lo=0, source="tech-SME size limit", doc="eligibility"
     )
+
+
+class Vouchers(LeverGroup):
+    """Issues the year's vouchers in January, takes unused ones back on 31 December."""
+
+    name = "vouchers"
+
+    def __init__(self, model, f):
+        super().__init__(model, f)
+        self.issued = 0.0  # M CNY issued this year
+
+    def on_january(self, f, t: int, year: int) -> None:
+        """Hand out the year's budget."""
+        self.issued = allocate_vouchers(f, self.levers, self.model.seed, t)
+
+    def in_force(self, year: int) -> dict:
+        """Firms holding vouchers pay less for the R&D services they buy."""
+        return {"voucher_cost_share": self.levers.cost_share}
+
+    def on_december(self, f, t: int, year: int, before: dict) -> None:
+        """Unused vouchers lapse; what firms used is the year's spend."""
+        returned = return_unused_vouchers(f)
+        self.government.record(self.name, self.issued - returned)
+        self.government.received(self.name, float(f.voucher_used_ytd.sum()))
 
 
 def allocate_vouchers(f, levers: VoucherLevers, seed: int, t: int) -> float:

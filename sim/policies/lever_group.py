@@ -1,0 +1,69 @@
+"""``LeverGroup``: what every lever group (one module of ``sim/policies``) offers the schedule.
+
+A lever group owns its parameters (a frozen dataclass at ``model.policy.<name>``), its mechanism
+(the module docstring, which generates docs/levers.md) and its behaviour, written as calendar
+hooks. ``InnovationEcosystem.step`` calls each hook of every group, in the order of
+``sim.policies.LEVER_GROUPS``; a group overrides the hooks it needs. Hooks read the levers in
+force when they act (``self.levers``), so a lever changed during a run acts from the next month.
+Hooks act on the firm table's arrays (``f``) and on the institution agents the group owns.
+"""
+
+
+class LeverGroup:
+    """Base of the lever groups; every hook does nothing unless a group overrides it."""
+
+    name = ""  # the group's key under ``policy`` and in the public ledger
+    flows: tuple[str, ...] = ()  # its indicators that are flows of a year (none at year 0)
+
+    def __init__(self, model, f):
+        self.model = model
+        self.government = model.government
+
+    @property
+    def levers(self):
+        """This group's levers in force."""
+        return getattr(self.model.policy, self.name)
+
+    def years_elapsed(self, year: int) -> int:
+        """Full years since the baseline year (schedules of the plan count from it)."""
+        return year - self.model.setup.baseline_year
+
+    # --------------------------------------------------------------------- calendar hooks
+
+    def on_january(self, f, t: int, year: int) -> None:
+        """Before the firm step of a January: the year's allocations and recruitments."""
+
+    def every_month(self, f, t: int) -> None:
+        """Before the firm step of every month."""
+
+    def on_deal_month(self, f, t: int, year: int) -> None:
+        """Before the firm step of the first month of each quarter (``DEAL_MONTHS``)."""
+
+    def arriving_firms(self, f, t: int, year: int) -> dict | None:
+        """Columns of firms that join the district in January (before the firm step), if any."""
+        return None
+
+    def in_force(self, year: int) -> dict:
+        """This group's fields of the ``PolicyInForce`` the firm kernel reads this month."""
+        return {}
+
+    def on_december(self, f, t: int, year: int, before: dict) -> None:
+        """31 December, after the status rounds (``before``: statuses before them)."""
+
+    # ------------------------------------------------------------------------ indicators
+
+    def indicators(self, f, year: int) -> dict:
+        """The group's indicators on 31 December."""
+        return self.stock_indicators(f) | self.flow_indicators(f, year)
+
+    def year0_indicators(self, f) -> dict:
+        """The group's indicators at year 0: stocks; flows are not observed."""
+        return self.stock_indicators(f) | dict.fromkeys(self.flows)
+
+    def stock_indicators(self, f) -> dict:
+        """Indicators that are stocks, known at year 0 too."""
+        return {}
+
+    def flow_indicators(self, f, year: int) -> dict:
+        """Indicators of the year's flows (not observed at year 0)."""
+        return {}
