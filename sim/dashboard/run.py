@@ -118,7 +118,7 @@ class DistrictRun(mesa.Model):
         """The last simulated month as ``YYYY-MM`` (the baseline's December before any)."""
         if self.district.month < 0:
             return f"{self.setups.scenario.baseline_year}-12"
-        year, month = self.district.calendar(self.district.month)
+        year, month = self.district.date(self.district.month)
         return f"{year}-{month:02d}"
 
 
