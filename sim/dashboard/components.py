@@ -3,6 +3,12 @@
 Each chart component takes the session's ``DistrictRun`` and its ``View`` (language and the
 counterfactual switch). Yearly charts are redrawn when a year closes, firm charts every month:
 the memo keys say so.
+
+Every component that shows the run's state calls ``follows_steps()``: the run is one object
+changed in place, so its arguments are the same after a step, and reacton (under Solara) does
+not render a child again whose arguments compare equal to the last render's, even when Mesa's
+wrapper around it is rendered again. Only a component subscribed to Mesa's step counter itself
+is rendered after Step, Play or Reset.
 """
 
 from dataclasses import dataclass
@@ -35,6 +41,11 @@ INPUT_INDICATORS = (
     "service_institutions",
     "service_institutions_national",
 )
+
+
+def follows_steps() -> int:
+    """Subscribe the calling component to Mesa's step counter (see the module's docstring)."""
+    return update_counter.get()
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,7 @@ def years_key(run: DistrictRun) -> tuple:
 @solara.component
 def PlanIndicators(run: DistrictRun, view: View, kind: str):
     """Plan indicators by year with their targets: ``kind`` is "outcomes" or "inputs"."""
+    follows_steps()
     language = view.language.value
 
     def draw():
@@ -101,6 +113,7 @@ def ladder_counts(model) -> dict[str, int | None]:
 @solara.component
 def StatusLadder(run: DistrictRun, view: View):
     """Firms -> tech SMEs -> certified high-tech -> high-growth -> listed, this month."""
+    follows_steps()
     language = view.language.value
     twin = run.counterfactual
     key = [id(run.district), run.district.month, twin is None, language]
@@ -118,6 +131,7 @@ def StatusLadder(run: DistrictRun, view: View):
 @solara.component
 def PublicSpend(run: DistrictRun, view: View):
     """Public spend by lever and year."""
+    follows_steps()
     language = view.language.value
 
     def draw():
@@ -146,6 +160,7 @@ def highest_rung(model) -> np.ndarray:
 @solara.component
 def FirmPoints(run: DistrictRun, view: View):
     """Operating firms as points: revenue against R&D intensity, coloured by status."""
+    follows_steps()
     language = view.language.value
 
     def draw():
@@ -190,6 +205,7 @@ def _fmt(value) -> str:
 @solara.component
 def Scorecard(run: DistrictRun, view: View):
     """The scorecard table for the last closed year."""
+    follows_steps()
     language = view.language.value
     key = [years_key(run), language]
     html = solara.use_memo(
@@ -236,16 +252,13 @@ LEVERS = lever_specs(Policy)
 @solara.component
 def MonthShown(run: DistrictRun, language: str):
     """The last simulated month; only this line follows every step, not the lever inputs."""
-    update_counter.get()
+    follows_steps()
     solara.Text(f"{word('month', language)}: {run.date()}", classes=["innosim-month"])
 
 
 @solara.component
 def LeverPanel(run: solara.Reactive[DistrictRun], view: View):
     """Every lever, grouped as in the scenario file, with the language and comparison switches."""
-    # Subscribed to the step counter: without it, renders after a step stopped reaching the
-    # browser in the end-to-end test (seen, not yet understood).
-    update_counter.get()
     language = view.language.value
     current = run.value
 
