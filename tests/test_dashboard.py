@@ -17,7 +17,7 @@ from sim.dashboard.components import (
     view_names,
 )
 from sim.dashboard.levers import LeverSpec, lever_specs, lever_value, parse_value, show_value
-from sim.dashboard.run import DistrictRun, load_setups, parse_seed
+from sim.dashboard.run import DashboardRun, DistrictRun, load_setups, parse_seed
 from sim.model import InnovationEcosystem
 from sim.scenario import Policy, load_scenario
 from sim.schema import InputError, param, parameter_rows
@@ -102,6 +102,16 @@ def test_seed_must_be_a_whole_number():
     assert parse_seed(" 7 ") == 7
     with pytest.raises(InputError, match="seed"):
         parse_seed("seven")
+
+
+def test_reset_with_a_seed_that_is_not_a_number_says_so_in_one_line(smoke_setups):
+    # Mesa's Reset makes the run from the seed text; raising there would show a traceback.
+    run = DashboardRun(setups=smoke_setups, seed="twelve")
+    assert run.seed == smoke_setups.scenario.scenario.seed
+    assert "\n" not in run.notice
+    assert run.notice.startswith("seed = 'twelve': must be a whole number")
+    assert DashboardRun(setups=smoke_setups, seed=" 7 ").notice == ""
+    assert DashboardRun(setups=smoke_setups, seed=" 7 ").seed == 7
 
 
 def test_counterfactual_is_the_no_policy_scenario_on_the_same_random_numbers():

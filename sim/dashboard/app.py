@@ -25,7 +25,12 @@ from sim.dashboard.components import (
     view_names,
 )
 from sim.dashboard.labels import LANGUAGES
-from sim.dashboard.run import DEFAULT_COUNTERFACTUAL, DEFAULT_SCENARIO, DistrictRun, load_setups
+from sim.dashboard.run import (
+    DEFAULT_COUNTERFACTUAL,
+    DEFAULT_SCENARIO,
+    DashboardRun,
+    load_setups,
+)
 
 
 def session_setups():
@@ -56,7 +61,7 @@ def chart_components(view: View) -> list:
 def Page():
     """One analyst's dashboard: a run of their own, the charts and the levers."""
     setups = session_setups()
-    run = solara.use_memo(lambda: solara.reactive(DistrictRun(setups=setups)), [])
+    run = solara.use_memo(lambda: solara.reactive(DashboardRun(setups=setups)), [])
     language = solara.use_reactive(LANGUAGES[0])
     compare = solara.use_reactive(False)
     view = solara.use_memo(

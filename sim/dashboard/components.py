@@ -269,6 +269,9 @@ def LeverPanel(run: solara.Reactive[DistrictRun], view: View):
 
     solara.ToggleButtonsSingle(value=view.language, values=list(LANGUAGES))
     MonthShown(current, language)
+    notice = getattr(current, "notice", "")  # a seed refused at Reset (``DashboardRun``)
+    if notice:
+        solara.Error(notice, dense=True, classes=["innosim-seed-error"])
     solara.Checkbox(
         label=word("compare", language), value=view.compare.value, on_value=toggle_compare
     )

@@ -122,6 +122,27 @@ class DistrictRun(mesa.Model):
         return f"{year}-{month:02d}"
 
 
+class DashboardRun(DistrictRun):
+    """The run as the dashboard's Reset makes it, from the seed typed under Model Parameters.
+
+    A seed that is not a whole number is refused with a one-line ``notice`` that the dashboard
+    shows, and the run starts on the scenario's seed: raised, the error would surface inside
+    Mesa's Reset handler as a traceback. Code gets the error: ``DistrictRun`` raises it.
+    """
+
+    # Mesa's Reset passes ``scenario=`` to a constructor taking ``**kwargs``: name each one.
+    def __init__(self, *, setups: Setups, seed=None, agents: str = "lean", compare=False):
+        notice = ""
+        try:
+            seed = None if seed in (None, "") else parse_seed(seed)
+        except InputError as err:
+            scenario_seed = setups.scenario.scenario.seed
+            notice = f"{err}; the run starts on the scenario's seed, {scenario_seed}"
+            seed = None
+        super().__init__(setups=setups, seed=seed, agents=agents, compare=compare)
+        self.notice = notice
+
+
 def firm_status(model: InnovationEcosystem) -> dict[str, np.ndarray]:
     """Boolean masks of operating firms by rung of the status ladder, bottom to top.
 
