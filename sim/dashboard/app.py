@@ -42,10 +42,20 @@ def session_setups():
 
 
 def chart_components(view: View) -> list:
-    """The components SolaraViz lays out on its first page, each given the current run."""
+    """The components SolaraViz lays out on its first page, each given the current run.
+
+    Each is a component of its own, made once per session: a plain function would be wrapped
+    by Mesa in a component type made anew whenever its page renders again, and a new type
+    mounts afresh, dropping every chart's memo (all of them redrawn for nothing). The charts
+    follow the steps themselves (``sim.dashboard.components``).
+    """
 
     def card(component, *args):
-        return (lambda run: component(run, view, *args), 0)
+        @solara.component
+        def Card(run):
+            return component(run, view, *args)
+
+        return (Card, 0)
 
     return [
         card(PlanIndicators, "outcomes"),
