@@ -10,6 +10,8 @@ from sim.dashboard import charts
 from sim.dashboard.components import (
     INPUT_INDICATORS,
     LEVERS,
+    SharedImages,
+    frame_key,
     highest_rung,
     ladder_counts,
     plan_rows,
@@ -112,6 +114,24 @@ def test_reset_with_a_seed_that_is_not_a_number_says_so_in_one_line(smoke_setups
     assert run.notice.startswith("seed = 'twelve': must be a whole number")
     assert DashboardRun(setups=smoke_setups, seed=" 7 ").notice == ""
     assert DashboardRun(setups=smoke_setups, seed=" 7 ").seed == 7
+
+
+def test_chart_images_are_shared_by_content_only(smoke_setups):
+    images, drawn = SharedImages(size=2), []
+
+    def image(run):
+        key = frame_key(run.district.yearly_indicators())
+        return images.get(key, lambda: drawn.append(key) or b"png")
+
+    first, second = DistrictRun(setups=smoke_setups), DistrictRun(setups=smoke_setups)
+    image(first), image(second)
+    assert len(drawn) == 1  # two analysts on the baseline year: drawn once
+    second.set_lever("vouchers.budget", 40.0)
+    for run in (first, second):
+        for _ in range(12):
+            run.step()
+        image(run)
+    assert len(drawn) == 3  # other levers, other data: an image of its own
 
 
 def test_counterfactual_is_the_no_policy_scenario_on_the_same_random_numbers():

@@ -11,6 +11,9 @@ wrapper around it is rendered again. Only a component subscribed to Mesa's step 
 is rendered after Step, Play or Reset.
 """
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +60,45 @@ class View:
     names: dict[str, tuple[str, str]]
 
 
+class SharedImages:
+    """Chart images by the content they are drawn from, shared by the sessions of one server.
+
+    Every analyst opens on the same baseline year and Reset returns to it: its yearly charts,
+    seconds of Matplotlib each, are drawn once. The key is the data itself (see ``frame_key``),
+    so a run whose levers changed gets images of its own; only PNG bytes are shared, never a
+    model.
+    """
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._images: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, draw: Callable[[], bytes]) -> bytes:
+        """The image stored under ``key``, drawn by ``draw`` the first time (outside the lock)."""
+        with self._lock:
+            if key in self._images:
+                self._images.move_to_end(key)
+                return self._images[key]
+        image = draw()
+        with self._lock:
+            self._images[key] = image
+            while len(self._images) > self.size:
+                self._images.popitem(last=False)
+        return image
+
+
+SHARED_IMAGES = SharedImages()
+
+
+def frame_key(frame: pd.DataFrame | None) -> tuple | None:
+    """A frame's columns and a hash of its rows: equal for frames of equal content."""
+    if frame is None:
+        return None
+    rows = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    return (tuple(frame.columns), rows)
+
+
 def plan_rows(run: DistrictRun, kind: str) -> list[str]:
     """Ids of the plan indicators the model computes, either the inputs or the outcomes."""
     computed = set(run.district.indicators)
@@ -87,13 +129,16 @@ def PlanIndicators(run: DistrictRun, view: View, kind: str):
 
     def draw():
         twin = run.counterfactual
-        return charts.plan_indicators(
-            plan_rows(run, kind),
-            run.district.yearly_indicators(),
-            None if twin is None else twin.yearly_indicators(),
-            run.setups.scenario.plan,
-            view.names,
-            language,
+        rows, plan = plan_rows(run, kind), run.setups.scenario.plan
+        policy = run.district.yearly_indicators()
+        counterfactual = None if twin is None else twin.yearly_indicators()
+        # the plan and the names come with the scenario, which the server loads once
+        key = ("plan", tuple(rows), frame_key(policy), frame_key(counterfactual), id(plan))
+        return SHARED_IMAGES.get(
+            key + (language,),
+            lambda: charts.plan_indicators(
+                rows, policy, counterfactual, plan, view.names, language
+            ),
         )
 
     image = solara.use_memo(draw, [years_key(run), language, kind])
@@ -136,11 +181,10 @@ def PublicSpend(run: DistrictRun, view: View):
 
     def draw():
         twin = run.counterfactual
-        return charts.public_spend(
-            run.district.yearly_indicators(),
-            None if twin is None else twin.yearly_indicators(),
-            language,
-        )
+        policy = run.district.yearly_indicators()
+        counterfactual = None if twin is None else twin.yearly_indicators()
+        key = ("spend", frame_key(policy), frame_key(counterfactual), language)
+        return SHARED_IMAGES.get(key, lambda: charts.public_spend(policy, counterfactual, language))
 
     image = solara.use_memo(draw, [years_key(run), language])
     with solara.Card(word("spend", language), classes=["innosim-spend"]):
