@@ -16,6 +16,7 @@ from sim.dashboard import server
 from tests.conftest import ROOT, SMOKE_SCENARIO
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 
 NO_POLICY = ROOT / "scenarios" / "liangping_no_policy.toml"
 SCREENSHOT = ROOT / "out" / "dashboard.png"
@@ -193,11 +194,13 @@ def test_counterfactual_toggle_and_language_switch(dashboard_url, browser):
         analyst.step(1)
         # the label, as an analyst clicks it (Vuetify's ripple covers the box itself)
         analyst.page.get_by_text("Compare with the counterfactual", exact=True).click()
+        # each card arrives with its own render: wait for each, read none before it shows
         analyst.page.locator(".innosim-scorecard th", has_text="counterfactual").wait_for()
-        assert "counterfactual" in analyst.ladder()
+        analyst.page.locator(".innosim-ladder", has_text="counterfactual").wait_for()
         analyst.page.get_by_role("button", name="中文").click()
         analyst.page.get_by_text("规划指标:成效").wait_for()
-        assert "国家高新技术企业 / Certified national high-tech enterprises" in analyst.scorecard()
+        chinese_first = "国家高新技术企业 / Certified national high-tech enterprises"
+        analyst.page.locator(".innosim-scorecard", has_text=chinese_first).wait_for()
     finally:
         analyst.close()
 
@@ -237,8 +240,8 @@ def test_two_analysts_stepping_at_once_keep_separate_models(dashboard_url, brows
         first.step(1)
         assert (first.month(), second.month()) == ("2021-03", "2021-02")
         second.page.get_by_text("vouchers", exact=True).click()
-        assert second.page.locator(".lever-vouchers-budget input").input_value() != "40"
-        assert first.page.locator(".lever-vouchers-budget input").input_value() == "40"
+        expect(second.page.locator(".lever-vouchers-budget input")).not_to_have_value("40")
+        expect(first.page.locator(".lever-vouchers-budget input")).to_have_value("40")
     finally:
         first.close()
         second.close()
