@@ -14,7 +14,7 @@ from pathlib import Path
 from sim.atomic import write_atomic
 from sim.batch.commands import add_batch_command, add_report_command
 from sim.effects_commands import add_compare_command, add_effects_command
-from sim.flags import months, non_negative_int, setting
+from sim.flags import months, non_negative_int, positive_int, setting
 from sim.indicators import PLAN_INDICATORS
 from sim.progress import ProgressBar
 from sim.schema import InputError
@@ -193,12 +193,66 @@ def scorecard_lines(card: list[dict]) -> list[str]:
     return lines
 
 
+def add_dashboard_command(sub) -> None:
+    """``innosim dashboard``."""
+    from sim.dashboard.run import DEFAULT_COUNTERFACTUAL, DEFAULT_SCENARIO
+
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="serve the live dashboard: move levers while the district runs",
+        description=(
+            "Serve the Solara dashboard on a live run of SCENARIO: play, step and reset the "
+            "model, change any lever (from the next month on), compare with the "
+            "counterfactual. Serves on 127.0.0.1 unless --host says otherwise; nothing is "
+            "fetched from outside the machine."
+        ),
+        epilog="Example: innosim dashboard scenarios/liangping_2021_2025.toml --port 8765",
+    )
+    dashboard.add_argument(
+        "scenario", type=Path, nargs="?", default=DEFAULT_SCENARIO, help="scenario TOML file"
+    )
+    dashboard.add_argument(
+        "--counterfactual",
+        type=Path,
+        default=DEFAULT_COUNTERFACTUAL,
+        help="scenario whose [policy] levers make the counterfactual (default: no policy)",
+    )
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    dashboard.add_argument("--port", type=port_number, default=8765, help="port to listen on")
+    dashboard.set_defaults(handler=dashboard_command)
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 1-65535."""
+    port = positive_int(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: a port is at most 65535")
+    return port
+
+
+def dashboard_command(args) -> int:
+    """Check both scenarios, then serve the dashboard until interrupted."""
+    from sim.dashboard import server
+    from sim.dashboard.run import load_setups
+
+    load_setups(str(args.scenario), str(args.counterfactual))  # one-line errors before serving
+    print(f"innosim dashboard: http://{args.host}:{args.port}/", file=sys.stderr)
+    process = server.start(args.scenario, args.counterfactual, args.host, args.port)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait()
+        raise
+
+
 COMMANDS: list[Callable] = [
     add_run_command,
     add_batch_command,
     add_report_command,
     add_compare_command,
     add_effects_command,
+    add_dashboard_command,
 ]
 
 

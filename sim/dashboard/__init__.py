@@ -1,0 +1,1 @@
+"""The live Solara dashboard (``innosim dashboard``): Mesa's SolaraViz on a run of the district."""

@@ -1,0 +1,188 @@
+"""The dashboard's charts, drawn by Matplotlib on the server as PNG images.
+
+PNG leaves the browser nothing to fetch. The charts are drawn from plain data: yearly
+indicator frames, the plan table and the firm table.
+
+Each function returns PNG bytes; the components in ``sim.dashboard.components`` decide when
+to redraw (yearly charts once a year, firm charts every month).
+"""
+
+import io
+import math
+import textwrap
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.dashboard.labels import bilingual, word
+from sim.targets import PlanTargets
+
+# Chinese glyphs fall back to Noto Sans CJK (fonts-noto-cjk, installed by the set-up).
+matplotlib.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP"]
+matplotlib.rcParams["axes.unicode_minus"] = False
+
+POLICY_COLOUR = "#1f5fa8"
+COUNTERFACTUAL_COLOUR = "#888888"
+TARGET_COLOUR = "#c0392b"
+STATUS_COLOURS = {
+    "firms": POLICY_COLOUR,
+    "other": "#b0b0b0",
+    "tech_smes": "#4c9be8",
+    "hitech_firms": "#e67e22",
+    "high_growth_firms": "#27ae60",
+    "listed_firms": "#8e44ad",
+}
+# At most this many firms are drawn as points: enough to see the cloud, fast at 20,000 firms.
+MAX_POINTS = 2000
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+def plan_indicators(
+    ids: list[str],
+    policy: pd.DataFrame,
+    counterfactual: pd.DataFrame | None,
+    plan: PlanTargets,
+    names: dict[str, tuple[str, str]],
+    language: str,
+) -> bytes:
+    """Small multiples: each indicator by year, the counterfactual dashed, the target marked."""
+    columns = 4
+    rows = max(1, math.ceil(len(ids) / columns))
+    figure = Figure(figsize=(12, 0.4 + 2.4 * rows))
+    # A fixed layout: a constrained one takes seconds for a dozen panels on a busy machine.
+    figure.subplots_adjust(left=0.05, right=0.99, top=1 - 0.45 / (0.4 + 2.4 * rows),
+                           bottom=0.5 / (0.4 + 2.4 * rows), hspace=0.75, wspace=0.25)  # fmt: skip
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax, indicator in zip(axes, ids, strict=False):
+        _indicator_panel(ax, indicator, policy, counterfactual, plan, names, language)
+    for ax in axes[len(ids) :]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncols=3, fontsize=9)
+    return png(figure)
+
+
+def _indicator_panel(ax, indicator, policy, counterfactual, plan, names, language):
+    row = plan.get(indicator)
+    ax.set_title(
+        _wrap(bilingual(names.get(indicator, (indicator, indicator)), language)), fontsize=8
+    )
+    ax.plot(policy["year"], _values(policy, indicator), "o-", color=POLICY_COLOUR, ms=3,
+            label=word("policy", language))  # fmt: skip
+    if counterfactual is not None:
+        ax.plot(counterfactual["year"], _values(counterfactual, indicator), "s--", ms=3,
+                color=COUNTERFACTUAL_COLOUR, label=word("counterfactual", language))  # fmt: skip
+    if row is not None:
+        ax.axhline(row.target, color=TARGET_COLOUR, lw=1, ls=":", label=word("target", language))
+        ax.plot([plan.target_year], [row.target], "*", color=TARGET_COLOUR, ms=9)
+        ax.set_xlim(plan.baseline_year - 0.3, max(plan.target_year, policy["year"].max()) + 0.3)
+    ax.tick_params(labelsize=7)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+
+
+def _values(frame: pd.DataFrame, indicator: str) -> np.ndarray:
+    return pd.to_numeric(frame[indicator], errors="coerce").astype(float).to_numpy()
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=40, max_lines=2, placeholder="…")
+
+
+def status_ladder(
+    counts: dict[str, int | None], counterfactual: dict[str, int | None] | None, language: str
+) -> str:
+    """The ladder as HTML bars, top rung first, on a log scale (counts span 1 to 20,000).
+
+    HTML rather than an image: it costs nothing to redraw every month and its numbers are text.
+    """
+    widest = math.log10(max([c or 0 for c in counts.values()] + [10]) + 1)
+    rows = []
+    for rung in reversed(list(counts)):
+        count = counts[rung]
+        width = 0 if count is None else 100 * math.log10(count + 1) / widest
+        shown = word("not_modelled", language) if count is None else f"{count:,}"
+        if counterfactual is not None and count is not None:
+            shown += f" ({word('counterfactual', language)}: {counterfactual.get(rung) or 0:,})"
+        colour = STATUS_COLOURS.get(rung, POLICY_COLOUR)
+        rows.append(
+            f'<div class="innosim-rung" data-rung="{rung}" style="display:flex;'
+            f'align-items:center;margin:4px 0"><span style="width:9em">{word(rung, language)}'
+            f'</span><span style="background:{colour};height:18px;width:{width * 0.6:.1f}%">'
+            f'</span><span class="innosim-rung-count" style="margin-left:6px">{shown}</span></div>'
+        )
+    return "".join(rows)
+
+
+def public_spend(policy: pd.DataFrame, counterfactual: pd.DataFrame | None, language: str) -> bytes:
+    """Stacked bars of public spend by lever per year (tax expenditure too once booked)."""
+    levers = spend_columns(policy)
+    figure = Figure(figsize=(6, 3.2), layout="constrained")
+    ax = figure.subplots()
+    years = policy["year"].to_numpy()
+    bottom = np.zeros(len(years))
+    for lever in levers:
+        values = np.nan_to_num(_values(policy, lever))
+        if values.any():
+            ax.bar(years, values, bottom=bottom, label=_lever_name(lever), width=0.6)
+            bottom += values
+    if counterfactual is not None and levers:
+        total = sum(np.nan_to_num(_values(counterfactual, lever)) for lever in levers)
+        ax.plot(counterfactual["year"], total, "s--", color=COUNTERFACTUAL_COLOUR,
+                label=word("counterfactual", language))  # fmt: skip
+    if not bottom.any():
+        ax.text(0.5, 0.5, word("no_spend", language), transform=ax.transAxes, ha="center")
+    else:
+        ax.legend(fontsize=7, ncols=2)
+    ax.tick_params(labelsize=8)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    return png(figure)
+
+
+def spend_columns(frame: pd.DataFrame) -> list[str]:
+    """Spend columns, one a lever: every ``spend_*`` and ``tax_expenditure*`` but the total.
+
+    Picked by name, so tax expenditure appears once the model books it.
+    """
+    return [
+        c
+        for c in frame.columns
+        if (c.startswith("spend_") or c.startswith("tax_expenditure")) and c != "spend_total"
+    ]
+
+
+def _lever_name(column: str) -> str:
+    return column.removeprefix("spend_").replace("_", " ")
+
+
+def firm_points(
+    revenue: np.ndarray, rd_intensity: np.ndarray, status: np.ndarray, language: str
+) -> bytes:
+    """Operating firms as points, revenue (log) against R&D intensity, coloured by status.
+
+    ``status`` names each firm's highest rung. Above ``MAX_POINTS`` firms an evenly spaced
+    subset is drawn (the same firms month after month, so the cloud moves, not the sample).
+    """
+    step = max(1, math.ceil(len(revenue) / MAX_POINTS))
+    revenue, rd_intensity, status = revenue[::step], rd_intensity[::step], status[::step]
+    figure = Figure(figsize=(6, 3.2))
+    figure.subplots_adjust(left=0.12, right=0.98, top=0.97, bottom=0.15)  # redrawn monthly:
+    ax = figure.subplots()  # a fixed layout costs a third less than a constrained one
+    for rung, colour in STATUS_COLOURS.items():
+        mask = status == rung
+        if mask.any():
+            ax.scatter(np.maximum(revenue[mask], 1e-3), rd_intensity[mask], s=6, color=colour,
+                       alpha=0.6, label=word(rung, language), linewidths=0)  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel(word("revenue", language), fontsize=8)
+    ax.set_ylabel(word("rd_intensity", language), fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, markerscale=2)
+    return png(figure)

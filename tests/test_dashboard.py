@@ -1,0 +1,257 @@
+"""The dashboard's parts without a browser: lever inputs from the declarations, the live run
+with its counterfactual, the charts and the scorecard, and speed at 20,000 firms."""
+
+import dataclasses
+import time
+
+import pytest
+
+from sim.dashboard import charts
+from sim.dashboard.components import (
+    INPUT_INDICATORS,
+    LEVERS,
+    SharedImages,
+    frame_key,
+    highest_rung,
+    ladder_counts,
+    plan_rows,
+    scorecard_frame,
+    view_names,
+)
+from sim.dashboard.levers import LeverSpec, lever_specs, lever_value, parse_value, show_value
+from sim.dashboard.run import DashboardRun, DistrictRun, load_setups, parse_seed
+from sim.model import InnovationEcosystem
+from sim.scenario import Policy, load_scenario
+from sim.schema import InputError, param, parameter_rows
+from tests.conftest import DEFAULT_SCENARIO, ROOT, SMOKE_SCENARIO
+
+NO_POLICY = ROOT / "scenarios" / "liangping_no_policy.toml"
+
+
+@pytest.fixture(scope="module")
+def smoke_setups():
+    return load_setups(str(SMOKE_SCENARIO), str(NO_POLICY))
+
+
+def test_every_declared_lever_is_an_input_with_its_unit_and_range():
+    declared = {row["name"].removeprefix("") for row in parameter_rows(Policy)}
+    shown = {spec.key for spec in LEVERS}
+    assert shown == declared
+    budget = next(spec for spec in LEVERS if spec.key == "vouchers.budget")
+    assert budget.label == "budget (M CNY/yr, >= 0)"
+    share = next(spec for spec in LEVERS if spec.key == "vouchers.cost_share")
+    assert share.label == "cost_share (share, 0 to 1)"
+    assert next(s for s in LEVERS if s.key == "super_deduction_industrial").kind == "schedule"
+
+
+def test_a_new_lever_appears_without_dashboard_changes():
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class NewGroup:
+        rate: float = param(0.1, unit="1/yr", lo=0, hi=1, doc="a lever added later")
+
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class ExtendedPolicy:
+        new_group: NewGroup = param(NewGroup())
+        count: int = param(3, unit="firms", lo=0)
+
+    specs = lever_specs(ExtendedPolicy)
+    assert [(s.key, s.group, s.label) for s in specs] == [
+        ("new_group.rate", "new_group", "rate (1/yr, 0 to 1)"),
+        ("count", "tax", "count (firms, >= 0)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "value"),
+    [
+        ("vouchers.budget", " 8 ", 8.0),
+        ("certification_support.pool_size", "40", 40),
+        ("super_deduction_other", "2018: 0.75, 2023: 1.2", {"2018": 0.75, "2023": 1.2}),
+    ],
+)
+def test_typed_text_becomes_the_lever_value(key, text, value):
+    spec = next(s for s in LEVERS if s.key == key)
+    assert parse_value(spec, text) == value
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [("vouchers.budget", "lots"), ("certification_support.pool_size", "2.5"),
+     ("super_deduction_other", "soon: 1")],
+)  # fmt: skip
+def test_unreadable_text_is_a_one_line_error(key, text):
+    spec = next(s for s in LEVERS if s.key == key)
+    with pytest.raises(InputError, match=f"policy.{key}") as err:
+        parse_value(spec, text)
+    assert "\n" not in str(err.value)
+
+
+def test_schedule_shows_as_it_is_typed():
+    spec = LeverSpec("super_deduction_other", "tax", "schedule", "share of R&D", 0, 3, "")
+    assert show_value(spec, {2018: 0.75, 2023: 1.0}) == "2018: 0.75, 2023: 1"
+
+
+def test_out_of_range_value_is_refused_and_the_model_untouched(smoke_setups):
+    run = DistrictRun(setups=smoke_setups)
+    before = run.district.policy
+    spec = next(s for s in LEVERS if s.key == "vouchers.cost_share")
+    with pytest.raises(InputError, match="between 0 and 1"):
+        run.set_lever(spec.key, parse_value(spec, "1.5"))
+    assert run.district.policy is before
+
+
+def test_seed_must_be_a_whole_number():
+    assert parse_seed(" 7 ") == 7
+    with pytest.raises(InputError, match="seed"):
+        parse_seed("seven")
+
+
+def test_reset_with_a_seed_that_is_not_a_number_says_so_in_one_line(smoke_setups):
+    # Mesa's Reset makes the run from the seed text; raising there would show a traceback.
+    run = DashboardRun(setups=smoke_setups, seed="twelve")
+    assert run.seed == smoke_setups.scenario.scenario.seed
+    assert "\n" not in run.notice
+    assert run.notice.startswith("seed = 'twelve': must be a whole number")
+    assert DashboardRun(setups=smoke_setups, seed=" 7 ").notice == ""
+    assert DashboardRun(setups=smoke_setups, seed=" 7 ").seed == 7
+
+
+def test_chart_images_are_shared_by_content_only(smoke_setups):
+    images, drawn = SharedImages(size=2), []
+
+    def image(run):
+        key = frame_key(run.district.yearly_indicators())
+        return images.get(key, lambda: drawn.append(key) or b"png")
+
+    first, second = DistrictRun(setups=smoke_setups), DistrictRun(setups=smoke_setups)
+    image(first), image(second)
+    assert len(drawn) == 1  # two analysts on the baseline year: drawn once
+    second.set_lever("vouchers.budget", 40.0)
+    for run in (first, second):
+        for _ in range(12):
+            run.step()
+        image(run)
+    assert len(drawn) == 3  # other levers, other data: an image of its own
+
+
+def test_counterfactual_is_the_no_policy_scenario_on_the_same_random_numbers():
+    setups = load_setups(str(DEFAULT_SCENARIO), str(NO_POLICY))
+    run = DistrictRun(setups=setups, compare=True)
+    for _ in range(12):
+        run.step()
+    alone = InnovationEcosystem(setup=load_scenario(NO_POLICY), seed=run.seed, agents="lean")
+    for _ in range(12):
+        alone.step()
+    assert run.counterfactual.yearly_indicators().drop(columns=[]).equals(alone.yearly_indicators())
+    assert run.district.indicators["spend_total"] > 0 == alone.indicators["spend_total"]
+
+
+def test_comparison_switched_on_mid_run_catches_up(smoke_setups):
+    from_start = DistrictRun(setups=smoke_setups, compare=True)
+    later = DistrictRun(setups=smoke_setups)
+    for month in range(12):
+        if month == 5:
+            later.set_compare(True)
+        from_start.step()
+        later.step()
+    assert later.counterfactual.yearly_indicators().equals(
+        from_start.counterfactual.yearly_indicators()
+    )
+
+
+def test_lever_changed_mid_run_acts_from_the_next_month(smoke_setups):
+    plain, changed = DistrictRun(setups=smoke_setups), DistrictRun(setups=smoke_setups)
+    for month in range(12):
+        if month == 3:
+            changed.set_lever("rd_subsidies.budget", 200.0)
+        plain.step()
+        changed.step()
+        if month < 3:
+            assert lever_value(changed.district.policy, "rd_subsidies.budget") != 200.0
+    assert lever_value(changed.district.policy, "rd_subsidies.budget") == 200.0
+    assert not changed.district.yearly_indicators().equals(plain.district.yearly_indicators())
+    assert not run_stopped_early(changed)
+
+
+def run_stopped_early(run: DistrictRun) -> bool:
+    return run.running
+
+
+def test_inputs_and_outcomes_split_the_plan_indicators(smoke_setups):
+    run = DistrictRun(setups=smoke_setups)
+    inputs, outcomes = plan_rows(run, "inputs"), plan_rows(run, "outcomes")
+    assert set(inputs) <= set(INPUT_INDICATORS)
+    assert "hitech_firms" in outcomes and "high_end_talent" in inputs
+    assert not set(inputs) & set(outcomes)
+
+
+def test_scorecard_is_bilingual_and_adds_the_counterfactual(smoke_setups):
+    run = DistrictRun(setups=smoke_setups, compare=True)
+    names = view_names(run)
+    english = scorecard_frame(run, names, "English")
+    assert "Certified national high-tech enterprises / 国家高新技术企业" in set(
+        english["indicator"]
+    )
+    assert "counterfactual (no policy)" in english.columns
+    chinese = scorecard_frame(run, names, "中文")
+    assert "国家高新技术企业 / Certified national high-tech enterprises" in set(chinese["指标"])
+
+
+def test_ladder_counts_match_the_indicators(smoke_setups):
+    run = DistrictRun(setups=smoke_setups)
+    for _ in range(12):
+        run.step()
+    counts = ladder_counts(run.district)
+    assert counts["firms"] == run.district.indicators["firms"]
+    assert counts["tech_smes"] == run.district.indicators["tech_smes"]
+    assert counts["hitech_firms"] == run.district.indicators["hitech_firms"]
+    assert counts["firms"] >= counts["tech_smes"] > 0
+    assert counts["listed_firms"] is None  # listing is not modelled yet: the chart says so
+
+
+def test_charts_are_png_and_change_with_the_run(smoke_setups):
+    run = DistrictRun(setups=smoke_setups)
+    names = view_names(run)
+
+    def outcome_chart():
+        return charts.plan_indicators(
+            plan_rows(run, "outcomes"), run.district.yearly_indicators(), None,
+            run.setups.scenario.plan, names, "English",
+        )  # fmt: skip
+
+    before = outcome_chart()
+    for _ in range(12):
+        run.step()
+    after = outcome_chart()
+    assert before.startswith(b"\x89PNG") and after.startswith(b"\x89PNG")
+    assert before != after
+
+
+def twenty_thousand_firms():
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    overrides = {
+        f"population.sectors[{i}].other": sector.other * 21
+        for i, sector in enumerate(scenario.population.sectors)
+    }
+    scaled = load_scenario(DEFAULT_SCENARIO, overrides=overrides)
+    return dataclasses.replace(load_setups(str(DEFAULT_SCENARIO), str(NO_POLICY)), scenario=scaled)
+
+
+def test_several_months_a_second_with_20000_firms():
+    """A month while playing: the step and the charts redrawn every month (ladder, firms)."""
+    run = DistrictRun(setups=twenty_thousand_firms())
+    assert run.district.indicators["firms"] >= 19_000
+    run.step()  # compiled kernels warm
+    start = time.perf_counter()
+    months = 6
+    for _ in range(months):
+        run.step()
+        charts.status_ladder(ladder_counts(run.district), None, "English")
+        f = run.district.firms.arrays()
+        alive = f.alive.astype(bool)
+        charts.firm_points(
+            f.revenue[alive], f.rd_intensity[alive], highest_rung(run.district), "English"
+        )
+    per_second = months / (time.perf_counter() - start)
+    print(f"{per_second:.1f} months a second with {run.district.indicators['firms']} firms")
+    assert per_second >= 2.0  # several a second on a quiet machine; 2 leaves room for a busy CI
