@@ -24,7 +24,11 @@ class Incubator(mesa.Agent):
 
     def graduate(self, f, t: int, tenants: np.ndarray) -> int:
         """Tenants whose incubation ended (or who exited) leave; returns the places free now."""
+        if len(tenants) == 0:
+            return self.capacity
         ends = ~f.alive[tenants] | (f.incubated_until[tenants] < t)
+        if not ends.any():  # most months: nobody leaves (whole-array work skipped)
+            return max(self.capacity - len(tenants), 0)
         leaving = tenants[ends]
         self.graduates += int(np.count_nonzero(f.alive[leaving]))
         f.incubator[leaving] = 0
@@ -35,6 +39,8 @@ class Incubator(mesa.Agent):
 
     def admit(self, f, newcomers: np.ndarray, t: int, levers) -> None:
         """Newcomers become tenants for ``incubation_months``, with the incubator's support."""
+        if len(newcomers) == 0:
+            return
         f.incubator[newcomers] = self.number
         f.incubated_until[newcomers] = t + levers.incubation_months - 1
         f.exit_hazard_factor[newcomers] = levers.exit_hazard_factor
