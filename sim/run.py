@@ -23,11 +23,11 @@ class RunResult:
     def to_json_dict(self) -> dict:
         """The documented JSON shape: scenario, seed, months, indicators, scorecard."""
         rows = [
-            {key: _plain(value) for key, value in row.items()}
+            {key: _json_value(value) for key, value in row.items()}
             for row in self.indicators.to_dict(orient="records")
         ]
         card = [
-            {key: _plain(entry[key]) for key in ("id", "kind", "value", "target", "met")}
+            {key: _json_value(entry[key]) for key in ("id", "kind", "value", "target", "met")}
             for entry in self.scorecard
         ]
         return {
@@ -69,7 +69,7 @@ def run_scenario(
     )
 
 
-def _plain(value):
+def _json_value(value):
     """A JSON-ready Python value: ints stay ints, NaN/None become None."""
     if value is None or value is pd.NA:
         return None
