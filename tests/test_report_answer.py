@@ -1,5 +1,6 @@
 """The report answers the question on its first screen, in Chinese and English, and fits."""
 
+import dataclasses
 import html
 import shutil
 import warnings
@@ -151,3 +152,25 @@ def test_no_table_is_wider_than_the_page_in_chromium_at_1400_px(batch, tmp_path)
     assert layout["scroll"] <= layout["page"]
     assert layout["answerTop"] < 900  # the answer starts on the first screen
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_the_answer_says_when_mixes_tie_instead_of_naming_one_best(zh):
+    from types import SimpleNamespace
+
+    from sim.batch.report import Words, answer_sentences
+    from sim.scenario import load_scenario
+
+    plan = SimpleNamespace(scenario=load_scenario(DEFAULT_SCENARIO))
+    words = Words("en", plan)
+    tied = zh.summary.ranking.copy()
+    tied["targets_met_mean"] = tied["targets_met_mean"].iloc[0]  # every mix meets the same
+    all_tie = answer_sentences(dataclasses.replace(zh.summary, ranking=tied), words)
+    assert all_tie[0].startswith(f"All {len(tied)} mixes are expected to meet the same number")
+    two = zh.summary.ranking.copy()
+    two.loc[two.index[1], "targets_met_mean"] = two["targets_met_mean"].iloc[0]
+    two.loc[two.index[2:], "targets_met_mean"] = two["targets_met_mean"].iloc[0] - 5
+    first = answer_sentences(dataclasses.replace(zh.summary, ranking=two), words)[0]
+    assert " tie for the most outcome targets" in first
+    alone = answer_sentences(zh.summary, words)[0]
+    if zh.summary.ranking["targets_met_mean"].nunique() == len(zh.summary.ranking):
+        assert " is expected to meet the most outcome targets" in alone

@@ -491,24 +491,45 @@ def answer_sentences(s: Summary, words: Words) -> list[str]:
     out = []
     band = _band(best.targets_met_lo, best.targets_met_hi, 2)
     mean, base_mean = f"{best.targets_met_mean:.2f}", f"{base.targets_met_mean:.2f}"
+    tied = s.ranking[s.ranking["targets_met_mean"] == best.targets_met_mean]
+    if len(tied) == len(s.ranking) and len(tied) > 1:
+        out.append(
+            f"全部 {len(tied)} 个组合预期实现的结果类目标一样多:{mean} 个(共 {n} 个),"
+            "本批次的组合之间没有差别。"
+            if zh
+            else f"All {len(tied)} mixes are expected to meet the same number of outcome "
+            f"targets in {s.year}: {mean} of {n}; the mixes do not differ on this count."
+        )
+        return out + _findings(s, words, zh)
+    leaders = ", ".join(mix_label(s, int(i)) for i in tied["policy_mix_id"].iloc[:6])
     if zh:
         out.append(
-            f"{mix_label(s, s.best)} 预期实现的结果类目标最多:{mean} 个(共 {n} 个,"
+            f"{leaders} 预期实现的结果类目标最多:{mean} 个(共 {n} 个,"
             f"90%区间 {band});基准组合为 {base_mean} 个。"
         )
     else:
+        lead = f"{leaders} tie for" if len(tied) > 1 else f"{leaders} is expected to meet"
         out.append(
-            f"{mix_label(s, s.best)} is expected to meet the most outcome targets in {s.year}: "
+            f"{lead} the most outcome targets in {s.year}: "
             f"{mean} of {n} (90% interval {band}); the baseline mix {base_mean}."
         )
-    close = s.ranking[s.ranking["targets_met_mean"] >= best.targets_met_lo]
-    if len(close) > 1 and best.targets_met_lo == best.targets_met_lo:
-        ids = ", ".join(str(int(i)) for i in close["policy_mix_id"].iloc[1:6])
+    close = s.ranking[
+        (s.ranking["targets_met_mean"] >= best.targets_met_lo)
+        & (s.ranking["targets_met_mean"] < best.targets_met_mean)
+    ]
+    if len(close) > 0 and best.targets_met_lo == best.targets_met_lo:
+        ids = ", ".join(str(int(i)) for i in close["policy_mix_id"].iloc[:5])
         out.append(
             f"组合 {ids} 的均值落在第一名的区间内,与第一名差别不显著。"
             if zh
             else f"Mixes {ids} lie within the top mix's interval: not clearly worse."
         )
+    return out + _findings(s, words, zh)
+
+
+def _findings(s: Summary, words: Words, zh: bool) -> list[str]:
+    """Plain sentences on what no mix reaches and what the mixes do not change."""
+    out = []
     names = {k: [words.indicator(i) for i in v] for k, v in s.findings.items()}
     if names.get("never_met"):
         gaps = []
