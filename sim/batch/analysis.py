@@ -184,3 +184,28 @@ def morris_indices(names: list[str], x: np.ndarray, y: np.ndarray, levels: int) 
 
 def _fmt(value: float) -> str:
     return f"{value:.4g}"
+
+
+def boxes_where_targets_fail(final, factors, targets, find_box, nothing_found):
+    """One row per target: the box of factor values where it fails, by ``find_box``.
+
+    ``final`` has one row per run; ``targets`` are ``(id, target)`` pairs; ``find_box(x,
+    fails)`` returns a dict (``box``, coverage, density, mass) or None (``nothing_found``).
+    The cases with nothing to discover are named the same way for every method.
+    """
+    rows = []
+    for indicator, target in targets:
+        values = final[[*factors, indicator]].dropna()
+        fails = (values[indicator] < target).to_numpy()
+        row = {"indicator": indicator, "target": target, "runs": len(values)}
+        row["fail_rate"] = float(fails.mean()) if len(values) else float("nan")
+        if not factors:
+            row["box"] = "n/a: no lever or uncertainty varies"
+        elif not fails.any():
+            row["box"] = "target met in every run"
+        elif fails.all():
+            row["box"] = "target missed in every run"
+        else:
+            row |= find_box(values[factors].astype(float), fails) or {"box": nothing_found}
+        rows.append(row)
+    return rows

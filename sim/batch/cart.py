@@ -13,6 +13,8 @@ names a few factors and holds enough runs to mean something.
 import numpy as np
 import pandas as pd
 
+from sim.batch.analysis import boxes_where_targets_fail
+
 MAX_DEPTH = 3
 MIN_LEAF_SHARE = 0.05
 MIN_LEAF_RUNS = 5
@@ -82,7 +84,6 @@ def _describe(tree, leaf: int, names: list[str]) -> str:
 
 def cart_discovery(final: pd.DataFrame, factors: list[str], targets: list[dict]) -> pd.DataFrame:
     """One row per target: the CART box where it fails (``final``: one row per run)."""
-    rows = []
     try:
         import sklearn  # noqa: F401
     except ImportError:
@@ -92,18 +93,13 @@ def cart_discovery(final: pd.DataFrame, factors: list[str], targets: list[dict])
                 for t in targets
             ]
         )
-    for t in targets:
-        values = final[[*factors, t["id"]]].dropna()
-        fails = (values[t["id"]] < t["target"]).to_numpy()
-        row = {"indicator": t["id"], "target": t["target"], "runs": len(values)}
-        if not factors:
-            row["box"] = "n/a: no lever or uncertainty varies"
-        elif not fails.any():
-            row["box"] = "target met in every run"
-        elif fails.all():
-            row["box"] = "target missed in every run"
-        else:
-            box = cart_box(values[factors].astype(float), fails)
-            row |= box or {"box": "no leaf of the tree concentrates the failures"}
-        rows.append(row)
+    rows = boxes_where_targets_fail(
+        final,
+        factors,
+        [(t["id"], t["target"]) for t in targets],
+        cart_box,
+        "no leaf of the tree concentrates the failures",
+    )
+    for row in rows:
+        del row["fail_rate"]  # the PRIM table gives it
     return pd.DataFrame(rows)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.batch.analysis import morris_indices, prim, sobol_indices
+from sim.batch.analysis import boxes_where_targets_fail, morris_indices, prim, sobol_indices
 from sim.batch.cart import cart_discovery
 from sim.batch.experiment import Experiment, load_experiment
 from sim.batch.store import (
@@ -288,30 +288,17 @@ def _discovery(e: Experiment, s: Summary, data: pd.DataFrame) -> pd.DataFrame:
     """Per outcome target, the PRIM box of lever and uncertainty ranges where it fails."""
     final = data[data["year"] == s.year]
     factors = _discovery_factors(e, final)
-    rows = []
-    for t in s.outcomes:
-        values = final[[*factors, t.id]].dropna()
-        fails = (values[t.id] < t.target).to_numpy()
-        row = {"indicator": t.id, "target": t.target, "runs": len(values)}
-        row["fail_rate"] = float(fails.mean()) if len(values) else math.nan
-        if not factors:
-            row["box"] = "n/a: no lever or uncertainty varies"
-        elif not fails.any():
-            row["box"] = "target met in every run"
-        elif fails.all():
-            row["box"] = "target missed in every run"
-        else:
-            box = prim(values[factors].astype(float), fails)
-            if box is None:
-                row["box"] = "no range of the factors concentrates the failures"
-            else:
-                row |= {
-                    "box": box.describe(),
-                    "coverage": box.coverage,
-                    "density": box.density,
-                    "mass": box.mass,
-                }
-        rows.append(row)
+
+    def prim_box(x, fails):
+        box = prim(x, fails)
+        if box is None:
+            return None
+        return {"box": box.describe(), "coverage": box.coverage, "density": box.density,
+                "mass": box.mass}  # fmt: skip
+
+    targets = [(t.id, t.target) for t in s.outcomes]
+    nothing = "no range of the factors concentrates the failures"
+    rows = boxes_where_targets_fail(final, factors, targets, prim_box, nothing)
     return pd.DataFrame(rows)
 
 
