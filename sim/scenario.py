@@ -118,6 +118,14 @@ class Sector:
         unit="firms/yr", lo=0, hi=1_000_000, doc="Poisson rate of new firms"
     )
     entrant_revenue_median: float = param(unit="M CNY/yr", lo=0.01, doc="median entrant revenue")
+    hitech_field_share: float = param(
+        0.0,
+        unit="share",
+        lo=0,
+        hi=1,
+        doc="share of its firms whose main products lie in the state-supported high-tech fields "
+        "(HNTE 2016 annex); such a firm earns at least the HNTE share of its income from them",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

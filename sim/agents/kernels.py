@@ -154,8 +154,9 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
         np.int64(has_voucher),
         np.int64(taxpaying),
     ]
-    target, relabelled = rd_target(f, sectors, r, i, t, policy, f.rd_intensity[i] * cost_factor)
+    target, bar = rd_target(f, sectors, r, i, t, policy, f.rd_intensity[i] * cost_factor)
     f.rd_effort[i] += r.rd_adjustment_per_month * (target - f.rd_effort[i])
+    relabelled = max(bar - f.rd_effort[i], 0.0)  # the books reach the bar before real R&D does
     deployed = min(f.equity_rd_per_month[i], f.equity_rd_left[i])  # fund tickets, M CNY
     rd = min(f.rd_effort[i] * sales + deployed, r.rd_cash_share * max(f.cash[i], 0.0))
     voucher = min(f.voucher_balance[i], voucher_rate_of(policy, has_voucher) * rd)  # M CNY
@@ -260,12 +261,13 @@ def pay_out(f, r, i):
 
 @njit(cache=True, inline="always")
 def rd_target(f, sectors, r, i, t, policy, preferred):
-    """(real R&D/revenue the firm aims at, R&D/revenue it relabels) this month.
+    """(real R&D/revenue the firm aims at, reported R&D/revenue it books at least) this month.
 
     ``preferred`` is its preference at today's user cost. A firm that meets the other
     high-tech criteria and sits below the R&D bar reaches for it when the yearly benefit of
     the status (the tax saving on its profit, the award) exceeds the yearly cost of the
-    extra R&D, of which a share is relabelled rather than real (Chen et al. 2021).
+    extra R&D, of which a share is relabelled rather than real (Chen et al. 2021): its real
+    R&D moves toward the rest, and its books report the bar meanwhile.
     """
     if not aims_at_hitech(f, r, i, t):
         return preferred, 0.0
@@ -278,10 +280,12 @@ def rd_target(f, sectors, r, i, t, policy, preferred):
     deduction = deduction_of(policy, sectors.industrial[f.sector[i]], f.tech_sme[i])
     cost = real_gap * f.revenue[i] * (1.0 - rate * (1.0 + deduction))
     cost += r.hitech_application_cost / r.hitech_validity_years
+    if not has_core_ip(f, i):
+        cost += r.ip_item_cost / r.hitech_validity_years
     benefit = hitech_benefit(f, r, i, policy) + policy.award_new_hitech / r.hitech_validity_years
     if benefit < cost:
         return preferred, 0.0
-    return preferred + real_gap, gap - real_gap
+    return preferred + real_gap, bar
 
 
 @njit(cache=True, inline="always")
@@ -297,13 +301,35 @@ def hitech_benefit(f, r, i, policy):
 
 @njit(cache=True, inline="always")
 def aims_at_hitech(f, r, i, t):
-    """Whether a firm meets every high-tech criterion but R&D (so R&D is what it can change)."""
-    return (
+    """Whether a firm expects to pass the high-tech review once its R&D is at the bar.
+
+    What it cannot change within a year must hold: its products lie in the high-tech fields
+    and it is old enough by the next round. Its innovation score must pass with R&D at the
+    bar, counting the results that R&D would bring over three years. Tech staff come with the
+    R&D; a missing core IP item is filed or bought (``file_core_ip``).
+    """
+    if not (
         f.hitech_product_share[i] >= r.hitech_min_product_share  # the rarest first
-        and (f.invention_patents[i] > 0 or f.other_ip[i] > 0)
-        and tech_staff_share(f, i) >= r.hitech_min_tech_staff_share
         and t - f.birth_month[i] >= r.hitech_min_age_months - 12
-    )
+    ):
+        return False
+    bar = hitech_rd_threshold(r, f.revenue[i]) + r.threshold_margin
+    per_month = 1.0 - math.exp(-r.innovation_zeta * f.innovation_boost[i] * bar)
+    results = max(innovations_in_three_years(f, i), 36.0 * per_month)
+    score = score_besides_rd(f, i, t, ip_items_at_round(f, i), results) + 10.0
+    return score >= r.hitech_min_score
+
+
+@njit(cache=True, inline="always")
+def has_core_ip(f, i):
+    """An invention patent, or a utility model / software copyright (HNTE core IP)."""
+    return f.invention_patents[i] > 0 or f.other_ip[i] > 0
+
+
+@njit(cache=True, inline="always")
+def ip_items_at_round(f, i):
+    """Utility models / copyrights the firm will hold at the round: one filed if it has no IP."""
+    return f.other_ip[i] if has_core_ip(f, i) else 1
 
 
 @njit(cache=True, inline="always")
@@ -584,26 +610,55 @@ def hitech_score(f, r, i, t):
     IP 30, transfer of results 30, R&D management 20, growth 20: a documented simplification
     of the 2016 expert scoring (docs/model.md).
     """
-    ip = min(30.0, 6.0 + 8.0 * f.invention_patents[i] + 4.0 * f.other_ip[i])
-    innovations = (
-        f.innovation_history[i, 0] + f.innovation_history[i, 1] + f.innovation_history[i, 2]
-    )
-    transfer = min(30.0, 10.0 + 6.0 * innovations)
     threshold = hitech_rd_threshold(r, f.revenue_history[i, 0])
     management = 10.0 + 10.0 * min(1.0, max(0.0, rd_ratio(f, i, 3) - threshold) / threshold)
+    return score_besides_rd(f, i, t, f.other_ip[i], innovations_in_three_years(f, i)) + management
+
+
+@njit(cache=True, inline="always")
+def hitech_ip_points(invention_patents, other_ip):
+    """IP points of the HNTE score (2016 guideline); 0 without IP.
+
+    16 for an own-developed core item's advancement, support and acquisition, plus the
+    quantity grade: an invention patent 7.5, or 5.5 / 3.5 / 1.5 for 5+ / 3-4 / 1-2 utility
+    models or copyrights.
+    """
+    if invention_patents > 0:
+        return 23.5
+    if other_ip >= 5:
+        return 21.5
+    if other_ip >= 3:
+        return 19.5
+    if other_ip >= 1:
+        return 17.5
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def innovations_in_three_years(f, i):
+    """Results transferred over the last three booked years (the score's transfer count)."""
+    return float(
+        f.innovation_history[i, 0] + f.innovation_history[i, 1] + f.innovation_history[i, 2]
+    )
+
+
+@njit(cache=True, inline="always")
+def score_besides_rd(f, i, t, other_ip, results):
+    """The HNTE score's IP, transfer and growth points (``other_ip`` utility models held)."""
+    ip = hitech_ip_points(f.invention_patents[i], other_ip)
+    transfer = min(30.0, 10.0 + 6.0 * results)
     growth = min(20.0, max(0.0, 10.0 + 40.0 * yearly_growth(f, i, t)))
-    return ip + transfer + management + growth
+    return ip + transfer + growth
 
 
 @njit(cache=True, inline="always")
 def meets_hitech_criteria(f, r, i, t):
     """The 2016 HNTE criteria, as far as the firm table records them."""
     age = t - f.birth_month[i]
-    has_core_ip = f.invention_patents[i] > 0 or f.other_ip[i] > 0
     threshold = hitech_rd_threshold(r, f.revenue_history[i, 0])
     return (
         age >= r.hitech_min_age_months
-        and has_core_ip
+        and has_core_ip(f, i)
         and tech_staff_share(f, i) >= r.hitech_min_tech_staff_share
         and rd_ratio(f, i, 3) >= threshold
         and f.hitech_product_share[i] >= r.hitech_min_product_share
@@ -625,6 +680,7 @@ def certification_round(f, r, i, t, key, policy, cultivation_pass_bonus):
         if below and rng.draw(key, rng.HITECH_AUDIT) < r.hitech_audit_rate:
             f.hitech_until[i] = t  # status withdrawn at this round
         return
+    file_core_ip(f, r, i, t)
     if not meets_hitech_criteria(f, r, i, t):
         return
     first = f.hitech_since[i] == NEVER
@@ -641,6 +697,15 @@ def certification_round(f, r, i, t, key, policy, cultivation_pass_bonus):
         f.hitech_until[i] = t + r.hitech_validity_months
         if first:
             f.hitech_since[i] = t
+
+
+@njit(cache=True, inline="always")
+def file_core_ip(f, r, i, t):
+    """A firm at the R&D bar without core IP files (or buys) one item before the round."""
+    if has_core_ip(f, i) or not aims_at_hitech(f, r, i, t):
+        return
+    if rd_ratio(f, i, 3) >= hitech_rd_threshold(r, f.revenue_history[i, 0]):
+        f.other_ip[i] += 1
 
 
 @njit(cache=True, inline="always")

@@ -222,7 +222,7 @@ def draw_firms(scenario, seed, ids, sector, profile, revenue_median, as_of, entr
         "rd_per_tech_staff": np.clip(rd_per_staff, MIN_RD_PER_TECH_STAFF, MAX_RD_PER_TECH_STAFF),
         "rd_intensity": rd_intensity,
         "cash": revenue / 12.0 * between(profile.cash_months, rng.INIT_CASH),
-        "hitech_product_share": between(profile.hitech_product_share, rng.INIT_PRODUCT_SHARE),
+        "hitech_product_share": product_share(scenario, seed, ids, sector, profile),
         "other_ip": other_ip.astype(np.int32),
         "hitech_until": np.full(n, NEVER, dtype=np.int32),
         "hitech_since": np.full(n, NEVER, dtype=np.int32),
@@ -231,6 +231,21 @@ def draw_firms(scenario, seed, ids, sector, profile, revenue_median, as_of, entr
         "incubated_until": np.full(n, NEVER, dtype=np.int32),
         "loan_due_month": np.full(n, NEVER, dtype=np.int32),
     }
+
+
+def product_share(scenario, seed, ids, sector, profile) -> np.ndarray:
+    """Share of income from high-tech products: the profile's, or more for in-field firms.
+
+    A firm whose main products lie in the high-tech fields (``hitech_field_share`` of its
+    sector) earns from the HNTE minimum share up to all its income from them.
+    """
+    low, high = profile.hitech_product_share
+    share = low + (high - low) * rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_PRODUCT_SHARE)
+    in_field = sector_values(scenario, "hitech_field_share")[sector]
+    u = rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_FIELD)
+    bar = scenario.certification.hitech_min_product_share
+    field = bar + (1.0 - bar) * np.divide(u, in_field, out=np.zeros_like(u), where=in_field > 0)
+    return np.where(u < in_field, np.maximum(share, field), share)
 
 
 def backcast_history(scenario, seed, ids, cols, high_growth, as_of=-1):

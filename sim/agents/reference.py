@@ -64,8 +64,9 @@ class ReferenceFirm(mesa.Agent):
             rate *= r.loss_value  # a deduction is worth less to a firm making losses
         deduction = self.deduction(policy, sector.industrial, self.tech_sme)
         preferred = self.rd_intensity * self.user_cost_factor(rate, deduction, price)
-        target, relabelled = self.rd_target(t, policy, preferred, sector.industrial)
+        target, bar = self.rd_target(t, policy, preferred, sector.industrial)
         self.rd_effort += r.rd_adjustment_per_month * (target - self.rd_effort)
+        relabelled = max(bar - self.rd_effort, 0.0)
         deployed = min(self.equity_rd_per_month, self.equity_rd_left)
         rd = min(self.rd_effort * sales + deployed, r.rd_cash_share * max(self.cash, 0.0))
         voucher = min(self.voucher_balance, voucher_rate * rd)
@@ -160,7 +161,7 @@ class ReferenceFirm(mesa.Agent):
         return r.hitech_rd_ratio_large
 
     def rd_target(self, t: int, policy, preferred: float, industrial: bool):
-        """(real R&D/revenue aimed at, R&D/revenue relabelled).
+        """(real R&D/revenue aimed at, reported R&D/revenue booked at least).
 
         A firm reaches for the HNTE bar when the status is worth more a year than the extra
         R&D costs, part of which it relabels.
@@ -177,10 +178,12 @@ class ReferenceFirm(mesa.Agent):
         deduction = self.deduction(policy, industrial, self.tech_sme)
         cost = real_gap * self.revenue * (1.0 - rate * (1.0 + deduction))
         cost += r.hitech_application_cost / r.hitech_validity_years
+        if not self.has_core_ip():
+            cost += r.ip_item_cost / r.hitech_validity_years
         benefit = self.hitech_benefit(policy) + policy.award_new_hitech / r.hitech_validity_years
         if benefit < cost:
             return preferred, 0.0
-        return preferred + real_gap, gap - real_gap
+        return preferred + real_gap, bar
 
     def hitech_benefit(self, policy) -> float:
         """The status's yearly worth: tax saved at the reduced rate, programmes, reputation."""
@@ -188,14 +191,22 @@ class ReferenceFirm(mesa.Agent):
         return saving + self.model.rules.hitech_status_value
 
     def aims_at_hitech(self, t: int) -> bool:
-        """Meets every HNTE criterion but R&D (age counted at the next round)."""
+        """Expects to pass the HNTE review with R&D at the bar (products, age, score).
+
+        The score counts the results R&D at the bar brings over three years and one core IP
+        item if it has none (it files one); tech staff come with the R&D.
+        """
         r = self.model.rules
-        return (
+        if not (
             self.hitech_product_share >= r.hitech_min_product_share
-            and (self.invention_patents > 0 or self.other_ip > 0)
-            and self.tech_staff_share() >= r.hitech_min_tech_staff_share
             and t - self.birth_month >= r.hitech_min_age_months - 12
-        )
+        ):
+            return False
+        bar = self.hitech_rd_threshold(self.revenue) + r.threshold_margin
+        per_month = 1.0 - math.exp(-r.innovation_zeta * self.innovation_boost * bar)
+        results = max(float(sum(self.innovation_history)), 36.0 * per_month)
+        items = self.other_ip if self.has_core_ip() else 1
+        return self.score_besides_rd(t, items, results) + 10.0 >= r.hitech_min_score
 
     def protect_innovation(self, t: int) -> None:
         """An invention application (decided after a lag), or a utility model / copyright."""
@@ -327,13 +338,27 @@ class ReferenceFirm(mesa.Agent):
 
     def hitech_score(self, t: int) -> float:
         """IP 30 + transfer of results 30 + R&D management 20 + growth 20."""
-        ip = min(30.0, 6.0 + 8.0 * self.invention_patents + 4.0 * self.other_ip)
-        transfer = min(30.0, 10.0 + 6.0 * sum(self.innovation_history))
         threshold = self.hitech_rd_threshold(self.revenue_history[0])
         excess = max(0.0, self.rd_ratio(3) - threshold) / threshold
         management = 10.0 + 10.0 * min(1.0, excess)
+        return self.score_besides_rd(t, self.other_ip, sum(self.innovation_history)) + management
+
+    def score_besides_rd(self, t: int, other_ip: int, results: float) -> float:
+        """IP, transfer-of-results and growth points, with ``other_ip`` utility models held."""
+        transfer = min(30.0, 10.0 + 6.0 * results)
         growth = min(20.0, max(0.0, 10.0 + 40.0 * self.yearly_growth(t)))
-        return ip + transfer + management + growth
+        return _hitech_ip_points(self.invention_patents, other_ip) + transfer + growth
+
+    def has_core_ip(self) -> bool:
+        """An invention patent or another IP item (HNTE core IP)."""
+        return self.invention_patents > 0 or self.other_ip > 0
+
+    def file_core_ip(self, t: int) -> None:
+        """At the R&D bar without core IP: one utility model or copyright filed (or bought)."""
+        if self.has_core_ip() or not self.aims_at_hitech(t):
+            return
+        if self.rd_ratio(3) >= self.hitech_rd_threshold(self.revenue_history[0]):
+            self.other_ip += 1
 
     def meets_hitech_criteria(self, t: int) -> bool:
         """Age, core IP, tech staff, 3-year R&D ratio, high-tech income, score."""
@@ -360,6 +385,7 @@ class ReferenceFirm(mesa.Agent):
             if below and self.draw(t, rng.HITECH_AUDIT) < r.hitech_audit_rate:
                 self.hitech_until = t
             return
+        self.file_core_ip(t)
         if not self.meets_hitech_criteria(t):
             return
         first = self.hitech_since == NEVER
@@ -441,6 +467,17 @@ class ReferenceFirm(mesa.Agent):
 def kumaraswamy(u: float, a: float, b: float) -> float:
     """Inverse CDF of Kumaraswamy(a, b)."""
     return (1.0 - (1.0 - u) ** (1.0 / b)) ** (1.0 / a)
+
+
+def _hitech_ip_points(invention_patents: int, other_ip: int) -> float:
+    """HNTE IP points: 16 + the quantity grade (invention patent 7.5; 5+/3-4/1-2 items)."""
+    if invention_patents > 0:
+        return 23.5
+    if other_ip >= 5:
+        return 21.5
+    if other_ip >= 3:
+        return 19.5
+    return 17.5 if other_ip >= 1 else 0.0
 
 
 def _tier(value: float, tiers) -> float:
