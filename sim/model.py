@@ -222,7 +222,7 @@ class InnovationEcosystem(mesa.Model):
 
     def _expected_firms(self) -> int:
         sectors = self.setup.population.sectors
-        start = sum(s.hitech + s.tech_sme + s.other for s in sectors)
+        start = sum(s.year0_firms for s in sectors)
         births = sum(s.births_per_year for s in sectors) * self.setup.scenario.horizon_months / 12
         return int(start + 1.5 * births + 64)
 

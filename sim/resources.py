@@ -32,7 +32,7 @@ def peak_firms(s) -> int:
     """Firms the table may hold at the end: year-0 firms plus every birth and attraction."""
     years = math.ceil(s.scenario.horizon_months / 12)
     sectors = s.population.sectors
-    initial = sum(x.hitech + x.tech_sme + x.other for x in sectors)
+    initial = sum(x.year0_firms for x in sectors)
     entrants = sum(x.births_per_year for x in sectors) + s.policy.attraction.firms_per_year
     return int(initial + years * entrants)
 

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.agents.population import STATUSES
 from sim.agents.rules import Certification, FirmBehaviour
 from sim.policies.attraction import AttractionLevers
 from sim.policies.certification import CertificationSupportLevers
@@ -104,6 +105,14 @@ class Sector:
         unit="firms", lo=0, hi=MAX_SECTOR_FIRMS, doc="registered tech SMEs (not certified), year 0"
     )
     other: int = param(unit="firms", lo=0, hi=MAX_SECTOR_FIRMS, doc="other firms in year 0")
+    latent: int = param(
+        0,
+        unit="firms",
+        lo=0,
+        hi=MAX_SECTOR_FIRMS,
+        doc="small technology firms not in the status tables in year 0 (neither registered nor "
+        "aware of the registry) from which the registry and certification can grow",
+    )
     high_growth: int = param(
         0, unit="firms", lo=0, hi=MAX_SECTOR_FIRMS, doc="of the registered, high-growth in year 0"
     )
@@ -118,6 +127,12 @@ class Sector:
         unit="firms/yr", lo=0, hi=1_000_000, doc="Poisson rate of new firms"
     )
     entrant_revenue_median: float = param(unit="M CNY/yr", lo=0.01, doc="median entrant revenue")
+
+    @property
+    def year0_firms(self) -> int:
+        """Firms of the sector in year 0, every status group."""
+        return self.hitech + self.tech_sme + self.other + self.latent
+
     hitech_field_share: float = param(
         0.0,
         unit="share",
@@ -176,6 +191,19 @@ class Profiles:
         source=ASSUMED + "; consistent with the tech-SME score >= 60",
     )
     other: StatusProfile = param(StatusProfile(), source=ASSUMED)
+    latent: StatusProfile = param(
+        StatusProfile(
+            revenue_multiplier=0.3,
+            age_years=(1.0, 10.0),
+            rd_intensity=(0.0, 0.06),
+            tech_staff_share=(0.05, 0.30),
+            cash_months=(1.0, 6.0),
+            other_ip=(0.0, 3.0),
+            innovations_per_year=0.2,
+        ),
+        source=ASSUMED + "; small technology firms, like those that filled Chongqing's registry "
+        "(11,026 to 42,989 registered in 2018-2022)",
+    )
     entrant: StatusProfile = param(
         StatusProfile(
             age_years=(0.0, 0.0),
@@ -321,14 +349,13 @@ def _check_consistency(s: Scenario, loader: Loader) -> None:
                 sector.high_growth,
                 f"must be <= hitech + tech_sme = {sector.hitech + sector.tech_sme}",
             )
-    if sum(x.hitech + x.tech_sme + x.other for x in s.population.sectors) == 0:
+    if sum(x.year0_firms for x in s.population.sectors) == 0:
         loader.fail("population.sectors", "...", "the population needs at least one firm")
     if s.firms.grant_lag_min > s.firms.grant_lag_max:
         loader.fail("firms.grant_lag_min", s.firms.grant_lag_min, "must be <= firms.grant_lag_max")
     weights = s.population.profiles
     if s.population.valid_invention_patents > 0 and (
-        weights.hitech.patent_weight + weights.tech_sme.patent_weight + weights.other.patent_weight
-        <= 0
+        sum(getattr(weights, status).patent_weight for status in STATUSES) <= 0
     ):
         loader.fail(
             "population.profiles.hitech.patent_weight", 0.0, "some status must hold the patents"

@@ -18,7 +18,9 @@ MIN_RD_PER_TECH_STAFF = 0.05  # M CNY/person/yr: floor so firms without R&D keep
 MAX_RD_PER_TECH_STAFF = 2.0  # M CNY/person/yr
 
 
-STATUSES = ("hitech", "tech_sme", "other")  # year-0 status groups, in id order within a sector
+# year-0 status groups, in id order within a sector; "latent": small technology firms not in
+# the status tables, unaware of the registry
+STATUSES = ("hitech", "tech_sme", "other", "latent")
 
 
 def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
@@ -37,7 +39,7 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     profile = per_firm_profile([getattr(profiles, s) for s in STATUSES], status)
     median = sector_values(scenario, "revenue_median")[sector]
     columns = draw_firms(scenario, seed, ids, sector, profile, median, -1)
-    registered = status != STATUSES.index("other")
+    registered = status <= STATUSES.index("tech_sme")
     columns["tech_sme"] = registered
     # registered firms come first in their sector: the first `high_growth` of them are flagged
     sector_start = np.cumsum(counts.sum(axis=1)) - counts.sum(axis=1)
