@@ -18,6 +18,7 @@ from sim.flags import months, non_negative_int, positive_int, setting
 from sim.indicators import PLAN_INDICATORS
 from sim.progress import ProgressBar
 from sim.schema import InputError
+from sim.validate_commands import add_validate_command
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -252,6 +253,7 @@ COMMANDS: list[Callable] = [
     add_report_command,
     add_compare_command,
     add_effects_command,
+    add_validate_command,
     add_dashboard_command,
 ]
 

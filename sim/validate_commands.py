@@ -1,0 +1,171 @@
+"""``innosim validate``: a scenario's runs against observed values.
+
+Imported by ``sim.cli`` at start-up, so nothing heavy is imported at module level.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from sim.effects_commands import _n
+from sim.flags import months, non_negative_int, positive_int, setting
+
+FORMATS = ("table", "json")
+DEFAULT_SEEDS = 5
+
+
+def add_validate_command(sub) -> None:
+    """``innosim validate``."""
+    validate = sub.add_parser(
+        "validate",
+        help="compare a scenario's runs over many seeds with observed values",
+        description=(
+            "Run SCENARIO on --seeds seeds and, for each indicator id and year of OBSERVED "
+            "(a CSV with columns id, year, value; other columns are ignored), print the "
+            "observed value, the simulated median and 5-95% band across seeds, the relative "
+            "error of the median and whether the observation lies in the band; then the mean "
+            "absolute percentage error (MAPE) and the band coverage, overall and per "
+            "indicator. Held-out rows (--hold-out) are reported but summarised apart. "
+            "A progress bar shows on a terminal only."
+        ),
+        epilog=(
+            "Example: innosim validate scenarios/liangping_2021_2025.toml "
+            "scenarios/targets/liangping_observed_2020.csv --seeds 10. JSON: {scenario, "
+            "observed_file, seeds, months, band, rows: [{id, year, observed, median, lo, hi, "
+            "error_percent, in_band, held_out}], summary: {rows, mape_percent, band_coverage, "
+            "by_id: {<id>: {rows, mape_percent, band_coverage}}}, held_out: {same as summary}}. "
+            "error_percent = 100 (median - observed) / |observed|; null when observed is 0 and "
+            "the median is not. band_coverage is a share (0 to 1)."
+        ),
+    )
+    validate.add_argument("scenario", type=Path, help="scenario TOML file")
+    validate.add_argument("observed", type=Path, help="observed CSV: id, year, value")
+    validate.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=DEFAULT_SEEDS,
+        help=f"seeds to run (default {DEFAULT_SEEDS})",
+    )
+    validate.add_argument(
+        "--base-seed", type=non_negative_int, help="first seed (default: the scenario's seed)"
+    )
+    validate.add_argument(
+        "--months", type=months, help="months to simulate, 1-1200 (default: the horizon)"
+    )
+    validate.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a scenario value (repeatable), checked like the file",
+    )
+    validate.add_argument(
+        "--hold-out",
+        action="append",
+        default=[],
+        metavar="YEAR|ID",
+        help="report rows of this year or indicator id but summarise them apart (repeatable)",
+    )
+    validate.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    validate.set_defaults(handler=validate_command)
+
+
+def validate_command(args) -> int:
+    """Check everything, run the seeds, print rows and summaries."""
+    from sim.effects import seeds_from
+    from sim.progress import ProgressBar
+    from sim.scenario import load_scenario
+    from sim.validate import hold_outs, read_observed, simulated_years, validate
+
+    scenario = load_scenario(args.scenario, dict(args.set))
+    years = simulated_years(scenario, args.months)
+    where = str(args.observed)
+    observations = read_observed(args.observed, years, scenario.scenario.name)
+    held_years, held_ids = hold_outs(args.hold_out, observations, where)
+    seeds = seeds_from(scenario, args.seeds, args.base_seed)
+    with ProgressBar(f"{scenario.scenario.name}: validate", len(seeds)) as bar:
+        done = iter(range(1, len(seeds) + 1))
+        result = validate(
+            scenario,
+            observations,
+            where,
+            seeds,
+            args.months,
+            held_years,
+            held_ids,
+            lambda: bar.update(next(done)),
+        )
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_json_dict(), indent=2, allow_nan=False) + "\n")
+    else:
+        sys.stdout.write(render_validation(result))
+    return 0
+
+
+def render_validation(v) -> str:
+    """Rows in the file's order, then the summaries (fitted rows, then held out)."""
+    seeds = v.seeds
+    lines = [
+        f"{v.scenario} against {v.observed_file}: {len(seeds)} seeds "
+        f"({_seed_span(seeds)}), {v.months} months.",
+        "Median and 5-95% band of the runs; error = (median - observed) / |observed|.",
+        "",
+        f"{'id':<30}{'year':>6}{'observed':>12}{'median':>12}   {'5-95% band':<24}"
+        f"{'error':>9}  in band",
+    ]
+    for r in v.rows:
+        mark = ("yes" if r.in_band else "no") + (" (held out)" if r.held_out else "")
+        lines.append(
+            f"{r.id:<30}{r.year:>6}{_v(r.observed):>12}{_v(r.median):>12}   "
+            f"{'[' + _v(r.lo) + ', ' + _v(r.hi) + ']':<24}{_error(r.error_percent):>9}  {mark}"
+        )
+    lines.append("")
+    lines += _summary_lines("Summary", v.summary)
+    held = v.held_out
+    if held.overall.rows:
+        lines.append("")
+        lines += _summary_lines("Held out", held)
+    lines.append("")
+    lines.append("MAPE: mean |error| over rows with an error (n/a: observed 0, median not).")
+    lines.append("Band coverage: rows whose observation lies in the 5-95% band.")
+    return "\n".join(lines) + "\n"
+
+
+def _summary_lines(title: str, summary) -> list[str]:
+    overall = summary.overall
+    if not overall.rows:
+        return [f"{title}: no rows (every row is held out)."]
+    lines = [f"{title}: {_score(overall)}"]
+    if all(score.rows == 1 for score in summary.by_id.values()):
+        if overall.rows > 1:
+            lines.append("  (one row per indicator: the rows above are the per-indicator scores)")
+        return lines
+    for key, score in summary.by_id.items():
+        lines.append(f"  {key:<30}{_score(score)}")
+    return lines
+
+
+def _score(score) -> str:
+    return (
+        f"MAPE {_percent(score.mape_percent)}, band coverage {score.in_band} of {score.rows} "
+        f"({_percent(100 * score.band_coverage)})"
+    )
+
+
+def _percent(x) -> str:
+    return "n/a" if x is None else _n(x) + "%"
+
+
+def _error(x) -> str:
+    """A signed percentage to three significant figures: -0.0342% stays visible."""
+    return "n/a" if x is None else _n(x, True) + "%"
+
+
+def _v(x: float) -> str:
+    """A whole number as one (counts), anything else to three significant figures."""
+    return f"{int(x):,}" if float(x).is_integer() else _n(x)
+
+
+def _seed_span(seeds) -> str:
+    return f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]} to {seeds[-1]}"
