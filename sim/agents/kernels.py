@@ -251,8 +251,11 @@ def innovate(f, r, i, t, key, policy, certified):
 
 @njit(cache=True, inline="always")
 def pay_out(f, r, i):
-    """Cash above the firm's target holding is paid out to its owners, a share a month."""
-    excess = f.cash[i] - r.cash_target_years * f.revenue[i]
+    """Cash above the firm's target holding is paid out to its owners, a share a month.
+
+    Borrowed cash is not: it is held to repay the loan.
+    """
+    excess = f.cash[i] - f.loan_balance[i] - r.cash_target_years * f.revenue[i]
     if excess > 0.0:
         payout = r.payout_rate * excess
         f.cash[i] -= payout

@@ -89,7 +89,7 @@ class ReferenceFirm(mesa.Agent):
         margin = sector.operating_margin + r.margin_productivity * (self.productivity - mean0)
         profit = sales * margin - rd - interest
         self.cash += profit + voucher
-        excess = self.cash - r.cash_target_years * self.revenue
+        excess = self.cash - self.loan_balance - r.cash_target_years * self.revenue  # loans kept
         if excess > 0.0:  # cash above the target holding is paid out, a share a month
             self.cash -= r.payout_rate * excess
             self.payout_ytd += r.payout_rate * excess
