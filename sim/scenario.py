@@ -166,7 +166,7 @@ class Profiles:
         StatusProfile(
             revenue_multiplier=4.0,
             age_years=(3.0, 20.0),
-            rd_intensity=(0.04, 0.09),
+            rd_intensity=(0.02, 0.09),
             tech_staff_share=(0.10, 0.25),
             hitech_product_share=(0.6, 0.9),
             cash_months=(2.0, 8.0),
@@ -174,7 +174,8 @@ class Profiles:
             innovations_per_year=1.0,
             patent_weight=3.0,
         ),
-        source=ASSUMED + "; consistent with the 2016 HNTE criteria",
+        source=ASSUMED + "; consistent with the 2016 HNTE criteria (rd_intensity is the "
+        "preferred R&D; firms below their bar report it, Chen et al. 2021)",
     )
     tech_sme: StatusProfile = param(
         StatusProfile(

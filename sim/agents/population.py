@@ -13,6 +13,13 @@ from numba import njit
 
 from sim import rng
 from sim.agents.firms import HISTORY_YEARS, NEVER, PENDING_SLOTS
+from sim.agents.rules import (
+    INVENTION_PATENT_POINTS,
+    OTHER_IP_MAX_ITEMS,
+    OTHER_IP_POINTS,
+    RD_POINTS,
+    TECH_STAFF_POINTS,
+)
 
 MIN_RD_PER_TECH_STAFF = 0.05  # M CNY/person/yr: floor so firms without R&D keep finite ratios
 MAX_RD_PER_TECH_STAFF = 2.0  # M CNY/person/yr
@@ -38,7 +45,10 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     profiles = scenario.population.profiles
     profile = per_firm_profile([getattr(profiles, s) for s in STATUSES], status)
     median = sector_values(scenario, "revenue_median")[sector]
-    columns = draw_firms(scenario, seed, ids, sector, profile, median, -1)
+    # the status tables are the outcome of selection: a firm in the high-tech fields with the
+    # R&D would be certified already, so only the latent firms draw from the fields' shares
+    in_fields = status == STATUSES.index("latent")
+    columns = draw_firms(scenario, seed, ids, sector, profile, median, -1, in_fields=in_fields)
     registered = status <= STATUSES.index("tech_sme")
     columns["tech_sme"] = registered
     # registered firms come first in their sector: the first `high_growth` of them are flagged
@@ -51,16 +61,58 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     until, since = certified_cohorts(scenario, seed, ids[hitech])
     columns["hitech_until"][hitech] = until
     columns["hitech_since"][hitech] = since
+    report_rd_at_the_bar(scenario, columns, hitech)
     columns["invention_patents"] = allocate_patents(
         seed, profile.patent_weight, scenario.population.valid_invention_patents
     )
     scale_rd_to_region(scenario, columns)
+    file_ip_to_stay_registered(scenario, columns, registered & (columns["hitech_until"] == NEVER))
     columns["rd_effort"] = columns["rd_intensity"].copy()
     z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_PRODUCTIVITY)
     columns["productivity"] = scenario.firms.productivity_dispersion * z
     columns["taxable_last_year"] = last_year_taxable(scenario, columns)
     columns["registry_aware"] = registered
     return columns
+
+
+def tier_points(values: np.ndarray, tiers) -> np.ndarray:
+    """Points of the first tier each value reaches (tiers highest first); 0 below all."""
+    return np.select([values >= bar for bar, _ in tiers], [points for _, points in tiers], 0.0)
+
+
+def file_ip_to_stay_registered(scenario, columns, which: np.ndarray) -> None:
+    """Registered year-0 firms meet the registry's score: the rules would keep them.
+
+    A registered firm short of 60 points holds the utility models / copyrights it needs (as
+    firms file them, ``file_ip_to_qualify``), and if still short the tech staff it needs.
+    """
+    staff = tier_points(columns["tech_staff"] / columns["employees"], TECH_STAFF_POINTS)
+    revenue = columns["revenue_history"][:, 0]
+    ratio = np.divide(columns["rd_history"][:, 0], revenue, out=np.zeros_like(revenue),
+                      where=revenue > 0)  # fmt: skip
+    rd = tier_points(ratio, RD_POINTS)
+    short = scenario.certification.tech_sme_min_score - staff - rd
+    items = np.clip(np.ceil(short / OTHER_IP_POINTS), 0, OTHER_IP_MAX_ITEMS)
+    needs = which & (columns["invention_patents"] == 0) & (columns["other_ip"] < items)
+    columns["other_ip"][needs] = items[needs].astype(columns["other_ip"].dtype)
+    # still short (little R&D and few tech staff): the staff the score needs, lowest tier first
+    ip = np.where(
+        columns["invention_patents"] > 0,
+        INVENTION_PATENT_POINTS,
+        OTHER_IP_POINTS * np.minimum(columns["other_ip"], OTHER_IP_MAX_ITEMS),
+    )
+    short = scenario.certification.tech_sme_min_score - staff - rd - ip
+    lifted = np.zeros_like(which)
+    for bar, points in reversed(TECH_STAFF_POINTS):
+        lift = which & ~lifted & (short > 0) & (points >= staff + short)
+        columns["tech_staff"][lift] = bar * columns["employees"][lift]
+        lifted |= lift
+    # R&D per tech staff as the staff now stand
+    columns["rd_per_tech_staff"][lifted] = np.clip(
+        columns["rd_history"][lifted, 0] / columns["tech_staff"][lifted],
+        MIN_RD_PER_TECH_STAFF,
+        MAX_RD_PER_TECH_STAFF,
+    )
 
 
 def last_year_taxable(scenario, columns) -> np.ndarray:
@@ -150,6 +202,7 @@ def attracted_firms(scenario, seed: int, month: int, first_id: int, count: int, 
     no_flags = np.zeros(count, dtype=np.bool_)
     backcast_history(scenario, seed, ids, cols, no_flags, as_of=month - 1)
     cols["hitech_until"] = np.full(count, month - 1 + 36, dtype=np.int32)
+    report_rd_at_the_bar(scenario, cols, np.arange(count))
     cols["hitech_since"] = np.full(count, month, dtype=np.int32)
     cols["attracted"] = np.ones(count, dtype=np.bool_)
     cols["rd_effort"] = cols["rd_intensity"].copy()
@@ -174,11 +227,15 @@ def sector_values(scenario, name: str) -> np.ndarray:
     return np.array([getattr(s, name) for s in scenario.population.sectors])
 
 
-def draw_firms(scenario, seed, ids, sector, profile, revenue_median, as_of, entrant=False):
+def draw_firms(
+    scenario, seed, ids, sector, profile, revenue_median, as_of, entrant=False, in_fields=True
+):
     """Draw the attributes every firm has, for one profile; ``sector`` is each firm's sector.
 
     An entrant is founded in month ``as_of``; other firms are ``age_years`` old at ``as_of``.
-    ``revenue_median`` and an entrant's ``as_of`` are one value or one per firm.
+    ``revenue_median`` and an entrant's ``as_of`` are one value or one per firm. Firms where
+    ``in_fields`` (one flag, or one per firm) may make their products in the high-tech fields
+    (``product_share``).
     """
     n = len(ids)
 
@@ -224,7 +281,7 @@ def draw_firms(scenario, seed, ids, sector, profile, revenue_median, as_of, entr
         "rd_per_tech_staff": np.clip(rd_per_staff, MIN_RD_PER_TECH_STAFF, MAX_RD_PER_TECH_STAFF),
         "rd_intensity": rd_intensity,
         "cash": revenue / 12.0 * between(profile.cash_months, rng.INIT_CASH),
-        "hitech_product_share": product_share(scenario, seed, ids, sector, profile),
+        "hitech_product_share": product_share(scenario, seed, ids, sector, profile, in_fields),
         "other_ip": other_ip.astype(np.int32),
         "hitech_until": np.full(n, NEVER, dtype=np.int32),
         "hitech_since": np.full(n, NEVER, dtype=np.int32),
@@ -235,11 +292,12 @@ def draw_firms(scenario, seed, ids, sector, profile, revenue_median, as_of, entr
     }
 
 
-def product_share(scenario, seed, ids, sector, profile) -> np.ndarray:
+def product_share(scenario, seed, ids, sector, profile, in_fields) -> np.ndarray:
     """Share of income from high-tech products: the profile's, or more for in-field firms.
 
     A firm whose main products lie in the high-tech fields (``hitech_field_share`` of its
-    sector) earns from the HNTE minimum share up to all its income from them.
+    sector; only where ``in_fields``) earns from the HNTE minimum share up to all its income
+    from them.
     """
     low, high = profile.hitech_product_share
     share = low + (high - low) * rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_PRODUCT_SHARE)
@@ -247,7 +305,7 @@ def product_share(scenario, seed, ids, sector, profile) -> np.ndarray:
     u = rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_FIELD)
     bar = scenario.certification.hitech_min_product_share
     field = bar + (1.0 - bar) * np.divide(u, in_field, out=np.zeros_like(u), where=in_field > 0)
-    return np.where(u < in_field, np.maximum(share, field), share)
+    return np.where(in_fields & (u < in_field), np.maximum(share, field), share)
 
 
 def backcast_history(scenario, seed, ids, cols, high_growth, as_of=-1):
@@ -284,6 +342,24 @@ def backcast_history(scenario, seed, ids, cols, high_growth, as_of=-1):
         [revenue, revenue / (1 + growth), revenue / (1 + growth) ** 2], axis=1
     )[high_growth]
     cols["rd_history"] = cols["revenue_history"] * cols["rd_intensity"][:, None]
+
+
+def report_rd_at_the_bar(scenario, columns, rows) -> None:
+    """Certified firms have reported at least the HNTE R&D ratio of their revenue class.
+
+    A certified firm whose preferred intensity is below its bar booked R&D at the bar (part of
+    it relabelled, ``rd_target``): so its history passes the renewal it faces, and the
+    bunching at the thresholds is in the year-0 stock.
+    """
+    rules = scenario.certification
+    revenue = columns["revenue_history"][rows]
+    bar = np.select(
+        [revenue <= rules.hitech_small_revenue, revenue <= rules.hitech_large_revenue],
+        [rules.hitech_rd_ratio_small, rules.hitech_rd_ratio_medium],
+        rules.hitech_rd_ratio_large,
+    )
+    ratio = np.maximum(columns["rd_intensity"][rows, None], bar + scenario.firms.threshold_margin)
+    columns["rd_history"][rows] = revenue * ratio
 
 
 def certified_cohorts(scenario, seed, ids):
