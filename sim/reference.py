@@ -59,6 +59,18 @@ class ReferenceEcosystem(InnovationEcosystem):
         f = self.firms.arrays()
         bonus = self.policy.certification_support.pass_bonus
         policy = self.policy_in_force(self.date(t)[0])
-        for firm in self.firms_operating():
+        operating = self.firms_operating()
+        self.update_registered_shares(operating)
+        for firm in operating:
             firm.close_year(t, policy, bonus)
             firm.store(f)
+
+    def update_registered_shares(self, operating: list[ReferenceFirm]) -> None:
+        """Each sector's share of operating firms in the tech-SME registry."""
+        shares = self.sector_params.registered_share
+        firms, registered = [0.0] * len(shares), [0.0] * len(shares)
+        for firm in operating:
+            firms[firm.sector] += 1.0
+            registered[firm.sector] += float(firm.tech_sme)
+        for k in range(len(shares)):
+            shares[k] = registered[k] / firms[k] if firms[k] > 0.0 else 0.0

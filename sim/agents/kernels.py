@@ -466,11 +466,26 @@ def lapse_patents(f, r, i, key):
 def close_year(f, sectors, r, month, seed, policy, cultivation_pass_bonus):
     """Year end for every operating firm: book the year and its tax; status rounds."""
     key = np.uint64(rng.month_key(seed, month))
+    REGISTERED_SHARES(f, sectors)
     n = f.alive.shape[0]
     if not on_threads(n):
         YEAR_END_CHUNK(f, sectors, r, month, key, policy, cultivation_pass_bonus, 0, n)
     else:
         YEAR_ENDS_IN_PARALLEL(f, sectors, r, month, key, policy, cultivation_pass_bonus)
+
+
+@njit(cache=True)
+def registered_shares(f, sectors):
+    """Each sector's share of operating firms in the tech-SME registry (word of mouth)."""
+    shares = sectors.registered_share
+    firms = np.zeros(shares.shape[0])
+    registered = np.zeros(shares.shape[0])
+    for i in range(f.alive.shape[0]):
+        if f.alive[i]:
+            firms[f.sector[i]] += 1.0
+            registered[f.sector[i]] += f.tech_sme[i]
+    for k in range(shares.shape[0]):
+        shares[k] = registered[k] / firms[k] if firms[k] > 0.0 else 0.0
 
 
 @njit(cache=True, parallel=True)
@@ -758,7 +773,10 @@ def registry_round(f, sectors, r, i, t, key, policy):
     knows the registry and its benefits exceed the compliance cost: the extra deduction on
     its R&D, the award for a new registration, and access to credit and funds.
     """
-    if not f.registry_aware[i] and rng.draw(key, rng.AWARENESS) < r.registry_awareness_rate:
+    # outside sources (p) and registered peers (q x their share): Bass diffusion
+    awareness = r.registry_awareness_rate
+    awareness += r.registry_word_of_mouth * sectors.registered_share[f.sector[i]]
+    if not f.registry_aware[i] and rng.draw(key, rng.AWARENESS) < awareness:
         f.registry_aware[i] = True
     assets = f.revenue_history[i, 0] * r.assets_to_revenue + max(f.cash[i], 0.0)
     small = (
@@ -827,6 +845,7 @@ def high_growth_round(f, r, i, t):
 # The kernels as step_month and close_year call them from Python.
 SECTOR_MEANS = DirectCall(sector_means)
 SET_GROWTH_VOLATILITY = DirectCall(set_growth_volatility)
+REGISTERED_SHARES = DirectCall(registered_shares)
 MONTH_CHUNK = DirectCall(month_chunk)
 MONTHS_IN_PARALLEL = DirectCall(months_in_parallel)
 YEAR_END_CHUNK = DirectCall(year_end_chunk)

@@ -420,7 +420,10 @@ class ReferenceFirm(mesa.Agent):
         such a firm registers once it knows the registry and its benefits exceed the cost.
         """
         r = self.model.rules
-        if not self.registry_aware and self.draw(t, rng.AWARENESS) < r.registry_awareness_rate:
+        awareness = r.registry_awareness_rate  # outside sources, and peers (Bass)
+        peers = self.model.sector_params.registered_share[self.sector]
+        awareness += r.registry_word_of_mouth * peers
+        if not self.registry_aware and self.draw(t, rng.AWARENESS) < awareness:
             self.registry_aware = True
         assets = self.revenue_history[0] * r.assets_to_revenue + max(self.cash, 0.0)
         small = (

@@ -236,12 +236,25 @@ class Certification:
         doc="cost of one utility model or software copyright filed to reach the score",
     )
     registry_awareness_rate: float = param(
-        0.25,
+        0.15,
         unit="prob/yr",
         lo=0,
         hi=1,
-        source=ASSUMED + "; campaigns raise it (certification_support.campaign_firms)",
-        doc="share of firms not aware of the registry that learn of it in a year",
+        source=ASSUMED + "; range 0.03-0.3 (Bass innovation coefficient p: about 0.03 in "
+        "Sultan, Farley & Lehmann 1990; higher for a free public registry promoted by "
+        "agencies); campaigns add to it (certification_support.campaign_firms)",
+        doc="share of firms not aware of the registry that learn of it in a year from outside "
+        "(media, agencies)",
+    )
+    registry_word_of_mouth: float = param(
+        0.38,
+        unit="prob/yr per registered share",
+        lo=0,
+        hi=5,
+        source="Bass 1969 imitation coefficient q; mean 0.38 in the meta-analysis of Sultan, "
+        "Farley & Lehmann 1990 (range 0.2-0.6)",
+        doc="awareness learnt from registered peers: q x the registered share of the sector's "
+        "operating firms, a year",
     )
     hitech_min_age_months: int = param(12, unit="months", lo=0, source="HNTE rules 2016")
     hitech_min_tech_staff_share: float = param(
@@ -331,6 +344,7 @@ SectorParams = namedtuple(
         "value_added_share",
         "median_revenue",  # M CNY/yr: the size at which volatility is the sector's
         "mean_productivity",  # revenue-weighted mean log productivity, updated every month
+        "registered_share",  # registered tech SMEs / operating firms, before each year-end
     ],
 )
 
@@ -346,6 +360,7 @@ def build_sector_params(scenario) -> SectorParams:
         value_added_share=np.array([s.value_added_share for s in sectors], dtype=np.float64),
         median_revenue=np.array([s.revenue_median for s in sectors], dtype=np.float64),
         mean_productivity=np.zeros(len(sectors)),
+        registered_share=np.zeros(len(sectors)),
     )
 
 
