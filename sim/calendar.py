@@ -20,9 +20,15 @@ def year_ends(start_year: int, start_month: int, horizon_months: int) -> list[in
     return [year for year, month_of_year in dates if month_of_year == 12]
 
 
-def scheduled(schedule: dict[int, float], year: int) -> float:
-    """The value of a ``year = value`` step schedule in force in ``year`` (0 before the first)."""
-    value = 0.0
+def scheduled(schedule: float | dict[int, float], year: int, off: float = 0.0) -> float:
+    """The value in force in ``year`` of a number or a ``year = value`` step schedule.
+
+    A number is in force every year. Each value of a schedule is in force from its year until
+    the next year listed; before the first year the value is ``off``.
+    """
+    if not isinstance(schedule, dict):
+        return schedule
+    value = off
     for since, rate in sorted(schedule.items()):
         if since <= year:
             value = rate
@@ -32,3 +38,19 @@ def scheduled(schedule: dict[int, float], year: int) -> float:
 def opened_by(per_year: float, years_elapsed: int) -> int:
     """Units (institutions, recruits) due after ``years_elapsed`` years at ``per_year``."""
     return int(per_year * years_elapsed + 1e-9)
+
+
+def opened_over(rates: list[float]) -> int:
+    """Units due after the years whose yearly rates are ``rates``, one a year in order.
+
+    A rate held for ``n`` years counts ``rate * n``, so a rate that never changes gives the
+    same count as ``opened_by``.
+    """
+    total, rate, held = 0.0, 0.0, 0
+    for r in rates:
+        if held and r != rate:
+            total += rate * held
+            held = 0
+        rate = r
+        held += 1
+    return int(total + rate * held + 1e-9)

@@ -2,9 +2,15 @@
 
 The same declarations validate input files (one-line errors naming file, field, value and what
 is allowed) and generate the parameter table of docs/model.md, so the two cannot drift apart.
+
+Inside a dataclass marked ``@schedulable`` (the policy levers), every number may also be given
+as a step schedule ``{ year = value }``: each value is in force from its year until the next
+year listed; before the first year the parameter is off (``off_value``). ``in_year`` resolves
+the schedules for one year, so the code that reads a lever always sees a plain number.
 """
 
 import dataclasses
+import functools
 import json
 import math
 import types
@@ -13,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sim.calendar import scheduled
+
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # years a schedule may name
+SCHEDULE_EXAMPLE = "{ 2021 = 1.0 }"
 
 
 class InputError(Exception):
@@ -74,6 +85,59 @@ def show(value: Any) -> str:
     return repr(value)
 
 
+def schedulable(cls: type) -> type:
+    """Mark dataclass ``cls``: its numbers, and those of the tables inside it, take schedules.
+
+    A number of such a table is either a number (in force every year) or a table
+    ``{ year = value }`` (see ``in_year``); each value has the parameter's type and bounds.
+    """
+    cls.__schedulable__ = True
+    return cls
+
+
+def is_schedulable(cls: type) -> bool:
+    """True for a dataclass marked ``@schedulable``."""
+    return bool(getattr(cls, "__schedulable__", False))
+
+
+def off_value(whole: bool, meta: Any) -> float:
+    """A scheduled parameter's value before the first year listed: the parameter off.
+
+    0, or the lowest allowed value when 0 is below the declared range; a whole number for
+    whole-number parameters.
+    """
+    lo = meta.get("lo")
+    off = max(0, lo) if lo is not None else 0
+    return int(off) if whole else float(off)
+
+
+def in_year(obj: Any, year: int) -> Any:
+    """Dataclass ``obj`` with each schedule replaced by its value in force in ``year``.
+
+    Nested dataclasses are resolved too; ``obj`` itself is returned when it holds no schedule,
+    so levers given as numbers are read exactly as they were given.
+    """
+    changes = {}
+    hints = _hints(type(obj))
+    for f in parameters(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, dict):
+            whole = hints[f.name] is int
+            changes[f.name] = scheduled(value, year, off_value(whole, f.metadata))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            resolved = in_year(value, year)
+            if resolved is not value:
+                changes[f.name] = resolved
+    return dataclasses.replace(obj, **changes) if changes else obj
+
+
+def is_year_table(value: Any) -> bool:
+    """True for a non-empty table whose keys are all years: a schedule, not a nested table."""
+    return (
+        isinstance(value, dict) and bool(value) and all(_year_key(key) is not None for key in value)
+    )
+
+
 class Loader:
     """Builds typed dataclasses from parsed TOML, raising ``InputError`` with full paths."""
 
@@ -84,10 +148,14 @@ class Loader:
         """Raise the one-line error for ``path = value``."""
         raise InputError(f"{self.source}: {path} = {show(value)}: {reason}")
 
-    def build(self, cls: type, data: Any, path: str) -> Any:
-        """Build dataclass ``cls`` from the table ``data`` found at ``path``."""
+    def build(self, cls: type, data: Any, path: str, schedules: bool = False) -> Any:
+        """Build dataclass ``cls`` from the table ``data`` found at ``path``.
+
+        ``schedules``: numbers may be schedules (inside a ``@schedulable`` table).
+        """
         if not isinstance(data, dict):
             self.fail(path, data, "must be a table")
+        schedules = schedules or is_schedulable(cls)
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in parameters(cls)}
         for key, value in data.items():
@@ -98,22 +166,30 @@ class Loader:
         for name, f in fields.items():
             sub = _join(path, name)
             if name in data:
-                kwargs[name] = self.value(hints[name], data[name], sub, f.metadata)
+                kwargs[name] = self.value(hints[name], data[name], sub, f.metadata, schedules)
             elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise InputError(f"{self.source}: {sub}: required key is missing")
         return cls(**kwargs)
 
-    def value(self, tp: Any, value: Any, path: str, meta: Any) -> Any:
+    def value(self, tp: Any, value: Any, path: str, meta: Any, schedules: bool = False) -> Any:
         """Check and convert one value against its declared type.
 
         NumPy scalars count as the Python values they hold, and a whole-number float (``37.0``)
-        as a whole number: that is what samplers produce.
+        as a whole number: that is what samplers produce. With ``schedules`` a number may be a
+        step schedule ``{ year = value }`` instead.
         """
         value = plain(value)
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if dataclasses.is_dataclass(tp):
-            return self.build(tp, value, path)
+            return self.build(tp, value, path, schedules)
+        if schedules and tp in (int, float):
+            if isinstance(value, dict):
+                return self.schedule(tp, value, path, meta)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                kind = "a whole number" if tp is int else "a number"
+                example = f"e.g. {SCHEDULE_EXAMPLE}"
+                self.fail(path, value, f"must be {kind} or a table of year = value, {example}")
         if tp is bool:
             if not isinstance(value, bool):
                 self.fail(path, value, "must be true or false")
@@ -137,7 +213,9 @@ class Loader:
         if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
             if not isinstance(value, list):
                 self.fail(path, value, "must be an array of tables")
-            return tuple(self.value(args[0], v, f"{path}[{i}]", meta) for i, v in enumerate(value))
+            return tuple(
+                self.value(args[0], v, f"{path}[{i}]", meta, schedules) for i, v in enumerate(value)
+            )
         if origin is tuple and args == (float, float):
             if not isinstance(value, list) or len(value) != 2:
                 self.fail(path, value, "must be a range [low, high]")
@@ -147,17 +225,26 @@ class Loader:
                 self.fail(path, value, "low end must not exceed high end")
             return (low, high)
         if origin is dict and args == (int, float):
-            if not isinstance(value, dict) or not value:
-                self.fail(path, value, "must be a table of year = value, e.g. {2021 = 1.0}")
-            out = {}
-            for key, v in value.items():
-                if not (isinstance(key, str) and key.isdigit() and 1900 <= int(key) <= 2200):
-                    self.fail(f"{path}.{key}", v, "keys must be years between 1900 and 2200")
-                out[int(key)] = self.value(float, v, f"{path}.{key}", meta)
-            return dict(sorted(out.items()))
+            return self.schedule(float, value, path, meta)
         if origin in (typing.Union, types.UnionType):
             raise TypeError(f"unsupported schema type {tp}")
         raise TypeError(f"unsupported schema type {tp} at {path}")
+
+    def schedule(self, tp: type, value: Any, path: str, meta: Any) -> dict:
+        """A step schedule ``{ year = value }``: years in range, each value a valid ``tp``."""
+        if not isinstance(value, dict) or not value:
+            self.fail(path, value, f"must be a table of year = value, e.g. {SCHEDULE_EXAMPLE}")
+        out = {}
+        for key, v in value.items():
+            year = _year_key(key)
+            if year is None:
+                self.fail(
+                    f"{path}.{key}", v, f"keys must be years between {FIRST_YEAR} and {LAST_YEAR}"
+                )
+            if year in out:
+                self.fail(f"{path}.{key}", v, f"year {year} is listed twice")
+            out[year] = self.value(tp, v, f"{path}.{key}", meta)
+        return dict(sorted(out.items()))
 
     def bounded(self, value: float, path: str, meta: Any) -> float:
         """Check ``value`` against the declared bounds."""
@@ -183,20 +270,24 @@ def parameters(cls_or_obj: Any) -> list[dataclasses.Field]:
     return [f for f in dataclasses.fields(cls_or_obj) if not f.metadata.get("loaded")]
 
 
-def replace_validated(obj: Any, dotted: str, value: Any, source: str) -> Any:
+def replace_validated(
+    obj: Any, dotted: str, value: Any, source: str, schedules: bool = False
+) -> Any:
     """A copy of dataclass ``obj`` with field ``dotted`` set to ``value``, validated.
 
-    ``dotted`` is e.g. ``"vouchers.budget"``; an ``InputError`` names ``source``.
+    ``dotted`` is e.g. ``"vouchers.budget"``; an ``InputError`` names ``source``. In a
+    ``@schedulable`` table a number may be set to a schedule ``{year: value}``.
     """
     head, _, rest = dotted.partition(".")
     fields = {f.name: f for f in parameters(obj)}
     if head not in fields:
         raise InputError(f"{source} = {show(value)}: unknown lever; allowed: {', '.join(fields)}")
+    schedules = schedules or is_schedulable(type(obj))
     if rest:
-        new = replace_validated(getattr(obj, head), rest, value, source)
+        new = replace_validated(getattr(obj, head), rest, value, source, schedules)
     else:
         hint = typing.get_type_hints(type(obj))[head]
-        new = Loader("lever change").value(hint, value, source, fields[head].metadata)
+        new = Loader("lever change").value(hint, value, source, fields[head].metadata, schedules)
     return dataclasses.replace(obj, **{head: new})
 
 
@@ -292,3 +383,18 @@ def _num(x: float) -> str:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def _year_key(key: Any) -> int | None:
+    """The year a schedule's key names (``"2021"`` in TOML, ``2021`` from Python), or None."""
+    key = plain(key)
+    if isinstance(key, str) and key.strip().isdigit():
+        key = int(key)
+    if isinstance(key, bool) or not isinstance(key, int):
+        return None
+    return key if FIRST_YEAR <= key <= LAST_YEAR else None
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
