@@ -18,7 +18,7 @@ from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
 from sim.agents.government import COST_INDICATORS, Government
 from sim.agents.kernels import SET_GROWTH_VOLATILITY, close_year, step_month
 from sim.agents.population import births_this_month, entrants, initial_population
-from sim.agents.rules import PolicyInForce, build_rules, build_sector_params
+from sim.agents.rules import PolicyInForce, build_rules, build_sector_params, rules_in_year
 from sim.calendar import DEAL_MONTHS, calendar
 from sim.indicators import COUNT_INDICATORS, INDICATORS, RegionClosure, firm_totals, sector_flags
 from sim.policies import LEVER_GROUPS, update_innovation_boost
@@ -77,7 +77,8 @@ class InnovationEcosystem(mesa.Model):
         self.agent_mode = agents
         self.month = -1  # the clock: month index of the month stepped last (-1: year 0's end)
         self.policy = setup.policy  # the levers in force; change with set_lever
-        self.rules = build_rules(setup)
+        self.declared_rules = build_rules(setup)
+        self.rules = rules_in_year(self.declared_rules, self.current_year)  # rules in force
         self.sector_params = build_sector_params(setup)
         self.sector_flags = sector_flags(setup)
         self.firms = FirmTable(capacity=self._expected_firms())
@@ -124,6 +125,7 @@ class InnovationEcosystem(mesa.Model):
         self.month += 1
         t = self.month
         year, month_of_year = self.date(t)
+        self.rules = rules_in_year(self.declared_rules, year)
         f = self.firms.arrays()
         if month_of_year == 1:
             self._lever_groups("on_january", f, t, year)

@@ -350,6 +350,15 @@ def _check_consistency(s: Scenario, loader: Loader) -> None:
                 sector.high_growth,
                 f"must be <= hitech + tech_sme = {sector.hitech + sector.tech_sme}",
             )
+    opens = s.certification.tech_sme_registry_from
+    for i, sector in enumerate(s.population.sectors):
+        if s.baseline_year < opens and sector.tech_sme > 0:
+            loader.fail(
+                f"population.sectors[{i}].tech_sme",
+                sector.tech_sme,
+                f"must be 0: year 0 ({s.baseline_year}) is before the tech-SME registry opens "
+                f"in {opens} (certification.tech_sme_registry_from)",
+            )
     if sum(x.year0_firms for x in s.population.sectors) == 0:
         loader.fail("population.sectors", "...", "the population needs at least one firm")
     if s.firms.grant_lag_min > s.firms.grant_lag_max:

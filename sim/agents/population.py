@@ -49,12 +49,15 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     # R&D would be certified already, so only the latent firms draw from the fields' shares
     in_fields = status == STATUSES.index("latent")
     columns = draw_firms(scenario, seed, ids, sector, profile, median, -1, in_fields=in_fields)
-    registered = status <= STATUSES.index("tech_sme")
+    recognised = status <= STATUSES.index("tech_sme")  # certified or registered
+    # certified firms are registered too, once the registry exists
+    registry = scenario.baseline_year >= scenario.certification.tech_sme_registry_from
+    registered = recognised & registry
     columns["tech_sme"] = registered
-    # registered firms come first in their sector: the first `high_growth` of them are flagged
+    # recognised firms come first in their sector: the first `high_growth` of them are flagged
     sector_start = np.cumsum(counts.sum(axis=1)) - counts.sum(axis=1)
     position = ids - sector_start[sector]
-    flagged = registered & (position < sector_values(scenario, "high_growth")[sector])
+    flagged = recognised & (position < sector_values(scenario, "high_growth")[sector])
     columns["high_growth"] = flagged
     backcast_history(scenario, seed, ids, columns, flagged)
     hitech = np.flatnonzero(status == STATUSES.index("hitech"))

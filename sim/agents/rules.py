@@ -207,6 +207,15 @@ class FirmBehaviour:
 class Certification:
     """The status rules: tech-SME registry, high-tech (HNTE) rounds, high-growth status."""
 
+    tech_sme_registry_from: int = param(
+        2017,
+        unit="year",
+        lo=1900,
+        hi=2200,
+        source=DOMAIN + ": tech-SME evaluation rules, Guokefahuo [2017] No. 115 (May 2017)",
+        doc="first year of the registry (its 31 December round); before it there is no "
+        "registry: no firm registers or learns of it, and year 0 has no tech SMEs",
+    )
     tech_sme_max_employees: float = param(500, unit="persons", lo=0, source="tech-SME rules 2017")
     tech_sme_max_revenue: float = param(200, unit="M CNY/yr", lo=0, source="tech-SME rules 2017")
     tech_sme_max_assets: float = param(200, unit="M CNY", lo=0, source="tech-SME rules 2017")
@@ -332,6 +341,22 @@ def build_rules(scenario) -> Rules:
     declared = {f.name: getattr(scenario.firms, f.name) for f in fields(FirmBehaviour)}
     declared |= {f.name: getattr(scenario.certification, f.name) for f in fields(Certification)}
     return Rules(**declared, **{name: rule(scenario) for name, rule in DERIVED_RULES.items()})
+
+
+def rules_in_year(rules: Rules, year: int) -> Rules:
+    """The rules in force in ``year``: ``rules`` itself once the tech-SME registry exists.
+
+    Before ``tech_sme_registry_from`` there is no registry: no firm is within its size limit
+    (so none registers, files IP to qualify or stays registered) and none learns of it. Each
+    value keeps its type, so the kernels see the same record type every year.
+    """
+    if year >= rules.tech_sme_registry_from:
+        return rules
+    return rules._replace(
+        tech_sme_max_employees=type(rules.tech_sme_max_employees)(-1),
+        registry_awareness_rate=type(rules.registry_awareness_rate)(0),
+        registry_word_of_mouth=type(rules.registry_word_of_mouth)(0),
+    )
 
 
 SectorParams = namedtuple(
