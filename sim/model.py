@@ -22,7 +22,7 @@ from sim.agents.rules import PolicyInForce, build_rules, build_sector_params, ru
 from sim.calendar import DEAL_MONTHS, calendar
 from sim.indicators import COUNT_INDICATORS, INDICATORS, RegionClosure, firm_totals, sector_flags
 from sim.policies import LEVER_GROUPS, update_innovation_boost
-from sim.schema import replace_validated
+from sim.schema import in_year, replace_validated
 
 AGENT_MODES = ("full", "lean")
 # Flows that are not known for year 0 (the population describes a stock, not its last year).
@@ -76,7 +76,8 @@ class InnovationEcosystem(mesa.Model):
         self.setup = setup
         self.agent_mode = agents
         self.month = -1  # the clock: month index of the month stepped last (-1: year 0's end)
-        self.policy = setup.policy  # the levers in force; change with set_lever
+        self.policy = setup.policy  # the levers as given (numbers or schedules); set_lever
+        self._resolved: tuple = (None, {})  # (policy, {year: policy in force}) of policy_in
         self.declared_rules = build_rules(setup)
         self.rules = rules_in_year(self.declared_rules, self.current_year)  # rules in force
         self.sector_params = build_sector_params(setup)
@@ -129,7 +130,7 @@ class InnovationEcosystem(mesa.Model):
         f = self.firms.arrays()
         if month_of_year == 1:
             self._lever_groups("on_january", f, t, year)
-            update_innovation_boost(self.policy, f)
+            update_innovation_boost(self.policy_in(year), f)
         self._lever_groups("every_month", f, t)
         if month_of_year in DEAL_MONTHS:
             self._lever_groups("on_deal_month", f, t, year)
@@ -147,9 +148,19 @@ class InnovationEcosystem(mesa.Model):
 
     def close_firm_years(self, t: int) -> None:
         """The year-end kernel: firms book their year; certification and registry rounds."""
-        bonus = self.policy.certification_support.pass_bonus
-        policy = self.policy_in_force(self.date(t)[0])
+        year = self.date(t)[0]
+        bonus = self.policy_in(year).certification_support.pass_bonus
+        policy = self.policy_in_force(year)
         close_year(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, policy, bonus)
+
+    def policy_in(self, year: int):
+        """The levers in force in ``year``: ``policy`` with every schedule resolved (cached)."""
+        policy, years = self._resolved
+        if policy is not self.policy:
+            policy, years = self._resolved = (self.policy, {})
+        if year not in years:
+            years[year] = in_year(policy, year)
+        return years[year]
 
     def policy_in_force(self, year: int) -> PolicyInForce:
         """The policy the firm kernel reads this month, gathered from the lever groups."""
@@ -164,7 +175,7 @@ class InnovationEcosystem(mesa.Model):
         before = {"hitech_until": f.hitech_until.copy(), "tech_sme": f.tech_sme.copy()}
         self.close_firm_years(t)
         self._lever_groups("on_december", f, t, year, before)
-        update_innovation_boost(self.policy, f)
+        update_innovation_boost(self.policy_in(year), f)
         lever_indicators = self._lever_indicators(f, year)
         totals = self._firm_totals(t)
         self._close_books(f, year)
@@ -190,7 +201,8 @@ class InnovationEcosystem(mesa.Model):
     def set_lever(self, key: str, value) -> None:
         """Change a lever from the next month on, validated like a scenario file.
 
-        ``key`` is a dotted name under ``policy``, e.g. ``"vouchers.budget"``.
+        ``key`` is a dotted name under ``policy``, e.g. ``"vouchers.budget"``; ``value`` a number
+        or a schedule ``{year: value}``.
         """
         self.policy = replace_validated(self.policy, key, value, f"policy.{key}")
 

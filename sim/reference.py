@@ -57,8 +57,9 @@ class ReferenceEcosystem(InnovationEcosystem):
     def close_firm_years(self, t: int) -> None:
         """Each operating firm's 31 December."""
         f = self.firms.arrays()
-        bonus = self.policy.certification_support.pass_bonus
-        policy = self.policy_in_force(self.date(t)[0])
+        year = self.date(t)[0]
+        bonus = self.policy_in(year).certification_support.pass_bonus
+        policy = self.policy_in_force(year)
         operating = self.firms_operating()
         self.update_registered_shares(operating)
         for firm in operating:

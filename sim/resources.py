@@ -33,31 +33,40 @@ def peak_firms(s) -> int:
     years = math.ceil(s.scenario.horizon_months / 12)
     sectors = s.population.sectors
     initial = sum(x.year0_firms for x in sectors)
-    entrants = sum(x.births_per_year for x in sectors) + s.policy.attraction.firms_per_year
+    attracted = largest(s.policy.attraction.firms_per_year)
+    entrants = sum(x.births_per_year for x in sectors) + attracted
     return int(initial + years * entrants)
 
 
 def peak_agents(s) -> int:
-    """Institution agents at the end of the horizon (talents, incubators, platforms)."""
+    """Institution agents at the end of the horizon (talents, incubators, platforms).
+
+    A scheduled lever counts at its largest value.
+    """
     years = math.ceil(s.scenario.horizon_months / 12)
     p = s.policy
     existing = (
-        p.talent.existing_talents
-        + p.talent.existing_top_talents
-        + p.incubation.existing_institutions
-        + p.platforms.existing_platforms
-        + p.platforms.existing_new_rd_institutes
-        + p.platforms.universities
+        p.talent.existing_talents,
+        p.talent.existing_top_talents,
+        p.incubation.existing_institutions,
+        p.platforms.existing_platforms,
+        p.platforms.existing_new_rd_institutes,
+        p.platforms.universities,
     )
     yearly = (
-        p.talent.recruits_per_year
-        + p.incubation.new_institutions_per_year
-        + p.platforms.new_platforms_per_year
-        + p.platforms.new_rd_institutes_per_year
-        + p.platforms.industry_research_institutes_per_year
-        + p.platforms.rd_branches_per_year
+        p.talent.recruits_per_year,
+        p.incubation.new_institutions_per_year,
+        p.platforms.new_platforms_per_year,
+        p.platforms.new_rd_institutes_per_year,
+        p.platforms.industry_research_institutes_per_year,
+        p.platforms.rd_branches_per_year,
     )
-    return int(existing + years * yearly)
+    return int(sum(map(largest, existing)) + years * sum(map(largest, yearly)))
+
+
+def largest(value: float | dict[int, float]) -> float:
+    """A lever's value, or the largest value of its schedule."""
+    return max(value.values()) if isinstance(value, dict) else value
 
 
 def peak_bytes(s) -> float:

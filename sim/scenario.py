@@ -32,6 +32,7 @@ from sim.schema import (
     param,
     parameter_rows,
     read_toml,
+    schedulable,
 )
 from sim.sources import ASSUMED, DOMAIN
 from sim.targets import PlanTargets, read_plan_targets
@@ -240,9 +241,14 @@ class Population:
     profiles: Profiles = param(Profiles())
 
 
+@schedulable
 @dataclass(frozen=True, kw_only=True)
 class Policy(TaxLevers):
-    """The policy levers (docs/levers.md); the model reads them every month."""
+    """The policy levers (docs/levers.md); the model reads them every month.
+
+    Every number here, in every lever group, is a number or a step schedule ``{ year = value }``
+    (``sim.schema.in_year``): ``compensation_fund = { 2017 = 100.0 }`` starts the fund in 2017.
+    """
 
     vouchers: VoucherLevers = param(VoucherLevers())
     credit: CreditLevers = param(CreditLevers())

@@ -2,14 +2,137 @@
 ``LeverGroup.levers_in(year)``; the tech-SME registry's start year; validation at the boundary;
 and the tools that set levers (``--set``, experiments, the dashboard, EMA, ``effects``)."""
 
-import pytest
-from conftest import REFERENCE_SCENARIO, ROOT
+import json
 
+import pandas as pd
+import pytest
+from conftest import REFERENCE_SCENARIO, ROOT, SMOKE_SCENARIO
+from test_policies import ONE_LEVER, district
+
+from sim.agents.government import SPENDING_GROUPS
+from sim.calendar import opened_by, opened_over
+from sim.cli import main
+from sim.dashboard.components import LEVERS
+from sim.dashboard.levers import parse_value, show_value
+from sim.model import InnovationEcosystem
+from sim.policies.vouchers import VoucherLevers
 from sim.run import run_scenario
 from sim.scenario import load_scenario
-from sim.schema import InputError
+from sim.schema import InputError, in_year
 
 PLAN_TARGETS = ROOT / "scenarios" / "targets" / "liangping_14th_fyp_targets.csv"
+
+
+def from_year(config, year, off=False):
+    """``config`` (a ``[policy]`` table) with each number a schedule from ``year`` (or 0).
+
+    Year-0 stocks (``existing_*``) are kept: they describe the district, not a scheme.
+    """
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out[key] = from_year(value, year, off)
+        elif key.startswith("existing_"):
+            out[key] = value
+        else:
+            out[key] = value * 0 if off else {str(year): value}
+    return out
+
+
+# ------------------------------------------------------------------------- resolving
+
+
+def test_numbers_are_read_as_given_and_schedules_resolve_year_by_year():
+    plain = VoucherLevers(budget=3.0)
+    assert in_year(plain, 2021) is plain  # a lever given as a number is the same object
+    levers = load_scenario(
+        REFERENCE_SCENARIO,
+        {
+            "policy.vouchers.budget": {"2022": 3.0, "2024": 5.0},
+            "policy.certification_support.pool_size": {"2023": 10},
+            "policy.credit.term_months": {"2023": 12},
+        },
+    ).policy
+    assert levers.vouchers.budget == {2022: 3.0, 2024: 5.0}
+    budgets = [in_year(levers, y).vouchers.budget for y in (2021, 2022, 2023, 2024, 2030)]
+    assert budgets == [0.0, 3.0, 3.0, 5.0, 5.0]
+    pool = in_year(levers, 2022).certification_support.pool_size
+    assert pool == 0 and isinstance(pool, int)  # off, and still a whole number
+    assert in_year(levers, 2022).credit.term_months == 1  # off: its lowest allowed value
+    assert in_year(levers, 2021).super_deduction_industrial == 1.0  # the tax defaults too
+
+
+def test_a_rate_counts_from_the_year_it_starts():
+    assert opened_over([7.6] * 5) == opened_by(7.6, 5) == 38
+    assert opened_over([]) == 0
+    assert opened_over([0.0, 0.0, 5.0, 5.0]) == 10
+    assert opened_over([2.5, 2.5, 4.0]) == 9
+
+
+# ------------------------------------------------------------------- levers in a run
+
+
+@pytest.fixture(scope="module")
+def runs():
+    cache = {}
+
+    def run(config):
+        key = json.dumps(config, sort_keys=True)
+        if key not in cache:
+            setup = district(config, horizon_months=36)
+            cache[key] = run_scenario(setup, 0).indicators.set_index("year")
+        return cache[key]
+
+    return run
+
+
+@pytest.mark.parametrize("lever", SPENDING_GROUPS)
+def test_a_scheduled_lever_is_off_before_its_first_year_and_acts_from_it(runs, lever):
+    scheduled = runs(from_year(ONE_LEVER[lever], 2022))
+    off = runs(from_year(ONE_LEVER[lever], 2022, off=True))
+    # 2021: the district runs exactly as with the lever at 0 (common random numbers)
+    pd.testing.assert_series_equal(scheduled.loc[2021], off.loc[2021])
+    flow = "kvl_lent" if lever == "credit" else f"spend_{lever}"  # loans fall due after 2022
+    assert (off.loc[2022:, flow] == 0.0).all()
+    assert scheduled.loc[2022:, flow].sum() > 0.0  # half an institute a year: one by 2023
+
+
+def test_a_budget_spends_from_the_year_its_schedule_starts(runs):
+    spend = runs({"vouchers": {"budget": {"2022": 3.0}}})["spend_vouchers"]
+    assert spend[2021] == 0.0
+    assert 0.0 < spend[2022] <= 3.0
+
+
+def test_capital_and_yearly_rates_come_into_force_with_their_schedule():
+    config = {
+        "credit": {"loan_cap": {"2022": 5.0}, "compensation_fund": {"2022": 20.0}},
+        "guidance_funds": {"seed": {"public_capital": {"2022": 10.0}}},
+        "talent": {"recruits_per_year": {"2022": 4.0, "2023": 8.0}},
+        "incubation": {"new_institutions_per_year": {"2022": 2.0}},
+    }
+    model = InnovationEcosystem(setup=district(config, horizon_months=36), seed=0, agents="lean")
+    model.run(12)
+    assert model.groups["credit"].compensation_fund.balance == 0.0
+    assert model.groups["guidance_funds"].funds["seed"].cash == 0.0
+    model.run(24)
+    frame = model.yearly_indicators().set_index("year")
+    assert frame["high_end_talent"].tolist() == [35, 35, 39, 47]  # 2020 to 2023
+    assert frame["service_institutions"].tolist() == [42, 42, 44, 46]
+    fund = model.groups["credit"].compensation_fund
+    assert fund.topped_up == 20.0 and fund.balance == pytest.approx(20.0 - fund.paid_out)
+    seed = model.groups["guidance_funds"].funds["seed"]
+    assert seed.public == 10.0 and seed.invested > 0
+
+
+def test_a_lever_set_during_a_run_may_be_a_schedule():
+    model = InnovationEcosystem(setup=district(), seed=0, agents="lean")
+    model.set_lever("vouchers.budget", {"2022": 3.0})
+    model.run(24)
+    spend = model.yearly_indicators().set_index("year")["spend_vouchers"]
+    assert spend[2021] == 0.0 and spend[2022] > 0.0
+    with pytest.raises(InputError) as err:
+        model.set_lever("vouchers.budget", {"2022": -3.0})
+    assert str(err.value) == "lever change: policy.vouchers.budget.2022 = -3.0: must be >= 0"
 
 
 # ---------------------------------------------------------------- the tech-SME registry
@@ -47,3 +170,71 @@ def test_tech_smes_in_year_0_before_the_registry_are_refused(tmp_path):
         "population.sectors[2].tech_sme = 3: must be 0: year 0 (2014) is before the tech-SME "
         "registry opens in 2017 (certification.tech_sme_registry_from)"
     )
+
+
+# ----------------------------------------------------------------- the command line
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (
+            "policy.vouchers.budget={ 2022 = -1.0 }",
+            "policy.vouchers.budget.2022 = -1.0: must be >= 0",
+        ),
+        (
+            "policy.vouchers.budget={ 1800 = 1.0 }",
+            "policy.vouchers.budget.1800 = 1.0: keys must be years between 1900 and 2200",
+        ),
+        (
+            "policy.vouchers.budget={ soon = 1.0 }",
+            "policy.vouchers.budget.soon = 1.0: keys must be years between 1900 and 2200",
+        ),
+        (
+            "policy.certification_support.pool_size={ 2022 = 2.5 }",
+            "policy.certification_support.pool_size.2022 = 2.5: must be a whole number",
+        ),
+        (
+            "policy.vouchers.cost_share={ 2022 = 1.5 }",
+            "policy.vouchers.cost_share.2022 = 1.5: must be a probability between 0 and 1",
+        ),
+        (
+            "policy.vouchers.budget={}",
+            "policy.vouchers.budget = {}: must be a table of year = value, e.g. { 2021 = 1.0 }",
+        ),
+        (
+            "policy.vouchers.budget=[1, 2]",
+            "policy.vouchers.budget = [1, 2]: must be a number or a table of year = value",
+        ),
+        (
+            "policy.super_deduction_other={ 2022 = 4.0 }",
+            "policy.super_deduction_other.2022 = 4.0: must be between 0 and 3",
+        ),
+    ],
+)
+def test_bad_schedules_give_one_line_and_exit_2(capsys, setting, expected):
+    assert main(["run", str(SMOKE_SCENARIO), "--set", setting]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith(f"innosim: error: {SMOKE_SCENARIO}: {expected}")
+
+
+def test_a_schedule_from_the_first_year_runs_as_the_number(capsys):
+    def run(setting):
+        assert main(["run", str(SMOKE_SCENARIO), "--format", "json", "--set", setting]) == 0
+        return capsys.readouterr().out
+
+    assert run("policy.vouchers.budget={ 2021 = 12.0 }") == run("policy.vouchers.budget=12.0")
+
+
+def test_dashboard_inputs_take_and_show_schedules():
+    budget = next(spec for spec in LEVERS if spec.key == "vouchers.budget")
+    assert parse_value(budget, "2022: 3, 2024: 5") == {"2022": 3.0, "2024": 5.0}
+    assert show_value(budget, {2022: 3.0, 2024: 5.5}) == "2022: 3, 2024: 5.5"
+    assert parse_value(budget, "3") == 3.0
+    deduction = next(spec for spec in LEVERS if spec.key == "super_deduction_other")
+    assert parse_value(deduction, "1.0") == 1.0  # a constant
+    assert show_value(deduction, 1.0) == "1"
+    with pytest.raises(InputError, match="policy.vouchers.budget") as err:
+        parse_value(budget, "2022 3")
+    assert "\n" not in str(err.value)

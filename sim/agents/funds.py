@@ -6,7 +6,6 @@ import mesa
 import numpy as np
 
 from sim.agents.lenders import knowledge_value_score
-from sim.calendar import scheduled
 from sim.ranking import first_k
 
 
@@ -40,9 +39,21 @@ class GuidanceFund(mesa.Agent):
         total = self.public + self.private
         return self.public / total if total > 0 else 0.0
 
-    def deal_round(self, f, t: int, year: int, levers) -> None:
-        """Invest one ticket in each of the best-scoring eligible firms while cash lasts."""
-        ticket = scheduled(levers.ticket, year)
+    def commit(self, levers) -> None:
+        """Public capital committed beyond what the fund holds is paid in, with its match."""
+        extra = levers.public_capital - self.public
+        if extra > 0:
+            private = extra * levers.leverage
+            self.public += extra
+            self.private += private
+            self.cash += extra + private
+
+    def deal_round(self, f, t: int, levers) -> None:
+        """Invest one ticket in each of the best-scoring eligible firms while cash lasts.
+
+        ``levers``: the fund's levers in force this year (schedules resolved).
+        """
+        ticket = levers.ticket
         if ticket <= 0 or self.cash < ticket or levers.deals_per_round == 0:
             return
         eligible = f.alive & ((t - f.birth_month) <= 12 * levers.max_age_years)

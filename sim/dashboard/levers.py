@@ -2,7 +2,9 @@
 
 Every field of ``sim.scenario.Policy`` (and of the lever-group dataclasses inside it) becomes
 one input, labelled with its unit and allowed range from its ``param`` declaration. The fields
-are walked generically, so a lever added to a policy module appears here with no change.
+are walked generically, so a lever added to a policy module appears here with no change. Every
+numeric lever takes a number or a schedule typed as ``2017: 100, 2020: 150``; a lever whose
+default is a schedule (the super-deduction) is of kind "schedule".
 """
 
 import dataclasses
@@ -13,6 +15,7 @@ from typing import Any
 from sim.schema import InputError
 
 SCALAR_KINDS = {float: "number", int: "whole number", bool: "flag"}
+NUMERIC_KINDS = ("number", "whole number", "schedule")  # kinds that also take a schedule
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ def _walk(cls: type, prefix: str, group: str):
         kind = _kind(tp)
         if kind is None:  # a shape the dashboard cannot edit (none today): shown nowhere
             continue
+        if kind in NUMERIC_KINDS and f.default_factory is not dataclasses.MISSING:
+            kind = "schedule"  # declared with a schedule as its default
         meta = f.metadata
         yield LeverSpec(
             key=key,
@@ -98,9 +103,9 @@ def lever_value(policy: Any, key: str) -> Any:
 
 def show_value(spec: LeverSpec, value: Any) -> str:
     """A lever value as text in its input (a schedule as ``2018: 0.75, 2021: 1``)."""
-    if spec.kind == "schedule":
+    if isinstance(value, dict):
         return ", ".join(f"{year}: {_num(rate)}" for year, rate in value.items())
-    if spec.kind == "number":
+    if spec.kind in ("number", "schedule"):
         return _num(value)
     return str(value)
 
@@ -113,13 +118,13 @@ def parse_value(spec: LeverSpec, text: str) -> Any:
     text = text.strip()
     where = f"policy.{spec.key} = {text!r}"
     try:
-        if spec.kind == "number":
+        if spec.kind in NUMERIC_KINDS and ":" in text:
+            return _parse_schedule(text)
+        if spec.kind in ("number", "schedule"):
             return float(text)
         if spec.kind == "whole number":
             return int(text)
-        if spec.kind == "flag":
-            return {"true": True, "false": False}[text.lower()]
-        return _parse_schedule(text)
+        return {"true": True, "false": False}[text.lower()]
     except (ValueError, KeyError):
         raise InputError(f"{where}: must be {_expected(spec)}") from None
 
@@ -138,11 +143,12 @@ def _parse_schedule(text: str) -> dict[str, float]:
 
 
 def _expected(spec: LeverSpec) -> str:
+    schedule = "year: value pairs, e.g. 2021: 1.0, 2023: 1.2"
     return {
-        "number": "a number",
-        "whole number": "a whole number",
+        "number": f"a number or {schedule}",
+        "whole number": f"a whole number or {schedule}",
         "flag": "true or false",
-        "schedule": "year: value pairs, e.g. 2021: 1.0, 2023: 1.2",
+        "schedule": f"{schedule}, or a number",
     }[spec.kind]
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.agents.population import attracted_firms
-from sim.calendar import opened_by
 from sim.policies.lever_group import LeverGroup
 from sim.schema import param
 from sim.sources import ASSUMED, OFF
@@ -37,8 +36,8 @@ class Attraction(LeverGroup):
 
     def arriving_firms(self, f, t: int, year: int) -> dict | None:
         """The columns of this January's attracted high-tech firms, if any."""
-        levers = self.levers
-        count = opened_by(levers.firms_per_year, self.years_elapsed(year)) - self.attracted
+        levers = self.levers_in(year)
+        count = self.opened_by(year, "firms_per_year") - self.attracted
         self.attracted += count
         if count <= 0:
             return None

@@ -54,19 +54,20 @@ class CertificationSupport(LeverGroup):
 
     def on_january(self, f, t: int, year: int) -> None:
         """The registration campaign, then the cultivation pool."""
-        self.run_registration_campaign(f)
-        self.select_cultivation_pool(f, t)
+        self.run_registration_campaign(f, year)
+        self.select_cultivation_pool(f, t, year)
 
     def in_force(self, year: int) -> dict:
         """The awards firms weigh when they decide to register or apply."""
+        support = self.levers_in(year)
         return {
-            "award_new_hitech": self.levers.award_new_hitech,
-            "award_new_tech_sme": self.levers.award_new_tech_sme,
+            "award_new_hitech": support.award_new_hitech,
+            "award_new_tech_sme": support.award_new_tech_sme,
         }
 
-    def run_registration_campaign(self, f) -> None:
+    def run_registration_campaign(self, f, year: int) -> None:
         """Firms doing R&D that do not know the registry are told of it, most R&D first."""
-        support = self.levers
+        support = self.levers_in(year)
         if support.campaign_firms == 0:
             return
         rows = np.flatnonzero(f.alive & ~f.registry_aware & ~f.tech_sme & (f.rd_history[:, 0] > 0))
@@ -77,9 +78,9 @@ class CertificationSupport(LeverGroup):
         self.government.record(self.name, cost)
         self.government.received(self.name, cost)
 
-    def select_cultivation_pool(self, f, t: int) -> None:
+    def select_cultivation_pool(self, f, t: int, year: int) -> None:
         """Registered, uncertified firms with the highest R&D ratio enter the pool."""
-        support = self.levers
+        support = self.levers_in(year)
         f.cultivated[:] = False
         if support.pool_size == 0:
             return
@@ -92,7 +93,7 @@ class CertificationSupport(LeverGroup):
 
     def on_december(self, f, t: int, year: int, before: dict) -> None:
         """Awards for first certifications, renewals and new tech SMEs."""
-        support = self.levers
+        support = self.levers_in(year)
         new_hitech = np.flatnonzero(f.alive & (f.hitech_since == t))
         renewed = np.flatnonzero(
             f.alive & (before["hitech_until"] == t) & (f.hitech_until > t) & (f.hitech_since != t)

@@ -7,6 +7,9 @@ repaid when due (or left by a firm that exits) is overdue: the risk-compensation
 ``compensation_share`` of the overdue principal while it has money, the bank bears the rest.
 When the bank's loss ratio (overdue / lent, cumulative) passes ``warning_loss_ratio`` new credit
 lines are halved; past ``breaker_loss_ratio``, or when the fund is empty, new lending stops.
+The fund holds ``compensation_fund`` from the start; when that lever rises (a schedule such as
+``{ 2017 = 100.0 }`` starts the fund in 2017) the increase is paid in the month it comes into
+force. From the second year of the plan the fund is topped up each January.
 """
 
 from dataclasses import dataclass
@@ -75,25 +78,30 @@ class KnowledgeValueCredit(LeverGroup):
 
     def __init__(self, model, f):
         super().__init__(model, f)
-        self.compensation_fund = RiskCompensationFund(model, self.levers.compensation_fund)
+        capital = self.levers_in(model.setup.baseline_year).compensation_fund
+        self.compensation_fund = RiskCompensationFund(model, capital)
+        self.committed = capital  # M CNY of fund capital paid in (top-ups apart)
         self.bank = Bank(model, self.compensation_fund)
         self.lent_before = 0.0  # M CNY lent up to the last 31 December
 
     def on_january(self, f, t: int, year: int) -> None:
         """The yearly public top-up, from the second year of the plan on."""
         if self.years_elapsed(year) > 1:
-            self.compensation_fund.top_up(self.levers.fund_topup_per_year)
+            self.compensation_fund.top_up(self.levers_in(year).fund_topup_per_year)
 
     def in_force(self, year: int) -> dict:
         """Eligibility for loans is a benefit of registration while the scheme lends."""
-        return {
-            "credit_access_value": self.levers.access_value if self.levers.loan_cap > 0 else 0.0
-        }
+        levers = self.levers_in(year)
+        return {"credit_access_value": levers.access_value if levers.loan_cap > 0 else 0.0}
 
     def every_month(self, f, t: int) -> None:
-        """Collect loans due, then lend to applicants short of cash."""
-        self.bank.settle(f, t, self.levers)
-        self.bank.lend(f, t, self.model.seed, self.levers)
+        """Capital coming into force is paid in; collect loans due, then lend."""
+        levers = self.levers_in(self.model.date(t)[0])
+        if levers.compensation_fund > self.committed:
+            self.compensation_fund.top_up(levers.compensation_fund - self.committed)
+            self.committed = levers.compensation_fund
+        self.bank.settle(f, t, levers)
+        self.bank.lend(f, t, self.model.seed, levers)
 
     def stock_indicators(self, f) -> dict:
         """The scheme's loss ratio and the fund's balance."""

@@ -7,7 +7,10 @@ its cash or the round's deal limit runs out. The ticket raises the firm's cash, 
 have the firm spend ``rd_deploy_share`` of it on extra R&D, evenly over ``rd_deploy_years``
 (while its cash allows); then its R&D returns to its own plan. A stake is sold
 after the holding period at the firm's revenue growth since entry (capped), or written off if
-the firm exits. Public money spent is the public share of tickets.
+the firm exits. Public money spent is the public share of tickets. A fund holds its
+``public_capital`` (and the private match) from the start; when that lever rises (a schedule
+such as ``{ 2017 = 20.0 }`` starts the fund in 2017) the increase is paid in, matched at the
+``leverage`` then in force, before the next deal round.
 """
 
 from dataclasses import dataclass
@@ -26,7 +29,7 @@ class FundLevers:
     leverage: float = param(
         0.0, unit="private per public", lo=0, hi=20, source=DOMAIN + ": 1:1-1:4 unconfirmed"
     )
-    ticket: dict[int, float] = param(
+    ticket: float = param(
         {2020: 0.8, 2024: 2.0},
         unit="M CNY",
         lo=0,
@@ -91,15 +94,17 @@ class GuidanceFunds(LeverGroup):
 
     def __init__(self, model, f):
         super().__init__(model, f)
-        self.funds = {s: GuidanceFund(model, s, getattr(self.levers, s)) for s in STAGES}
+        year0 = self.levers_in(model.setup.baseline_year)
+        self.funds = {s: GuidanceFund(model, s, getattr(year0, s)) for s in STAGES}
         self.invested_before = 0.0  # M CNY invested up to the last 31 December
 
     def on_deal_month(self, f, t: int, year: int) -> None:
-        """Sell matured stakes, then invest, fund by fund."""
+        """Capital coming into force is paid in; sell matured stakes, then invest, fund by fund."""
         for stage, fund in self.funds.items():
-            levers = getattr(self.levers, stage)
+            levers = getattr(self.levers_in(year), stage)
+            fund.commit(levers)
             fund.exit_stakes(f, t, levers)
-            fund.deal_round(f, t, year, levers)
+            fund.deal_round(f, t, levers)
 
     def flow_indicators(self, f, year: int) -> dict:
         """Equity invested by the funds this year."""

@@ -12,7 +12,6 @@ institution receives a yearly operating subsidy.
 from dataclasses import dataclass
 
 from sim.agents.incubators import Incubator, incubation_candidates, tenants_by_incubator
-from sim.calendar import opened_by
 from sim.policies.lever_group import LeverGroup
 from sim.schema import param
 from sim.sources import ASSUMED, BASELINE, DOMAIN, OFF
@@ -57,7 +56,8 @@ class Incubation(LeverGroup):
 
     def __init__(self, model, f):
         super().__init__(model, f)
-        levers, year = self.levers, model.setup.baseline_year
+        year = model.setup.baseline_year
+        levers = self.levers_in(year)
         self.incubators = [
             Incubator(model, k + 1, levers.capacity_per_institution, year)
             for k in range(levers.existing_institutions)
@@ -66,8 +66,8 @@ class Incubation(LeverGroup):
 
     def on_january(self, f, t: int, year: int) -> None:
         """New institutions open on the plan's schedule; every institution is subsidised."""
-        levers = self.levers
-        new = opened_by(levers.new_institutions_per_year, self.years_elapsed(year)) - self.opened
+        levers = self.levers_in(year)
+        new = self.opened_by(year, "new_institutions_per_year") - self.opened
         for _ in range(new):
             number = len(self.incubators) + 1
             self.incubators.append(
@@ -90,10 +90,11 @@ class Incubation(LeverGroup):
         room = sum(places)
         if room == 0:
             return
-        applicants = incubation_candidates(f, t, self.model.seed, self.levers, room)
+        levers = self.levers_in(self.model.date(t)[0])
+        applicants = incubation_candidates(f, t, self.model.seed, levers, room)
         start = 0
         for incubator, free in zip(self.incubators, places, strict=True):
-            incubator.admit(f, applicants[start : start + free], t, self.levers)
+            incubator.admit(f, applicants[start : start + free], t, levers)
             start += free
 
     def stock_indicators(self, f) -> dict:

@@ -4,9 +4,17 @@ A lever group owns its parameters (a frozen dataclass at ``model.policy.<name>``
 (the module docstring, which generates docs/levers.md) and its behaviour, written as calendar
 hooks. ``InnovationEcosystem.step`` calls each hook of every group, in the order of
 ``sim.policies.LEVER_GROUPS``; a group overrides the hooks it needs. Hooks read the levers in
-force when they act (``self.levers``), so a lever changed during a run acts from the next month.
+force in the year they act through one accessor, ``self.levers_in(year)``: the group's dataclass
+with every schedule (``{ year = value }``) resolved to its value that year, so a hook sees plain
+numbers, and a lever changed during a run acts from the next month. Yearly rates of the plan
+(institutions opened, talents recruited a year) are summed year by year (``self.opened_by``).
 Hooks act on the firm table's arrays (``f``) and on the institution agents the group owns.
 """
+
+from collections.abc import Callable
+from operator import attrgetter
+
+from sim.calendar import opened_over
 
 
 class LeverGroup:
@@ -19,14 +27,33 @@ class LeverGroup:
         self.model = model
         self.government = model.government
 
+    def levers_in(self, year: int):
+        """This group's levers in force in ``year``, every schedule resolved (cached)."""
+        return self.levers_of(self.model.policy_in(year))
+
     @property
     def levers(self):
-        """This group's levers in force."""
-        return getattr(self.model.policy, self.name)
+        """This group's levers in force in the current month's year (``levers_in``)."""
+        return self.levers_in(self.model.current_year)
+
+    def levers_of(self, policy):
+        """This group's part of ``policy``."""
+        return getattr(policy, self.name)
 
     def years_elapsed(self, year: int) -> int:
         """Full years since the baseline year (schedules of the plan count from it)."""
         return year - self.model.setup.baseline_year
+
+    def opened_by(self, year: int, per_year: str | Callable[..., float]) -> int:
+        """Units (institutions, recruits, firms) due by ``year`` at a yearly rate of the levers.
+
+        ``per_year`` names the rate's lever, or computes it from the levers in force in a year;
+        each year since the baseline year adds its own rate, so a rate that starts in a later
+        year counts from that year only.
+        """
+        rate = attrgetter(per_year) if isinstance(per_year, str) else per_year
+        years = range(self.model.setup.baseline_year + 1, year + 1)
+        return opened_over([rate(self.levers_in(y)) for y in years])
 
     # --------------------------------------------------------------------- calendar hooks
 

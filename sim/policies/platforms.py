@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.agents.institutes import University
-from sim.calendar import opened_by
 from sim.policies.lever_group import LeverGroup
 from sim.ranking import first_k
 from sim.schema import param
@@ -67,7 +66,7 @@ class Platforms(LeverGroup):
 
     def __init__(self, model, f):
         super().__init__(model, f)
-        levers = self.levers
+        levers = self.levers_in(model.setup.baseline_year)
         self.universities = [University(model, k) for k in range(levers.universities)]
         self.institutes = dict.fromkeys(INSTITUTE_KINDS, 0)  # opened since year 0, by kind
         self.recognised = 0  # platforms recognised since year 0
@@ -76,9 +75,9 @@ class Platforms(LeverGroup):
 
     def on_january(self, f, t: int, year: int) -> None:
         """Institutes open on the plan's schedule and are paid their running costs."""
-        levers = self.levers
+        levers = self.levers_in(year)
         for kind, rate in INSTITUTE_KINDS.items():
-            self.institutes[kind] = opened_by(getattr(levers, rate), self.years_elapsed(year))
+            self.institutes[kind] = self.opened_by(year, rate)
         cost = levers.institute_cost * sum(self.institutes.values())
         self.government.record(self.name, cost)
         self.government.received(self.name, cost)
@@ -95,8 +94,8 @@ class Platforms(LeverGroup):
 
     def recognise_platforms(self, f, t: int, year: int) -> None:
         """The year's quota of new municipal R&D platforms, in the certified firms with most R&D."""
-        levers = self.levers
-        quota = opened_by(levers.new_platforms_per_year, self.years_elapsed(year)) - self.recognised
+        levers = self.levers_in(year)
+        quota = self.opened_by(year, "new_platforms_per_year") - self.recognised
         if quota <= 0:
             return
         rows = np.flatnonzero(
@@ -111,7 +110,7 @@ class Platforms(LeverGroup):
         """Platforms and institutes (plan indicators)."""
         return {
             "rd_platforms": self.external_platforms + int(np.count_nonzero(f.alive & f.platform)),
-            "new_rd_institutes": self.levers.existing_new_rd_institutes
+            "new_rd_institutes": self.levers_in(self.model.year).existing_new_rd_institutes
             + self.institutes["new_rd_institutes"],
             "industry_research_institutes": self.institutes["industry_research_institutes"],
             "rd_branches": self.institutes["rd_branches"],
@@ -130,7 +129,7 @@ class Platforms(LeverGroup):
 
     def _services_share(self, model, f) -> float:
         """Share of R&D bought as services: set, or calibrated to year-0 contract turnover."""
-        share = self.levers.services_share
+        share = self.levers_in(model.setup.baseline_year).services_share
         row = model.setup.plan.get("tech_contract_value")
         rd = float(f.rd_history[f.alive, 0].sum())
         if share == 0.0 and row is not None and rd > 0:

@@ -56,19 +56,20 @@ class RdSubsidies(LeverGroup):
 
     def in_force(self, year: int) -> dict:
         """The subsidy firms count on when planning R&D; what makes a major product."""
+        levers = self.levers_in(year)
         return {
-            "rd_subsidy_rate": rd_subsidy_rate(self.levers),
-            "major_product_jump": self.levers.major_product_jump,
+            "rd_subsidy_rate": rd_subsidy_rate(levers),
+            "major_product_jump": levers.major_product_jump,
         }
 
     def on_december(self, f, t: int, year: int, before: dict) -> None:
         """Pay the year's incremental subsidies, then the product awards."""
-        self.pay_incremental_subsidies(f, t)
-        self.pay_major_product_awards(f)
+        self.pay_incremental_subsidies(f, t, year)
+        self.pay_major_product_awards(f, year)
 
-    def pay_incremental_subsidies(self, f, t: int) -> None:
+    def pay_incremental_subsidies(self, f, t: int, year: int) -> None:
         """A share of each recognised firm's R&D increase, cut pro rata to the budget."""
-        levers = self.levers
+        levers = self.levers_in(year)
         if levers.budget <= 0:
             return
         recognised = f.alive & (f.tech_sme | (f.hitech_until > t)) & (f.rd_history[:, 1] > 0)
@@ -80,9 +81,9 @@ class RdSubsidies(LeverGroup):
             claims = claims * (levers.budget / total)
         self.government.pay_firms(f, rows[claims > 0], claims[claims > 0], self.name)
 
-    def pay_major_product_awards(self, f) -> None:
+    def pay_major_product_awards(self, f, year: int) -> None:
         """An award per major new product of the year."""
-        award = self.levers.major_product_award
+        award = self.levers_in(year).major_product_award
         rows = np.flatnonzero(f.major_products_ytd > 0)
         if award > 0:
             amounts = award * f.major_products_ytd[rows].astype(np.float64)

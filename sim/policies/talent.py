@@ -14,7 +14,6 @@ import numpy as np
 
 from sim import rng
 from sim.agents.talent import Talent
-from sim.calendar import opened_by
 from sim.policies.lever_group import LeverGroup
 from sim.ranking import first_k
 from sim.schema import param
@@ -60,22 +59,23 @@ class TalentProgrammes(LeverGroup):
     def on_january(self, f, t: int, year: int) -> None:
         """Recruit and place the year's talents, then dispatch the commissioners."""
         self.recruit(year)
-        self.place_talents(f, t)
+        self.place_talents(f, t, year)
         self.dispatch_commissioners(f, t, year)
 
     def recruit(self, year: int) -> None:
         """The talents the plan's schedule brings in by this year, a share of them top class."""
-        levers, years = self.levers, self.years_elapsed(year)
-        due = opened_by(levers.recruits_per_year, years) - len(self.talents)
-        top_due = opened_by(levers.recruits_per_year * levers.top_talent_share, years)
+        due = self.opened_by(year, "recruits_per_year") - len(self.talents)
+        top_due = self.opened_by(
+            year, lambda levers: levers.recruits_per_year * levers.top_talent_share
+        )
         for _ in range(due):
             top = self.top_talents < top_due
             self.talents.append(Talent(self.model, top_class=top, recruited_year=year))
             self.top_talents += top
 
-    def place_talents(self, f, t: int) -> None:
+    def place_talents(self, f, t: int, year: int) -> None:
         """Unplaced talents go to the recognised firms with most R&D; salaries are subsidised."""
-        levers = self.levers
+        levers = self.levers_in(year)
         for talent in self.talents:
             talent.step(f)
         unplaced = [talent for talent in self.talents if not talent.placed]
@@ -94,10 +94,10 @@ class TalentProgrammes(LeverGroup):
 
     def dispatch_commissioners(self, f, t: int, year: int) -> None:
         """Send the year's S&T commissioners to traditional industrial firms, by lottery."""
-        levers, years = self.levers, self.years_elapsed(year)
+        levers = self.levers_in(year)
         f.commissioner_visits[:] = 0
-        due = opened_by(levers.commissioners_per_year, years) - opened_by(
-            levers.commissioners_per_year, years - 1
+        due = self.opened_by(year, "commissioners_per_year") - self.opened_by(
+            year - 1, "commissioners_per_year"
         )
         flags = self.model.sector_flags
         traditional = flags["industrial"][f.sector] & ~flags["hitech_industry"][f.sector]
@@ -112,9 +112,10 @@ class TalentProgrammes(LeverGroup):
 
     def stock_indicators(self, f) -> dict:
         """High-end and top (A/B class) talents in the district (plan indicators)."""
+        levers = self.levers_in(self.model.year)
         return {
-            "high_end_talent": self.levers.existing_talents + len(self.talents),
-            "top_talent_ab": self.levers.existing_top_talents + self.top_talents,
+            "high_end_talent": levers.existing_talents + len(self.talents),
+            "top_talent_ab": levers.existing_top_talents + self.top_talents,
         }
 
     def flow_indicators(self, f, year: int) -> dict:

@@ -3,12 +3,12 @@
 The firm kernel reads them every month (``PolicyInForce``): the super-deduction lowers the
 after-tax user cost of R&D, the 15% rate rewards certification. Their fields sit at the top of
 ``policy`` (``policy.hitech_tax_rate``, ``policy.super_deduction_industrial``, ...): ``Policy``
-takes them from ``TaxLevers``.
+takes them from ``TaxLevers``. Like every lever, each is a number or a year = value schedule;
+the super-deduction and loss carry-forward default to the national schedules.
 """
 
 from dataclasses import dataclass
 
-from sim.calendar import scheduled
 from sim.policies.lever_group import LeverGroup
 from sim.schema import param
 from sim.sources import DOMAIN
@@ -20,7 +20,7 @@ class TaxLevers:
 
     standard_tax_rate: float = param(0.25, unit="share", lo=0, hi=1, source="CIT law")
     hitech_tax_rate: float = param(0.15, unit="share", lo=0, hi=1, source="HNTE rules")
-    super_deduction_industrial: dict[int, float] = param(
+    super_deduction_industrial: float = param(
         {2018: 0.75, 2021: 1.0},
         unit="share of R&D",
         lo=0,
@@ -28,14 +28,14 @@ class TaxLevers:
         source=DOMAIN + ": 75% from 2018, 100% manufacturing from 2021",
         doc="year = rate, held until the next year listed",
     )
-    super_deduction_other: dict[int, float] = param(
+    super_deduction_other: float = param(
         {2018: 0.75, 2023: 1.0},
         unit="share of R&D",
         lo=0,
         hi=3,
         source=DOMAIN + ": 100% for all firms from 2023",
     )
-    super_deduction_tech_sme: dict[int, float] = param(
+    super_deduction_tech_sme: float = param(
         {2017: 0.75, 2022: 1.0},
         unit="share of R&D",
         lo=0,
@@ -43,14 +43,14 @@ class TaxLevers:
         source=DOMAIN + ": Caishui [2017] No. 34 (75%), 100% for tech SMEs from 2022",
         doc="registered tech SMEs deduct the larger of this and their sector's rate",
     )
-    loss_carry_years: dict[int, float] = param(
+    loss_carry_years: float = param(
         {2008: 5},
         unit="yr",
         lo=0,
         hi=10,
         source="CIT law (2008): losses carried forward 5 years",
     )
-    loss_carry_years_recognised: dict[int, float] = param(
+    loss_carry_years_recognised: float = param(
         {2008: 5, 2018: 10},
         unit="yr",
         lo=0,
@@ -64,22 +64,21 @@ class Tax(LeverGroup):
 
     name = "tax"
 
-    @property
-    def levers(self) -> TaxLevers:
-        """The tax levers in force (fields of ``policy`` itself)."""
-        return self.model.policy
+    def levers_of(self, policy) -> TaxLevers:
+        """The tax levers: fields of ``policy`` itself."""
+        return policy
 
     def in_force(self, year: int) -> dict:
         """Income-tax rates, the super-deduction and loss carry-forward in force in ``year``."""
-        levers = self.levers
+        levers = self.levers_in(year)
         return {
             "tax_standard": levers.standard_tax_rate,
             "tax_hitech": levers.hitech_tax_rate,
-            "super_deduction_industrial": super_deduction(levers, year, industrial=True),
-            "super_deduction_other": super_deduction(levers, year, industrial=False),
-            "super_deduction_tech_sme": scheduled(levers.super_deduction_tech_sme, year),
-            "loss_carry_years": scheduled(levers.loss_carry_years, year),
-            "loss_carry_years_recognised": scheduled(levers.loss_carry_years_recognised, year),
+            "super_deduction_industrial": levers.super_deduction_industrial,
+            "super_deduction_other": levers.super_deduction_other,
+            "super_deduction_tech_sme": levers.super_deduction_tech_sme,
+            "loss_carry_years": levers.loss_carry_years,
+            "loss_carry_years_recognised": levers.loss_carry_years_recognised,
         }
 
     def on_december(self, f, t: int, year: int, before: dict) -> None:
@@ -87,9 +86,3 @@ class Tax(LeverGroup):
         alive = f.alive
         self.government.forgo("super_deduction", float(f.forgone_deduction_last_year[alive].sum()))
         self.government.forgo("hitech_tax_rate", float(f.forgone_rate_last_year[alive].sum()))
-
-
-def super_deduction(levers: TaxLevers, year: int, industrial: bool) -> float:
-    """The extra deduction, as a share of R&D spend, in force in ``year``."""
-    schedule = levers.super_deduction_industrial if industrial else levers.super_deduction_other
-    return scheduled(schedule, year)

@@ -48,11 +48,11 @@ class Vouchers(LeverGroup):
 
     def on_january(self, f, t: int, year: int) -> None:
         """Hand out the year's budget."""
-        self.issued = allocate_vouchers(f, self.levers, self.model.seed, t)
+        self.issued = allocate_vouchers(f, self.levers_in(year), self.model.seed, t)
 
     def in_force(self, year: int) -> dict:
         """Firms holding vouchers pay less for the R&D services they buy."""
-        return {"voucher_cost_share": self.levers.cost_share}
+        return {"voucher_cost_share": self.levers_in(year).cost_share}
 
     def on_december(self, f, t: int, year: int, before: dict) -> None:
         """Unused vouchers lapse; what firms used is the year's spend."""
