@@ -85,9 +85,10 @@ def switched_off(scenario: Scenario, group: str) -> Scenario:
     """``scenario`` with lever group ``group`` off, everything else (and the seed) unchanged.
 
     A budget group (``vouchers``, ``credit``, ...) takes its lever dataclass's declared
-    defaults, which are the scheme off. ``hitech_tax_rate``: certified firms pay the standard
-    rate. ``super_deduction``: its schedules (by sector kind, and for tech SMEs) are held at
-    their value in the baseline year.
+    defaults, which are the scheme off in every year: a lever of the group given as a schedule
+    (``loan_cap = { 2017 = 5.0 }``) is replaced whole. ``hitech_tax_rate``: certified firms pay
+    the standard rate (its schedule, if it has one). ``super_deduction``: its values (by sector
+    kind, and for tech SMEs; numbers or schedules) are held at their value in the baseline year.
     """
     policy = scenario.policy
     if group in BUDGET_GROUPS:

@@ -10,11 +10,16 @@ from conftest import REFERENCE_SCENARIO, ROOT, SMOKE_SCENARIO
 from test_policies import ONE_LEVER, district
 
 from sim.agents.government import SPENDING_GROUPS
+from sim.batch import build_design, load_experiment, read_results
+from sim.batch.batch import run_batch
 from sim.calendar import opened_by, opened_over
 from sim.cli import main
 from sim.dashboard.components import LEVERS
 from sim.dashboard.levers import parse_value, show_value
+from sim.effects import switched_off
+from sim.ema import ScenarioFunction, declaration
 from sim.model import InnovationEcosystem
+from sim.policies.credit import CreditLevers
 from sim.policies.vouchers import VoucherLevers
 from sim.run import run_scenario
 from sim.scenario import load_scenario
@@ -227,6 +232,51 @@ def test_a_schedule_from_the_first_year_runs_as_the_number(capsys):
     assert run("policy.vouchers.budget={ 2021 = 12.0 }") == run("policy.vouchers.budget=12.0")
 
 
+# --------------------------------------------------- experiments, dashboard, EMA, effects
+
+
+def test_a_batch_lever_sets_a_scheduled_key_to_a_constant(tmp_path):
+    path = tmp_path / "exp.toml"
+    path.write_text(
+        f'[experiment]\nname = "sched"\nscenario = "{REFERENCE_SCENARIO}"\n\n'
+        '[base]\n"scenario.horizon_months" = 12\n'
+        '"policy.credit.loan_cap" = { 2022 = 5.0 }\n\n'
+        '[levers]\n"policy.super_deduction_other" = [0.75, 1.5]\n'
+    )
+    experiment = load_experiment(path)
+    assert experiment.base["policy.credit.loan_cap"] == {"2022": 5.0}  # one value, not a year
+    assert experiment.scenario.policy.credit.loan_cap == {2022: 5.0}
+    run_batch(path, engine="inline", out=tmp_path / "out")
+    data = read_results(tmp_path / "out")
+    for value in (0.75, 1.5):
+        got = data[data["policy.super_deduction_other"] == value]
+        setup = load_scenario(
+            REFERENCE_SCENARIO,
+            {
+                "scenario.horizon_months": 12,
+                "policy.credit.loan_cap": {"2022": 5.0},
+                "policy.super_deduction_other": value,
+            },
+        )
+        expected = run_scenario(setup, int(got["seed"].iloc[0])).indicators
+        pd.testing.assert_frame_equal(got[expected.columns].reset_index(drop=True), expected)
+
+
+def test_a_mix_may_set_one_year_of_a_schedule(tmp_path):
+    path = tmp_path / "exp.toml"
+    path.write_text(
+        f'[experiment]\nname = "mixes"\nscenario = "{REFERENCE_SCENARIO}"\n\n'
+        '[base]\n"scenario.horizon_months" = 12\n"policy.credit.loan_cap" = { 2021 = 2.0 }\n\n'
+        '[[mixes]]\nname = "more_in_2022"\npolicy.credit.loan_cap.2022 = 5.0\n\n'
+        '[[mixes]]\nname = "as_planned"\n'
+    )
+    design = build_design(load_experiment(path))
+    mixes = design.mixes().set_index("mix")["policy.credit.loan_cap.2022"]
+    assert mixes.to_dict() == {"more_in_2022": 5.0, "as_planned": 2.0}  # 2.0: in force then
+    overrides = design.overrides(int(design.runs["run_id"].iloc[0]), {"a": 1})
+    assert overrides["policy.credit.loan_cap.2022"] == 5.0
+
+
 def test_dashboard_inputs_take_and_show_schedules():
     budget = next(spec for spec in LEVERS if spec.key == "vouchers.budget")
     assert parse_value(budget, "2022: 3, 2024: 5") == {"2022": 3.0, "2024": 5.0}
@@ -238,3 +288,32 @@ def test_dashboard_inputs_take_and_show_schedules():
     with pytest.raises(InputError, match="policy.vouchers.budget") as err:
         parse_value(budget, "2022 3")
     assert "\n" not in str(err.value)
+
+
+def test_ema_samples_a_scheduled_key_as_a_constant():
+    assert declaration("policy.super_deduction_other", "levers") == (float, 0, 3)
+    function = ScenarioFunction(
+        scenario=str(SMOKE_SCENARIO),
+        base={"policy.credit.loan_cap": {"2021": 5.0}},
+        seed=1,
+        year=2021,
+        outcomes=("business_rd",),
+        series=(),
+        series_years=(2020, 2021),
+        targets={},
+    )
+    out = function(**{"policy.super_deduction_other": 1.5})
+    assert out["error"] == 0.0 and out["business_rd"] > 0
+
+
+def test_effects_switch_a_scheduled_lever_group_off_in_every_year():
+    config = {
+        "credit": {"loan_cap": {"2021": 2.0, "2022": 5.0}, "compensation_fund": {"2022": 20.0}}
+    }
+    scenario = district(config | {"super_deduction_other": 1.2})
+    off = switched_off(scenario, "credit")
+    assert off.policy.credit == CreditLevers()
+    frame = run_scenario(off, 0).indicators.set_index("year")
+    assert (frame.loc[2021:, ["kvl_lent", "spend_credit"]] == 0).all().all()
+    held = switched_off(scenario, "super_deduction").policy
+    assert held.super_deduction_other == {2020: 1.2}  # a number, held as it is

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sim.batch.experiment import Experiment, sample_count
+from sim.calendar import scheduled
 from sim.schema import plain
 
 DESIGN_COLUMNS = ["run_id", "policy_mix_id", "sample_id", "replicate", "seed"]
@@ -95,10 +96,17 @@ def build_design(e: Experiment) -> Design:
 
 
 def scenario_value(scenario, key: str):
-    """The value at dotted ``key`` in a loaded scenario (what a mix that omits it runs with)."""
+    """The value at dotted ``key`` in a loaded scenario (what a mix that omits it runs with).
+
+    A year of a lever's schedule (``policy.credit.loan_cap.2019``) has the value in force
+    that year: setting it changes nothing.
+    """
     node = scenario
     for part in key.split("."):
         name, _, index = part.partition("[")
+        if isinstance(node, dict) and name.isdigit():
+            node = scheduled(node, int(name))
+            continue
         node = node[name] if isinstance(node, dict) else getattr(node, name)
         if index:
             node = node[int(index.rstrip("]"))]

@@ -28,7 +28,15 @@ from scipy import stats
 from sim.calendar import year_ends
 from sim.indicators import INDICATORS
 from sim.scenario import Scenario, scenario_from_dict, set_dotted
-from sim.schema import InputError, Loader, param, read_toml, show, whole_number
+from sim.schema import (
+    InputError,
+    Loader,
+    is_year_table,
+    param,
+    read_toml,
+    show,
+    whole_number,
+)
 
 SAMPLERS = ("full_factorial", "latin_hypercube", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
@@ -188,7 +196,7 @@ class _Loader(Loader):
 
     CHOICES = {"method": SAMPLERS}
 
-    def value(self, tp: Any, value: Any, path: str, meta: Any) -> Any:
+    def value(self, tp: Any, value: Any, path: str, meta: Any, schedules: bool = False) -> Any:
         """Check one value; adds arrays of strings or whole numbers and choice fields."""
         args = typing.get_args(tp)
         if typing.get_origin(tp) is tuple and len(args) == 2 and args[0] in (str, int):
@@ -202,7 +210,7 @@ class _Loader(Loader):
             if len(set(items)) != len(items):
                 self.fail(path, value, "must not repeat a value")
             return items
-        checked = super().value(tp, value, path, meta)
+        checked = super().value(tp, value, path, meta, schedules)
         choices = self.CHOICES.get(path.rsplit(".", 1)[-1])
         if choices and checked not in choices:
             self.fail(path, value, f"must be one of {', '.join(choices)}")
@@ -380,10 +388,11 @@ def dotted_keys(table: dict, is_leaf=lambda value: False, prefix: str = "") -> d
     return out
 
 
-def _base_overrides(table: Any, loader: Loader) -> dict[str, Any]:
+def _base_overrides(table: Any, loader: Loader, schedules: bool = True) -> dict[str, Any]:
+    """Dotted keys = values; with ``schedules`` a year table is one value (a lever's schedule)."""
     if not isinstance(table, dict):
         loader.fail("base", table, "must be a table of dotted scenario keys = values")
-    flat = dotted_keys(table)
+    flat = dotted_keys(table, is_leaf=is_year_table if schedules else lambda value: False)
     for key, value in flat.items():
         if not _DOTTED.match(key):
             loader.fail(f'base."{key}"', value, "must be a dotted scenario key")
@@ -493,7 +502,9 @@ def _named_mixes(items: Any, check: _ScenarioCheck, factors: set, loader: Loader
             loader.fail(f"{where}.name", name, "required: letters, digits, '_', '-', '.'")
         if name in [m.name for m in mixes]:
             loader.fail(f"{where}.name", name, "another mix has this name")
-        values = _base_overrides({k: v for k, v in item.items() if k != "name"}, loader)
+        # a year table sets those years of a schedule: every mix value is one number
+        item_values = {k: v for k, v in item.items() if k != "name"}
+        values = _base_overrides(item_values, loader, schedules=False)
         for key, value in values.items():
             if key in factors or key in check.base:
                 loader.fail(f'{where}."{key}"', value, "is also a lever, uncertainty or in [base]")
