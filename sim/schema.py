@@ -117,18 +117,32 @@ def in_year(obj: Any, year: int) -> Any:
     Nested dataclasses are resolved too; ``obj`` itself is returned when it holds no schedule,
     so levers given as numbers are read exactly as they were given.
     """
+    numbers, tables = _resolvable(type(obj))
     changes = {}
-    hints = _hints(type(obj))
-    for f in parameters(obj):
-        value = getattr(obj, f.name)
+    for name, off in numbers:
+        value = getattr(obj, name)
         if isinstance(value, dict):
-            whole = hints[f.name] is int
-            changes[f.name] = scheduled(value, year, off_value(whole, f.metadata))
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            resolved = in_year(value, year)
-            if resolved is not value:
-                changes[f.name] = resolved
+            changes[name] = scheduled(value, year, off)
+    for name in tables:
+        value = getattr(obj, name)
+        resolved = in_year(value, year)
+        if resolved is not value:
+            changes[name] = resolved
     return dataclasses.replace(obj, **changes) if changes else obj
+
+
+@functools.cache
+def _resolvable(cls: type) -> tuple[tuple, tuple]:
+    """((name, off value) of each number, names of the nested tables) of dataclass ``cls``."""
+    hints = typing.get_type_hints(cls)
+    numbers, tables = [], []
+    for f in parameters(cls):
+        tp = hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            tables.append(f.name)
+        elif tp in (int, float) or typing.get_origin(tp) is dict:
+            numbers.append((f.name, off_value(tp is int, f.metadata)))
+    return tuple(numbers), tuple(tables)
 
 
 def is_year_table(value: Any) -> bool:
@@ -393,8 +407,3 @@ def _year_key(key: Any) -> int | None:
     if isinstance(key, bool) or not isinstance(key, int):
         return None
     return key if FIRST_YEAR <= key <= LAST_YEAR else None
-
-
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
