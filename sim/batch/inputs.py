@@ -26,7 +26,14 @@ from sim.batch.experiment import Experiment
 NUMERIC_LIBRARIES = ("numpy", "numba", "scipy", "mesa")
 # Front ends: they present results but do not make them, so editing them keeps a batch
 # resumable. Paths are relative to the ``sim`` package.
-NOT_MODEL_CODE = ("batch/report.py", "batch/analysis.py", "batch/commands.py", "cli.py", "docs.py")
+NOT_MODEL_CODE = (
+    "batch/report.py",
+    "batch/analysis.py",
+    "batch/commands.py",
+    "cli.py",
+    "docs.py",
+    "words.py",
+)
 
 
 def referenced_files(e: Experiment) -> dict[str, Path]:
