@@ -4,6 +4,7 @@ import csv
 import html
 import json
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -298,3 +299,81 @@ def test_every_word_is_in_both_languages_and_every_declared_unit_has_its_chinese
         with plan.open(newline="", encoding="utf-8") as handle:
             units |= {row["unit"] for row in csv.DictReader(handle)}
     assert sorted(units - {""} - set(words["units"])) == []
+
+
+# ------------------------------------------------------------- the inputs a batch keeps
+
+
+def test_a_report_uses_the_inputs_kept_at_batch_time_after_they_move_or_change(tmp_path):
+    # A scenario with its plan table beside it, and the experiment in another folder.
+    work = tmp_path / "work"
+    (work / "targets").mkdir(parents=True)
+    plan = ROOT / "scenarios" / "targets" / "liangping_14th_fyp_targets.csv"
+    shutil.copy(plan, work / "targets" / "plan.csv")
+    text = re.sub(
+        r'file = ".*"', 'file = "targets/plan.csv"', REFERENCE_SCENARIO.read_text(), count=1
+    )
+    (work / "s.toml").write_text(text)
+    (tmp_path / "exp").mkdir()
+    body = '[replications]\nseeds = 2\n\n[levers]\n"policy.hitech_tax_rate" = [0.10, 0.15]\n'
+    path = write_experiment(tmp_path / "exp", body, scenario="../work/s.toml")
+    out = tmp_path / "out"
+    run_batch(path, engine="inline", out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    copies = manifest["copies"]
+    assert set(copies) == {"scenario", "targets.file"}
+    assert copies["scenario"]["copy"] == "inputs/s.toml"
+    assert copies["targets.file"]["copy"] == "inputs/targets/plan.csv"
+    for role, entry in copies.items():
+        assert entry["sha256"] == manifest["inputs"][role]["sha256"]  # the digests resume checks
+    before = make_report(out, out=tmp_path / "r0", effect_seeds=0)
+
+    # The originals change: the report still shows the batch's targets and scenario ...
+    (work / "targets" / "plan.csv").write_text(plan.read_text().replace(",130,", ",999,"))
+    (work / "s.toml").write_text(text.replace('name = "reference_300"', 'name = "edited"'))
+    changed = make_report(out, out=tmp_path / "r1", effect_seeds=0)
+    pd.testing.assert_frame_equal(changed.attainment, before.attainment)
+    assert changed.attainment.query("indicator == 'hitech_firms'")["target"].eq(130).all()
+    assert "reference_300 (s.toml)" in changed.html.read_text()
+    # ... while a resume refuses them, as it refuses any changed input
+    result = innosim("batch", path, "--out", out, "--resume", check=False)
+    assert result.returncode == 2 and "plan.csv changed" in result.stderr
+
+    # ... and they move away, with the experiment file
+    shutil.rmtree(work)
+    path.rename(tmp_path / "moved.toml")
+    moved = make_report(out, out=tmp_path / "r2", effect_seeds=0)
+    pd.testing.assert_frame_equal(moved.attainment, before.attainment)
+
+    # A damaged copy is one line naming the folder and the resume that copies them again
+    copy = out / "inputs" / "targets" / "plan.csv"
+    copy.write_text(copy.read_text().replace(",130,", ",131,"))
+    result = innosim("report", out, "--effect-seeds", "0", "--out", tmp_path / "r3", check=False)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"{out}/inputs: a copy of the batch's inputs is missing or damaged" in result.stderr
+
+
+def test_a_batch_made_before_copies_reads_the_originals_and_resume_copies_them(tmp_path):
+    path = write_experiment(
+        tmp_path, "[replications]\nseeds = 1\n", scenario=small_scenario(tmp_path)
+    )
+    out = tmp_path / "out"
+    run_batch(path, engine="inline", out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["copies"]  # as an older innosim wrote it
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    shutil.rmtree(out / "inputs")
+    plan = tmp_path / "plan_2021.csv"
+    original = plan.read_bytes()
+    plan.write_bytes(original.replace(b"hitech_firms,", b"hitech_firms ,", 1))
+    result = innosim("report", out, "--effect-seeds", "0", check=False)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"{plan} changed since the batch ran" in result.stderr
+    plan.write_bytes(original)
+    assert run_batch(path, engine="inline", out=out, resume=True).done == 0
+    assert set(json.loads((out / "manifest.json").read_text())["copies"]) == {
+        "scenario",
+        "targets.file",
+    }
+    plan.unlink()
+    assert make_report(out, out=tmp_path / "r", effect_seeds=0).year == 2021

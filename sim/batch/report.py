@@ -39,11 +39,14 @@ from sim.batch.analysis import (
 from sim.batch.cart import NO_SKLEARN, cart_discovery
 from sim.batch.cart import NOTHING as CART_NOTHING
 from sim.batch.experiment import Experiment, load_experiment
+from sim.batch.inputs import changed_since, copies_in
 from sim.batch.store import (
     DESIGN,
     EXPERIMENT_COPY,
+    INPUTS,
     SAMPLES,
     ResultStore,
+    StoreError,
     read_results,
     write_atomic,
 )
@@ -164,13 +167,31 @@ def make_report(
 
 
 def _experiment(results: Path, manifest: dict) -> Experiment:
-    """The experiment as validated data: the results' copy, its scenario beside the original."""
+    """The experiment as validated data, read from the files its runs were made with.
+
+    The results' copy of the experiment file, with the copies of the base scenario, its data
+    files and its design table that the batch kept (``inputs/``), so the originals may have
+    moved or changed since. A batch made before batches kept copies reads the originals, which
+    must be unchanged. Either way every file read has the SHA-256 the manifest recorded.
+    """
     original = Path(manifest["experiment"]["file"])
-    experiment = load_experiment(results / EXPERIMENT_COPY, base_dir=original.parent)
+    files = copies_in(results, manifest["copies"]) if "copies" in manifest else {}
+    if files is None:
+        raise StoreError(
+            f"{results}/{INPUTS}: a copy of the batch's inputs is missing or damaged; run "
+            f"innosim batch with --out {results} --resume to copy them again"
+        )
+    experiment = load_experiment(results / EXPERIMENT_COPY, base_dir=original.parent, files=files)
     if experiment.scenario_sha256 != manifest["scenario"]["sha256"]:
         raise InputError(
             f"{results}: the base scenario {experiment.scenario_path} changed since the batch "
             "ran (its SHA-256 differs from the manifest's); restore it to report on these runs"
+        )
+    changed = changed_since(manifest.get("inputs", {}), experiment)
+    if changed:
+        raise InputError(
+            f"{results}: {', '.join(changed)} changed since the batch ran (SHA-256 differs from "
+            "the manifest's) and the batch keeps no copy of it; restore it to report on these runs"
         )
     return experiment
 
