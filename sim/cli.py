@@ -8,6 +8,7 @@ import argparse
 import io
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sim.indicators import PLAN_INDICATORS
 from sim.progress import ProgressBar
 from sim.schema import InputError
 from sim.validate_commands import add_validate_command
+from sim.words import LANGS, Words
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -80,7 +82,8 @@ def add_run_command(sub) -> None:
             "scenario, seed, months, indicators [{year, <indicator id>...}], scorecard "
             "[{id, kind, value, target, met}]; kind: outcome, or input for a count a lever "
             "schedule sets), parquet (needs --out). Same scenario and seed give "
-            "byte-identical output."
+            "byte-identical output. --lang zh writes the table in Chinese, with the plan "
+            "table's indicator_zh names (en: indicator_en)."
         ),
     )
     run.add_argument("scenario", type=Path, help="scenario TOML file")
@@ -105,6 +108,12 @@ def add_run_command(sub) -> None:
         default="lean",
         help="full: one Mesa Firm agent per firm; lean: none (same results, faster)",
     )
+    run.add_argument(
+        "--lang",
+        choices=LANGS,
+        default="en",
+        help="language of the table format: headings and the plan table's indicator names",
+    )
     run.set_defaults(handler=run_command)
 
 
@@ -123,18 +132,24 @@ def run_command(args) -> int:
         result = run_scenario(
             scenario, args.seed, months=args.months, agents=args.agents, on_month=bar.months
         )
-    write_output(result, args.format, args.out)
+    write_output(result, args.format, args.out, Words(args.lang, scenario.plan))
     return 0
 
 
-def write_output(result, fmt: str, out: Path | None) -> None:
-    """Render ``result`` in ``fmt`` to ``out`` (atomically) or standard output."""
+def write_output(result, fmt: str, out: Path | None, words: Words | None = None) -> None:
+    """Render ``result`` in ``fmt`` to ``out`` (atomically) or standard output.
+
+    ``words`` gives the table format's language and indicator names (default: English).
+    """
     if fmt == "parquet":
         buffer = io.BytesIO()
         result.indicators.to_parquet(buffer, index=False)
         write_atomic(out, buffer.getvalue())
         return
-    text = {"table": render_table, "csv": render_csv, "json": render_json}[fmt](result)
+    if fmt == "table":
+        text = render_table(result, words)
+    else:
+        text = {"csv": render_csv, "json": render_json}[fmt](result)
     if out is None:
         sys.stdout.write(text)
     else:
@@ -151,47 +166,87 @@ def render_csv(result) -> str:
     return result.indicators.to_csv(index=False, float_format="%.17g", lineterminator="\n")
 
 
-def render_table(result) -> str:
-    """Yearly plan indicators and the scorecard, for reading."""
+def render_table(result, words: Words | None = None) -> str:
+    """Yearly plan indicators and the scorecard, for reading, in the language of ``words``.
+
+    Rows are indicator ids with, last, the indicator's name from the plan table
+    (``indicator_en`` or ``indicator_zh``).
+    """
+    import pandas as pd
+
+    words = words or Words("en")
+    t = words.t
     frame = result.indicators.set_index("year")[PLAN_INDICATORS + ["firms", "business_rd"]]
-    lines = [f"Scenario {result.scenario}, seed {result.seed}, {result.months} months", ""]
-    lines.append("Indicators on 31 December of each year:")
-    lines.append(frame.T.to_string(float_format=lambda x: f"{x:,.2f}"))
-    lines += ["", "Scorecard (final year against the plan target):"]
-    lines += scorecard_lines(result.scorecard)
+    table = frame.T
+    table.columns.name = t["run_year"]
+    with pd.option_context("display.unicode.east_asian_width", True):
+        rows = table.to_string(float_format=lambda x: f"{x:,.2f}").splitlines()
+    rows[0] += f"  {t['run_name']}"
+    rows[1:] = [
+        f"{row}  {words.indicator(i)}" for row, i in zip(rows[1:], table.index, strict=True)
+    ]
+    lines = [words("run_heading", name=result.scenario, seed=result.seed, months=result.months)]
+    lines += ["", t["run_indicators"], *rows, "", t["run_scorecard"]]
+    lines += scorecard_lines(result.scorecard, words)
     return "\n".join(lines) + "\n"
 
 
-def scorecard_lines(card: list[dict]) -> list[str]:
+def scorecard_lines(card: list[dict], words: Words | None = None) -> list[str]:
     """Outcomes (what the model simulates), then inputs (counts a lever schedule sets).
 
     Only outcomes count in "N of M targets met": an input meets its target by construction
-    when the schedule is the plan's.
+    when the schedule is the plan's. Each row ends with the indicator's name.
     """
+    words = words or Words("en")
+    t = words.t
+    header = (
+        f"  {_ljust(t['run_indicator'], 30)} {_rjust(t['run_value'], 10)} "
+        f"{_rjust(t['run_target'], 10)} {_rjust(t['run_over'], 10)}  "
+        f"{_ljust(t['run_met'], 4)} {t['run_name']}"
+    )
+    met_width = max(_width(t["run_met"]), _width(t["yes"]), _width(t["no"]))
     lines = []
-    for kind, title in (("outcome", "Outcomes"), ("input", "Inputs (set by a lever schedule)")):
+    for kind, title in (("outcome", t["run_outcomes"]), ("input", t["run_inputs"])):
         rows = [row for row in card if row.get("kind", "outcome") == kind]
         if not rows:
             continue
         lines.append(f"  {title}:")
-        lines.append(f"  {'indicator':<30} {'value':>10} {'target':>10} {'over (+)':>10}  met")
+        lines.append(header)
         for row in rows:
+            name = words.indicator(row["id"])
             if row["value"] is None:
-                lines.append(f"  {row['id']:<30} {'n/a':>10} {row['target']:>10,.2f} {'':>10}  no")
+                lines.append(
+                    f"  {row['id']:<30} {_rjust(t['na'], 10)} {row['target']:>10,.2f} {'':>10}  "
+                    f"{_ljust(t['no'], max(4, met_width))} {name}"
+                )
                 continue
-            mark = "yes" if row["met"] else "no"
+            mark = _ljust(words.yes_no(row["met"]), max(4, met_width))
             lines.append(
                 f"  {row['id']:<30} {row['value']:>10,.2f} {row['target']:>10,.2f} "
-                f"{row['value'] - row['target']:>+10,.2f}  {mark}"
+                f"{row['value'] - row['target']:>+10,.2f}  {mark} {name}"
             )
     outcomes = [row for row in card if row.get("kind", "outcome") == "outcome"]
     met = sum(row["met"] for row in outcomes)
     inputs = [row for row in card if row.get("kind") == "input"]
-    summary = f"  {met} of {len(outcomes)} outcome targets met"
+    summary = "  " + words("run_summary", met=met, total=len(outcomes))
     if inputs:
-        summary += f" ({sum(row['met'] for row in inputs)} of {len(inputs)} inputs at target)"
-    lines.append(summary + ".")
+        at_target = sum(row["met"] for row in inputs)
+        summary += words("run_summary_inputs", met=at_target, total=len(inputs))
+    lines.append(summary + t["run_end"])
     return lines
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * max(0, width - _width(text)) + text
 
 
 def add_dashboard_command(sub) -> None:

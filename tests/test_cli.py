@@ -83,6 +83,34 @@ def test_table_output_ends_with_scorecard_and_has_no_progress_bar_when_piped():
     assert b"months" not in result.stderr  # the progress bar is for terminals only
 
 
+def test_lang_zh_writes_the_table_in_chinese_with_the_plan_tables_names():
+    from test_report import english_phrases
+
+    from sim.scenario import load_scenario
+
+    args = ("run", REFERENCE_SCENARIO, "--months", "12")
+    zh = innosim(*args, "--lang", "zh").stdout.decode()
+    en = innosim(*args, "--lang", "en").stdout.decode()
+    assert innosim(*args).stdout.decode() == en  # English by default
+    plan = load_scenario(REFERENCE_SCENARIO).plan
+    card = json.loads(innosim(*args, "--lang", "zh", "--format", "json").stdout)["scorecard"]
+    assert {e["id"] for e in card} <= {row.id for row in plan.rows}
+    for entry in card:
+        row = plan.get(entry["id"])
+        assert row.name_zh and re.search(
+            rf"^  {entry['id']} .* {re.escape(row.name_zh)}$", zh, re.M
+        )
+        assert re.search(rf"^  {entry['id']} .* {re.escape(row.name)}$", en, re.M)
+        assert row.name not in zh
+    assert "考核表(末年数值对照规划目标):" in zh and "Scorecard" not in zh
+    outcomes = [e for e in card if e["kind"] == "outcome"]
+    met = sum(e["met"] for e in outcomes)
+    assert f"实现结果类目标 {met} 个(共 {len(outcomes)} 个)" in zh
+    assert english_phrases(zh) == [] and english_phrases(en)
+    lines = [line for line in zh.splitlines() if line.startswith("  hitech_firms ")]
+    assert len(lines) == 1 and lines[0].rstrip().endswith("国家高新技术企业")
+
+
 def test_csv_and_parquet_outputs_agree(tmp_path):
     csv_path, parquet_path = tmp_path / "r.csv", tmp_path / "r.parquet"
     innosim("run", REFERENCE_SCENARIO, "--format", "csv", "--out", csv_path)
@@ -173,6 +201,7 @@ def test_missing_targets_file_names_the_file(tmp_path):
         (("--format", "xml"), "--format"),
         (("--format", "parquet"), "needs --out"),
         (("--out", "/no/such/dir/x.json"), "does not exist"),
+        (("--lang", "fr"), "--lang"),
     ],
 )
 def test_bad_flags_give_one_line_and_exit_2(args, expected):

@@ -13,6 +13,7 @@ from SALib.sample import sobol as sobol_sample
 
 from sim.batch.batch import run_batch
 from sim.batch.experiment import load_experiment
+from sim.batch.report import make_report
 from sim.batch.store import read_results
 from sim.run import run_scenario
 from sim.scenario import load_scenario
@@ -102,6 +103,11 @@ def test_a_table_with_levers_and_seeds_pairs_mixes_on_the_same_points(tmp_path):
     assert runs["replicate"].tolist() == [0, 1] * 4
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["policy_mixes"] == 2
+    # the batch keeps a copy of the table: a report needs neither the file nor its place
+    assert manifest["copies"]["design.file"]["file"] == str(tmp_path / "design.parquet")
+    (tmp_path / "design.parquet").rename(tmp_path / "elsewhere.parquet")
+    report = make_report(tmp_path / "out", out=tmp_path / "report", effect_seeds=0)
+    assert len(report.summary.mixes) == 2
 
 
 @pytest.mark.parametrize(

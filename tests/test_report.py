@@ -1,14 +1,16 @@
 """``innosim report``: attainment probabilities, paired effects, charts, HTML, sensitivity."""
 
 import csv
+import html
 import json
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REFERENCE_SCENARIO, ROOT
-from test_batch import innosim, write_experiment
+from test_batch import LAG_CLASH, innosim, write_experiment
 
 from sim.batch import read_results
 from sim.batch.analysis import prim
@@ -203,3 +205,175 @@ def test_interop_model_function_is_the_model():
     assert out["met_hitech_firms"] == 0.0  # 300 firms are far from the district's 130
     assert set(out) == {"hitech_firms", "tech_smes", "met_hitech_firms", "met_tech_smes"}
     json.dumps(out)  # plain floats
+
+
+# ------------------------------------------------------------------ the page in Chinese
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees of a report page: no markup, style, image data or indicator ids."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    page = re.sub(r'<span class="id">.*?</span>', "", page)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    return html.unescape(re.sub(r"<[^>]+>", "\n", page))
+
+
+WORD = r"[A-Za-z]{2,}(?:-[A-Za-z]+)*"
+
+
+def english_phrases(text: str) -> list[str]:
+    """Runs of three or more English words (dotted keys, ids, flags and files are not words)."""
+    return re.findall(rf"(?<![\w./-]){WORD}(?:[ ,']+{WORD}){{2,}}(?![\w.])", text)
+
+
+# English on the en page, its Chinese on the zh page: notes, mix labels, table words.
+TRANSLATED = [
+    (
+        "The runs end in 2021, before the plan's target year 2025",
+        "模拟运行止于 2021 年,早于规划目标年 2025 年",
+    ),
+    ("2 runs failed (errors/ has each error)", "2 次运行失败(每次的错误见 errors/ 目录)"),
+    ("1 runs have not run yet (innosim batch --resume).", "1 次运行尚未进行"),
+    ("Lever effects were not computed (--effect-seeds 0).", "未计算政策工具效果"),
+    (
+        "mix 0: grant_lag_min = 16 months, grant_lag_max = 18 months",
+        "组合 0: grant_lag_min = 16 月",
+    ),
+    ("0% (mix 0)", "0%(组合 0)"),
+    ("target missed in every run", "每次运行均未实现目标"),
+    ("seeds per mix and sample", "每个组合与样本的随机种子"),
+    ("6 finished, 2 failed, 8 in the design", "已完成 6 次,失败 2 次,设计共 8 次"),
+    ("≥ 130 firms", "≥ 130 家"),
+    ("n/a", "无"),
+]
+
+
+def test_a_chinese_report_has_no_english_sentence_left(tmp_path):
+    path = write_experiment(tmp_path, LAG_CLASH)  # the runs of mix 2 fail; 12 months: 2021
+    out = tmp_path / "out"
+    run_batch(path, engine="inline", out=out)
+    (out / "runs" / "run-000007.parquet").unlink()  # as if the batch stopped before it
+    en = make_report(out, out=tmp_path / "en", lang="en", effect_seeds=0)
+    zh = make_report(out, out=tmp_path / "zh", lang="zh", effect_seeds=0)
+    en_text = visible_text(en.html.read_text(encoding="utf-8"))
+    zh_text = visible_text(zh.html.read_text(encoding="utf-8"))
+    for english, chinese in TRANSLATED:
+        assert english in en_text, english
+        assert chinese in zh_text and english not in zh_text, english
+    assert len(zh.notes) == len(en.notes) == 3
+    assert all(not english_phrases(note) for note in zh.notes)
+    assert english_phrases(zh_text) == []
+    assert "The runs end in" in " ".join(english_phrases(en_text))  # the check sees English
+
+
+def test_every_word_is_in_both_languages_and_every_declared_unit_has_its_chinese():
+    import dataclasses
+    import string
+    import typing
+
+    from sim.batch.report import BOX_SENTENCES
+    from sim.indicators import INDICATORS
+    from sim.scenario import Scenario
+    from sim.words import text
+
+    words = text()
+    assert set(words["en"]) == set(words["zh"])
+    for key, english in words["en"].items():
+        fields = {f for _, f, _, _ in string.Formatter().parse(english) if f}
+        assert fields == {f for _, f, _, _ in string.Formatter().parse(words["zh"][key]) if f}, key
+    for sentence, key in BOX_SENTENCES.items():
+        assert words["en"][key] == sentence  # the tables' sentences, as the analyses write them
+
+    units = {unit for unit, _ in INDICATORS.values()}
+
+    def declared(tp):
+        for f in dataclasses.fields(tp):
+            units.add(f.metadata.get("unit", ""))
+            hint = typing.get_type_hints(tp)[f.name]
+            hint = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint
+            if dataclasses.is_dataclass(hint):
+                declared(hint)
+
+    declared(Scenario)
+    for plan in (ROOT / "scenarios" / "targets").glob("*.csv"):
+        with plan.open(newline="", encoding="utf-8") as handle:
+            units |= {row["unit"] for row in csv.DictReader(handle)}
+    assert sorted(units - {""} - set(words["units"])) == []
+
+
+# ------------------------------------------------------------- the inputs a batch keeps
+
+
+def test_a_report_uses_the_inputs_kept_at_batch_time_after_they_move_or_change(tmp_path):
+    # A scenario with its plan table beside it, and the experiment in another folder.
+    work = tmp_path / "work"
+    (work / "targets").mkdir(parents=True)
+    plan = ROOT / "scenarios" / "targets" / "liangping_14th_fyp_targets.csv"
+    shutil.copy(plan, work / "targets" / "plan.csv")
+    text = re.sub(
+        r'file = ".*"', 'file = "targets/plan.csv"', REFERENCE_SCENARIO.read_text(), count=1
+    )
+    (work / "s.toml").write_text(text)
+    (tmp_path / "exp").mkdir()
+    body = '[replications]\nseeds = 2\n\n[levers]\n"policy.hitech_tax_rate" = [0.10, 0.15]\n'
+    path = write_experiment(tmp_path / "exp", body, scenario="../work/s.toml")
+    out = tmp_path / "out"
+    run_batch(path, engine="inline", out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    copies = manifest["copies"]
+    assert set(copies) == {"scenario", "targets.file"}
+    assert copies["scenario"]["copy"] == "inputs/s.toml"
+    assert copies["targets.file"]["copy"] == "inputs/targets/plan.csv"
+    for role, entry in copies.items():
+        assert entry["sha256"] == manifest["inputs"][role]["sha256"]  # the digests resume checks
+    before = make_report(out, out=tmp_path / "r0", effect_seeds=0)
+
+    # The originals change: the report still shows the batch's targets and scenario ...
+    (work / "targets" / "plan.csv").write_text(plan.read_text().replace(",130,", ",999,"))
+    (work / "s.toml").write_text(text.replace('name = "reference_300"', 'name = "edited"'))
+    changed = make_report(out, out=tmp_path / "r1", effect_seeds=0)
+    pd.testing.assert_frame_equal(changed.attainment, before.attainment)
+    assert changed.attainment.query("indicator == 'hitech_firms'")["target"].eq(130).all()
+    assert "reference_300 (s.toml)" in changed.html.read_text()
+    # ... while a resume refuses them, as it refuses any changed input
+    result = innosim("batch", path, "--out", out, "--resume", check=False)
+    assert result.returncode == 2 and "plan.csv changed" in result.stderr
+
+    # ... and they move away, with the experiment file
+    shutil.rmtree(work)
+    path.rename(tmp_path / "moved.toml")
+    moved = make_report(out, out=tmp_path / "r2", effect_seeds=0)
+    pd.testing.assert_frame_equal(moved.attainment, before.attainment)
+
+    # A damaged copy is one line naming the folder and the resume that copies them again
+    copy = out / "inputs" / "targets" / "plan.csv"
+    copy.write_text(copy.read_text().replace(",130,", ",131,"))
+    result = innosim("report", out, "--effect-seeds", "0", "--out", tmp_path / "r3", check=False)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"{out}/inputs: a copy of the batch's inputs is missing or damaged" in result.stderr
+
+
+def test_a_batch_made_before_copies_reads_the_originals_and_resume_copies_them(tmp_path):
+    path = write_experiment(
+        tmp_path, "[replications]\nseeds = 1\n", scenario=small_scenario(tmp_path)
+    )
+    out = tmp_path / "out"
+    run_batch(path, engine="inline", out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["copies"]  # as an older innosim wrote it
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    shutil.rmtree(out / "inputs")
+    plan = tmp_path / "plan_2021.csv"
+    original = plan.read_bytes()
+    plan.write_bytes(original.replace(b"hitech_firms,", b"hitech_firms ,", 1))
+    result = innosim("report", out, "--effect-seeds", "0", check=False)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"{plan} changed since the batch ran" in result.stderr
+    plan.write_bytes(original)
+    assert run_batch(path, engine="inline", out=out, resume=True).done == 0
+    assert set(json.loads((out / "manifest.json").read_text())["copies"]) == {
+        "scenario",
+        "targets.file",
+    }
+    plan.unlink()
+    assert make_report(out, out=tmp_path / "r", effect_seeds=0).year == 2021

@@ -72,8 +72,8 @@ def test_answer_section_comes_first_and_ranks_mixes_by_outcome_targets_met(zh):
     assert list(ranking["rank"]) == [1, 2, 3, 4]
     assert ranking["targets_met_mean"].is_monotonic_decreasing
     answer = page[sections[0] : sections[1]]
-    assert answer.index("mix ") < answer.index("</table>")  # ranked mixes in the first section
-    assert "firms/yr" in answer  # lever values carry their units
+    assert answer.index("组合 ") < answer.index("</table>")  # ranked mixes in the first section
+    assert "家/年" in answer  # lever values carry their units (firms/yr)
 
 
 def test_probabilities_carry_wilson_intervals_and_inputs_are_shown_apart(zh):
@@ -108,7 +108,7 @@ def test_named_mixes_are_crossed_with_the_lever_lists_and_named_on_the_page(zh):
     assert list(mixes["mix"]) == ["plan", "plan", "no_attraction", "no_attraction"]
     assert list(mixes["policy.attraction.firms_per_year"]) == [4.0, 4.0, 0.0, 0.0]  # 4: the plan's
     assert list(mixes["policy.certification_support.pool_size"]) == [0, 30, 0, 30]
-    assert 'mix 2 "no_attraction"' in html.unescape(zh.html.read_text(encoding="utf-8"))
+    assert '组合 2 "no_attraction"' in html.unescape(zh.html.read_text(encoding="utf-8"))
 
 
 def test_a_bad_value_in_a_named_mix_is_one_line_naming_it(tmp_path):
@@ -155,13 +155,10 @@ def test_no_table_is_wider_than_the_page_in_chromium_at_1400_px(batch, tmp_path)
 
 
 def test_the_answer_says_when_mixes_tie_instead_of_naming_one_best(zh):
-    from types import SimpleNamespace
-
     from sim.batch.report import Words, answer_sentences
     from sim.scenario import load_scenario
 
-    plan = SimpleNamespace(scenario=load_scenario(DEFAULT_SCENARIO))
-    words = Words("en", plan)
+    words = Words("en", load_scenario(DEFAULT_SCENARIO).plan)
     tied = zh.summary.ranking.copy()
     tied["targets_met_mean"] = tied["targets_met_mean"].iloc[0]  # every mix meets the same
     all_tie = answer_sentences(dataclasses.replace(zh.summary, ranking=tied), words)
@@ -174,3 +171,11 @@ def test_the_answer_says_when_mixes_tie_instead_of_naming_one_best(zh):
     alone = answer_sentences(zh.summary, words)[0]
     if zh.summary.ranking["targets_met_mean"].nunique() == len(zh.summary.ranking):
         assert " is expected to meet the most outcome targets" in alone
+
+
+def test_the_chinese_page_with_lever_effects_has_no_english_sentence_left(zh):
+    from test_report import english_phrases, visible_text
+
+    text = visible_text(zh.html.read_text(encoding="utf-8"))
+    assert "每千万元效果" in text or "对所有结果指标均无可检测的效果" in text  # the lever section
+    assert english_phrases(text) == []

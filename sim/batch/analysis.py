@@ -16,6 +16,11 @@ PEEL_ALPHA = 0.05  # share of the box's runs removed per peeling step
 MIN_MASS = 0.05  # stop peeling when the box holds less than this share of runs
 MIN_COVERAGE = 0.5  # the reported box keeps at least half of the failing runs
 PRUNE_TOLERANCE = 0.01  # drop a restriction if the box's density falls by less than this
+# What a discovery table says when there is no box to give (the report translates them).
+NO_FACTOR = "n/a: no lever or uncertainty varies"
+ALL_MET = "target met in every run"
+ALL_MISSED = "target missed in every run"
+NO_RESTRICTION = "(no restriction)"
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class PrimBox:
     def describe(self) -> str:
         """``a in [0.2, 0.5] and b in [1, 3]``."""
         if not self.limits:
-            return "(no restriction)"
+            return NO_RESTRICTION
         return " and ".join(
             f"{k} in [{_fmt(lo)}, {_fmt(hi)}]" for k, (lo, hi) in self.limits.items()
         )
@@ -200,11 +205,11 @@ def boxes_where_targets_fail(final, factors, targets, find_box, nothing_found):
         row = {"indicator": indicator, "target": target, "runs": len(values)}
         row["fail_rate"] = float(fails.mean()) if len(values) else float("nan")
         if not factors:
-            row["box"] = "n/a: no lever or uncertainty varies"
+            row["box"] = NO_FACTOR
         elif not fails.any():
-            row["box"] = "target met in every run"
+            row["box"] = ALL_MET
         elif fails.all():
-            row["box"] = "target missed in every run"
+            row["box"] = ALL_MISSED
         else:
             row |= find_box(values[factors].astype(float), fails) or {"box": nothing_found}
         rows.append(row)

@@ -30,11 +30,12 @@ import pandas as pd
 from sim.batch.design import DESIGN_COLUMNS, Design, build_design
 from sim.batch.engines import make_engine
 from sim.batch.experiment import Experiment, load_experiment
-from sim.batch.inputs import changes, input_digests, model_version
+from sim.batch.inputs import changes, copies_in, copy_inputs, input_digests, model_version
 from sim.batch.store import (
     DESIGN,
     EXPERIMENT_COPY,
     FORMAT,
+    INPUTS,
     MANIFEST,
     SAMPLES,
     ResultStore,
@@ -309,11 +310,16 @@ def _open(
     with _writing(root):
         store.clear()
     manifest = _new_manifest(e, design)
+
+    def copy_inputs_here() -> None:
+        manifest["copies"] = copy_inputs(e, root, INPUTS)
+
     steps = [
         (store.runs, store.create),
         (root / EXPERIMENT_COPY, lambda: write_atomic(root / EXPERIMENT_COPY, e.text.encode())),
         (root / DESIGN, lambda: store.write_frame(DESIGN, design.runs)),
         (root / SAMPLES, lambda: store.write_frame(SAMPLES, design.unit)),
+        (root / INPUTS, copy_inputs_here),
         (root / MANIFEST, lambda: store.write_manifest(manifest)),
     ]
     for path, step in steps:
@@ -362,6 +368,11 @@ def _reopen(store: ResultStore, e: Experiment, design: Design) -> tuple[dict, li
     with _writing(root):
         store.remove_temporaries()
         damaged = _take_stock(store, manifest, len(design.runs))
+    if "copies" not in manifest or copies_in(root, manifest["copies"]) is None:
+        # a batch started before batches kept copies, or copies lost: the inputs are the
+        # batch's (their digests were just checked), so copy them now
+        with _writing(root / INPUTS):
+            manifest["copies"] = copy_inputs(e, root, INPUTS)
     return manifest, damaged
 
 

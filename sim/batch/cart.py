@@ -18,6 +18,8 @@ from sim.batch.analysis import boxes_where_targets_fail
 MAX_DEPTH = 3
 MIN_LEAF_SHARE = 0.05
 MIN_LEAF_RUNS = 5
+NOTHING = "no leaf of the tree concentrates the failures"
+NO_SKLEARN = "n/a: needs scikit-learn (pip install innosim[ema])"
 
 
 def cart_box(x: pd.DataFrame, fails: np.ndarray) -> dict | None:
@@ -87,18 +89,13 @@ def cart_discovery(final: pd.DataFrame, factors: list[str], targets: list[dict])
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        return pd.DataFrame(
-            [
-                {"indicator": t["id"], "box": "n/a: needs scikit-learn (pip install innosim[ema])"}
-                for t in targets
-            ]
-        )
+        return pd.DataFrame([{"indicator": t["id"], "box": NO_SKLEARN} for t in targets])
     rows = boxes_where_targets_fail(
         final,
         factors,
         [(t["id"], t["target"]) for t in targets],
         cart_box,
-        "no leaf of the tree concentrates the failures",
+        NOTHING,
     )
     for row in rows:
         del row["fail_rate"]  # the PRIM table gives it

@@ -160,6 +160,7 @@ class Experiment:
     mixes: tuple[NamedMix, ...] = ()  # named mixes, crossed with the lever value lists
     design_table: pd.DataFrame | None = dataclasses.field(default=None, compare=False)
     # ``[design]``: the runs as a table made elsewhere (sim.batch.table), values cast
+    design_path: Path | None = None  # the file of ``[design]`` (absolute), or None
 
     @property
     def mix_keys(self) -> list[str]:
@@ -217,11 +218,17 @@ class _Loader(Loader):
         return checked
 
 
-def load_experiment(path: str | Path, base_dir: str | Path | None = None) -> Experiment:
+def load_experiment(
+    path: str | Path,
+    base_dir: str | Path | None = None,
+    files: dict[Path, Path] | None = None,
+) -> Experiment:
     """Read and validate an experiment file (raises ``InputError`` with a one-line message).
 
     ``base_dir`` is where the base scenario's relative path starts (default: the file's
     directory); a report reads the copy in a results directory against the original's.
+    ``files`` maps the absolute paths the experiment names (its base scenario, its design
+    table) to the files to read instead: the copies a batch keeps (``sim.batch.inputs``).
     """
     path = Path(path)
     source = str(path)
@@ -250,7 +257,9 @@ def load_experiment(path: str | Path, base_dir: str | Path | None = None) -> Exp
     sampler = loader.build(SamplerSpec, data.get("sampler", {}), "sampler")
     outputs = loader.build(Outputs, data.get("outputs", {}), "outputs")
 
+    files = files or {}
     scenario_path = (Path(base_dir or path.parent) / info.scenario).resolve()
+    scenario_path = files.get(scenario_path, scenario_path)
     if not scenario_path.is_file():
         loader.fail("experiment.scenario", info.scenario, f"file not found ({scenario_path})")
     scenario_data = read_toml(scenario_path, str(scenario_path))
@@ -258,10 +267,10 @@ def load_experiment(path: str | Path, base_dir: str | Path | None = None) -> Exp
     check = _ScenarioCheck(scenario_data, scenario_path, base, loader)
     scenario = check.base_scenario()
 
-    table = None
+    table = design_path = None
     if "design" in data:
-        levers, uncertainties, table, seeds = _design_table(
-            data, Path(base_dir or path.parent), check, loader
+        levers, uncertainties, table, seeds, design_path = _design_table(
+            data, Path(base_dir or path.parent), check, loader, files
         )
         seeds = seeds or _seeds(data.get("replications", {}), scenario.scenario.seed, loader)
     else:
@@ -288,6 +297,7 @@ def load_experiment(path: str | Path, base_dir: str | Path | None = None) -> Exp
         scenario=scenario,
         mixes=mixes,
         design_table=table,
+        design_path=design_path,
     )
     if table is None:
         _check_sampler(experiment, loader)
@@ -581,8 +591,13 @@ def param_kind(key: str) -> type:
 # --------------------------------------------------------------------------- design tables
 
 
-def _design_table(data: dict, base_dir: Path, check: "_ScenarioCheck", loader: Loader):
-    """Levers, uncertainties, the cast table and its seeds (if it has a seed column)."""
+def _design_table(
+    data: dict, base_dir: Path, check: "_ScenarioCheck", loader: Loader, files: dict[Path, Path]
+):
+    """Levers, uncertainties, the cast table, its seeds (if it has a seed column), its path.
+
+    The path is the one the experiment names (``files`` may give another file to read).
+    """
     from sim.batch import table as tables
 
     spec = data["design"]
@@ -600,7 +615,7 @@ def _design_table(data: dict, base_dir: Path, check: "_ScenarioCheck", loader: L
     if not isinstance(spec.get("file"), str):
         loader.fail("design.file", spec.get("file"), "required: a .csv or .parquet file path")
     design_path = (base_dir / spec["file"]).resolve()
-    raw = tables.read_table(design_path, loader.source)
+    raw = tables.read_table(files.get(design_path, design_path), loader.source)
     lever_keys = _string_list(spec.get("levers", []), "design.levers", loader)
     keys = [c for c in raw.columns if c not in (tables.SEED, tables.SAMPLE_ID)]
     for key in lever_keys:
@@ -636,7 +651,7 @@ def _design_table(data: dict, base_dir: Path, check: "_ScenarioCheck", loader: L
     levers = tuple(f for f in factors if f.role == "lever")
     uncertainties = tuple(f for f in factors if f.role == "uncertainty")
     seeds = tuple(int(s) for s in pd.unique(table[tables.SEED])) if tables.SEED in table else ()
-    return levers, uncertainties, table, seeds
+    return levers, uncertainties, table, seeds, design_path
 
 
 def _string_list(value: Any, where: str, loader: Loader) -> list[str]:

@@ -10,23 +10,38 @@ declared with ``unit="path"`` (today ``targets.file``; observed series and poste
 arrive) names a file relative to the scenario, and a lever or uncertainty on such a field adds
 each file it can take. ``referenced_files`` is the one place to extend for files an experiment
 names itself.
+
+A batch also keeps a copy of these files (``copy_inputs``: ``inputs/`` in the results
+directory, the experiment itself as ``experiment.toml``), so that a report is made from the
+files the runs were made with, wherever the originals are now and whatever became of them.
+The copies keep their places relative to one another, so a scenario's relative paths (its plan
+table) lead to the copies.
 """
 
 import dataclasses
 import hashlib
 import importlib.metadata
+import os
 import platform
 import typing
 from pathlib import Path
 
 import sim
+from sim.atomic import write_atomic
 from sim.batch.experiment import Experiment
 
 # Libraries whose version can change a model's numbers (floating point, random draws).
 NUMERIC_LIBRARIES = ("numpy", "numba", "scipy", "mesa")
 # Front ends: they present results but do not make them, so editing them keeps a batch
 # resumable. Paths are relative to the ``sim`` package.
-NOT_MODEL_CODE = ("batch/report.py", "batch/analysis.py", "batch/commands.py", "cli.py", "docs.py")
+NOT_MODEL_CODE = (
+    "batch/report.py",
+    "batch/analysis.py",
+    "batch/commands.py",
+    "cli.py",
+    "docs.py",
+    "words.py",
+)
 
 
 def referenced_files(e: Experiment) -> dict[str, Path]:
@@ -48,6 +63,56 @@ def input_digests(e: Experiment) -> dict[str, dict]:
         role: {"file": str(path), "sha256": file_sha256(path)}
         for role, path in referenced_files(e).items()
     }
+
+
+def files_to_copy(e: Experiment) -> dict[str, Path]:
+    """The files a report reads again, by role: the base scenario, its data files, the design."""
+    files = {role: path for role, path in referenced_files(e).items() if role != "experiment"}
+    if e.design_path is not None:
+        files["design.file"] = e.design_path
+    return files
+
+
+def copy_inputs(e: Experiment, root: Path, folder: str) -> dict[str, dict]:
+    """Copy ``files_to_copy`` into ``root/folder``, in their places relative to one another.
+
+    Returns the manifest's ``copies``: ``{role: {"file", "copy", "sha256"}}``, ``copy`` being
+    relative to ``root``. Raises ``OSError`` if a copy cannot be written.
+    """
+    files = files_to_copy(e)
+    anchor = Path(os.path.commonpath([path.parent for path in files.values()]))
+    copies, written = {}, {}
+    for role, path in files.items():
+        if path not in written:
+            data = path.read_bytes()
+            copy = Path(folder) / path.relative_to(anchor)
+            (root / copy).parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(root / copy, data)
+            written[path] = (copy.as_posix(), hashlib.sha256(data).hexdigest())
+        copy, digest = written[path]
+        copies[role] = {"file": str(path), "copy": copy, "sha256": digest}
+    return copies
+
+
+def copies_in(root: Path, copies: dict[str, dict]) -> dict[Path, Path] | None:
+    """``{original path: its copy}`` if every copy is there with its recorded SHA-256, else None."""
+    found = {}
+    for entry in copies.values():
+        copy = root / entry["copy"]
+        if file_sha256(copy) != entry["sha256"]:
+            return None
+        found[Path(entry["file"])] = copy
+    return found
+
+
+def changed_since(recorded: dict[str, dict], e: Experiment) -> list[str]:
+    """Files ``e`` reads whose SHA-256 is not the one ``recorded`` (a manifest's ``inputs``)."""
+    now = input_digests(e)
+    return [
+        now[role]["file"]
+        for role in sorted(recorded)
+        if role in now and now[role]["sha256"] != recorded[role].get("sha256")
+    ]
 
 
 def model_version() -> dict:

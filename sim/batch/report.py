@@ -26,22 +26,36 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.batch.analysis import boxes_where_targets_fail, morris_indices, prim, sobol_indices
-from sim.batch.cart import cart_discovery
+from sim.batch.analysis import (
+    ALL_MET,
+    ALL_MISSED,
+    NO_FACTOR,
+    NO_RESTRICTION,
+    boxes_where_targets_fail,
+    morris_indices,
+    prim,
+    sobol_indices,
+)
+from sim.batch.cart import NO_SKLEARN, cart_discovery
+from sim.batch.cart import NOTHING as CART_NOTHING
 from sim.batch.experiment import Experiment, load_experiment
+from sim.batch.inputs import changed_since, copies_in
 from sim.batch.store import (
     DESIGN,
     EXPERIMENT_COPY,
+    INPUTS,
     SAMPLES,
     ResultStore,
+    StoreError,
     read_results,
     write_atomic,
 )
 from sim.batch.summary import BAND, Summary, summarise
 from sim.indicators import INDICATORS
 from sim.schema import InputError
+from sim.words import LANGS, Words, check_lang
 
-LANGS = ("en", "zh")
+__all__ = ["LANGS", "Report", "Words", "make_report"]
 EFFECT_SEEDS = 10  # at most this many of the experiment's seeds for the lever effects
 CJK_FONTS = ["DejaVu Sans", "Noto Sans CJK SC"]  # DejaVu for Latin, Noto for Chinese glyphs
 MAX_CHART_MIXES = 3  # the baseline, the best mix and the mix most unlike the baseline
@@ -82,8 +96,7 @@ def make_report(
     ``effect_seeds`` = 0 skips the lever-effect runs; default: up to ``EFFECT_SEEDS`` of the
     experiment's seeds.
     """
-    if lang not in LANGS:
-        raise InputError(f"--lang {lang}: must be one of {', '.join(LANGS)}")
+    check_lang(lang)
     results = Path(results)
     store = ResultStore(results)
     manifest = store.read_manifest()
@@ -94,15 +107,16 @@ def make_report(
         raise InputError(f"{results}: no finished runs to report on")
     indicator_columns = [c for c in data.columns if c not in runs.columns and c != "year"]
     data = data.astype({c: "float64" for c in indicator_columns})
+    words = Words(lang, experiment.scenario.plan)
     notes: list[str] = []
-    year = _evaluation_year(experiment, data, year, notes)
+    year = _evaluation_year(experiment, data, year, notes, words)
     mix_ids = runs["policy_mix_id"].unique().tolist()
     if baseline not in mix_ids:
         raise InputError(
             f"--baseline {baseline}: no such policy mix; this batch has mixes "
             f"{min(mix_ids)} to {max(mix_ids)} (see mixes.csv)"
         )
-    notes += _run_notes(manifest, runs, data)
+    notes += _run_notes(manifest, runs, data, words)
     summary = summarise(experiment, runs, data, year, baseline)
     if not summary.targets:
         raise InputError(
@@ -110,13 +124,13 @@ def make_report(
             "[outputs]"
         )
     effects = _lever_effects(experiment, effect_seeds, progress)
-    sensitivity = _sensitivity(experiment, summary, data, store.read_frame(SAMPLES), notes)
+    samples = store.read_frame(SAMPLES)
+    sensitivity = _sensitivity(experiment, summary, data, samples, notes, words)
     discovery = _discovery(experiment, summary, data)
     cart = _cart(experiment, summary, data)
 
     out = Path(out) if out else results / "report"
     out.mkdir(parents=True, exist_ok=True)
-    words = Words(lang, experiment)
     chart = fan_charts(summary, data, words)
     files = [_save(out / "fan_charts.png", chart)]
     tables = {
@@ -153,18 +167,38 @@ def make_report(
 
 
 def _experiment(results: Path, manifest: dict) -> Experiment:
-    """The experiment as validated data: the results' copy, its scenario beside the original."""
+    """The experiment as validated data, read from the files its runs were made with.
+
+    The results' copy of the experiment file, with the copies of the base scenario, its data
+    files and its design table that the batch kept (``inputs/``), so the originals may have
+    moved or changed since. A batch made before batches kept copies reads the originals, which
+    must be unchanged. Either way every file read has the SHA-256 the manifest recorded.
+    """
     original = Path(manifest["experiment"]["file"])
-    experiment = load_experiment(results / EXPERIMENT_COPY, base_dir=original.parent)
+    files = copies_in(results, manifest["copies"]) if "copies" in manifest else {}
+    if files is None:
+        raise StoreError(
+            f"{results}/{INPUTS}: a copy of the batch's inputs is missing or damaged; run "
+            f"innosim batch with --out {results} --resume to copy them again"
+        )
+    experiment = load_experiment(results / EXPERIMENT_COPY, base_dir=original.parent, files=files)
     if experiment.scenario_sha256 != manifest["scenario"]["sha256"]:
         raise InputError(
             f"{results}: the base scenario {experiment.scenario_path} changed since the batch "
             "ran (its SHA-256 differs from the manifest's); restore it to report on these runs"
         )
+    changed = changed_since(manifest.get("inputs", {}), experiment)
+    if changed:
+        raise InputError(
+            f"{results}: {', '.join(changed)} changed since the batch ran (SHA-256 differs from "
+            "the manifest's) and the batch keeps no copy of it; restore it to report on these runs"
+        )
     return experiment
 
 
-def _evaluation_year(e: Experiment, data: pd.DataFrame, year: int | None, notes: list) -> int:
+def _evaluation_year(
+    e: Experiment, data: pd.DataFrame, year: int | None, notes: list, words: Words
+) -> int:
     years = sorted(int(y) for y in data["year"].unique())
     target_year = e.scenario.plan.target_year
     if year is not None:
@@ -173,23 +207,18 @@ def _evaluation_year(e: Experiment, data: pd.DataFrame, year: int | None, notes:
         return year
     if target_year in years:
         return target_year
-    notes.append(
-        f"The runs end in {years[-1]}, before the plan's target year {target_year}: "
-        f"probabilities compare {years[-1]} values with the {target_year} targets."
-    )
+    notes.append(words("note_runs_end", last=years[-1], target=target_year))
     return years[-1]
 
 
-def _run_notes(manifest: dict, runs: pd.DataFrame, data: pd.DataFrame) -> list[str]:
+def _run_notes(manifest: dict, runs: pd.DataFrame, data: pd.DataFrame, words: Words) -> list[str]:
     failed = sum(1 for r in manifest["runs"] if r.get("status") == "error")
     pending = len(runs) - data["run_id"].nunique() - failed
     notes = []
     if failed:
-        notes.append(
-            f"{failed} runs failed (errors/ has each error); statistics use the finished runs only."
-        )
+        notes.append(words("note_failed", n=failed))
     if pending > 0:
-        notes.append(f"{pending} runs have not run yet (innosim batch --resume).")
+        notes.append(words("note_pending", n=pending))
     return notes
 
 
@@ -238,7 +267,7 @@ def _effects_frame(effects, year: int) -> pd.DataFrame:
 # -------------------------------------------------------------- sensitivity and discovery
 
 
-def _sensitivity(e: Experiment, s: Summary, data, samples, notes) -> pd.DataFrame:
+def _sensitivity(e: Experiment, s: Summary, data, samples, notes, words: Words) -> pd.DataFrame:
     method = e.sampler.method
     if method not in ("sobol", "morris"):
         return pd.DataFrame()
@@ -252,9 +281,7 @@ def _sensitivity(e: Experiment, s: Summary, data, samples, notes) -> pd.DataFram
         for t in s.outcomes:
             y = group.groupby("sample_id")[t.id].mean()
             if len(y) != len(samples) or y.isna().any():
-                notes.append(
-                    f"{method} indices for {t.id}: n/a (sample points lack a finished run)."
-                )
+                notes.append(words("note_sensitivity_na", method=method, indicator=t.id))
                 continue
             y = y.sort_index().to_numpy()
             if np.ptp(y) == 0:
@@ -297,72 +324,33 @@ def _discovery(e: Experiment, s: Summary, data: pd.DataFrame) -> pd.DataFrame:
                 "mass": box.mass}  # fmt: skip
 
     targets = [(t.id, t.target) for t in s.outcomes]
-    nothing = "no range of the factors concentrates the failures"
-    rows = boxes_where_targets_fail(final, factors, targets, prim_box, nothing)
+    rows = boxes_where_targets_fail(final, factors, targets, prim_box, PRIM_NOTHING)
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- words
 
 
-ZH_LEVERS = {
-    "vouchers": "科技创新券",
-    "credit": "知识价值信用贷款",
-    "guidance_funds": "种子/天使/风险引导基金",
-    "rd_subsidies": "研发补助与重大新产品奖励",
-    "certification_support": "高企培育与认定奖励",
-    "talent": "人才计划与科技特派员",
-    "incubation": "孵化载体",
-    "platforms": "研发平台与新型研发机构",
-    "attraction": "招商引资",
-    "hitech_tax_rate": "高新技术企业15%税率",
-    "super_deduction": "研发费用加计扣除",
+PRIM_NOTHING = "no range of the factors concentrates the failures"
+# The discovery tables' sentences, by the key of their words in each language.
+BOX_SENTENCES = {
+    NO_FACTOR: "box_no_factor",
+    ALL_MET: "box_all_met",
+    ALL_MISSED: "box_all_missed",
+    NO_RESTRICTION: "box_no_restriction",
+    PRIM_NOTHING: "box_prim_nothing",
+    CART_NOTHING: "box_cart_nothing",
+    NO_SKLEARN: "box_no_sklearn",
 }
-EN_LEVERS = {
-    "vouchers": "Innovation vouchers",
-    "credit": "Knowledge-value credit loans",
-    "guidance_funds": "Seed/angel/venture guidance funds",
-    "rd_subsidies": "R&D subsidies and product awards",
-    "certification_support": "High-tech cultivation and awards",
-    "talent": "Talent programmes and commissioners",
-    "incubation": "Incubation chain",
-    "platforms": "R&D platforms and institutes",
-    "attraction": "Investment attraction",
-    "hitech_tax_rate": "15% high-tech tax rate",
-    "super_deduction": "R&D super-deduction",
-}
-ZH_EXTRA = {"business_rd": "企业研发经费"}
 
 
-def _text() -> dict[str, dict[str, str]]:
-    import tomllib
-
-    return tomllib.loads((Path(__file__).parent / "templates" / "words.toml").read_text("utf-8"))
-
-
-class Words:
-    """Labels in the report's language: indicators, lever groups, lever keys with units."""
-
-    def __init__(self, lang: str, experiment: Experiment):
-        self.lang = lang
-        self.t = _text()[lang]
-        self.plan = {r.id: r for r in experiment.scenario.plan.rows}
-
-    def indicator(self, indicator_id: str) -> str:
-        """The plan table's name in the report's language (falls back to the id's meaning)."""
-        row = self.plan.get(indicator_id)
-        if self.lang == "zh":
-            if row is not None and row.name_zh:
-                return row.name_zh
-            if indicator_id in ZH_EXTRA:
-                return ZH_EXTRA[indicator_id]
-        if row is not None:
-            return row.name
-        return INDICATORS.get(indicator_id, ("", indicator_id))[1]
-
-    def lever(self, group: str) -> str:
-        """A lever group's name."""
-        return (ZH_LEVERS if self.lang == "zh" else EN_LEVERS).get(group, group)
+def box_text(box, words: Words) -> str:
+    """A discovery box (``a in [0.2, 0.5] and b > 3``) or sentence in the page's language."""
+    if not isinstance(box, str):
+        return words.t["na"]
+    if box in BOX_SENTENCES:
+        return words(BOX_SENTENCES[box])
+    return box.replace(" and ", words.t["box_and"]).replace(" in ", words.t["box_in"])
 
 
 def param_unit(key: str) -> str:
@@ -387,8 +375,9 @@ def param_unit(key: str) -> str:
 # --------------------------------------------------------------------------------- page
 
 
-def mix_label(s: Summary, mix_id: int) -> str:
-    """``mix 3 "plan": vouchers.budget = 5 M CNY/yr, ...``."""
+def mix_label(s: Summary, mix_id: int, words: Words | None = None) -> str:
+    """``mix 3 "plan": vouchers.budget = 5 M CNY/yr, ...`` (``组合 3`` in Chinese)."""
+    words = words or Words("en")
     row = s.mixes[s.mixes["policy_mix_id"] == mix_id].iloc[0]
     parts = []
     for key in s.mixes.columns:
@@ -396,11 +385,18 @@ def mix_label(s: Summary, mix_id: int) -> str:
             continue
         unit = param_unit(key)
         parts.append(
-            f"{_short(key)} = {fmt(row[key])}"
-            + (f" {unit}" if unit and unit not in ("-", "flag", "text") else "")
+            f"{_short(key)} = {fmt(row[key], na=words.t['na'])}"
+            + (f" {words.unit(unit)}" if unit and unit not in ("-", "flag", "text") else "")
         )
     name = f' "{row["mix"]}"' if "mix" in s.mixes.columns else ""
-    return f"mix {mix_id}{name}" + (f": {', '.join(parts)}" if parts else "")
+    return words("mix_n", id=int(mix_id)) + name + (f": {', '.join(parts)}" if parts else "")
+
+
+def _mix_header(column: str, words: Words) -> str:
+    """A column of the mixes table: its id columns by name, a lever key with its unit."""
+    if column in ("policy_mix_id", "mix"):
+        return words.t[f"col_{column}"]
+    return f"{column} ({words.unit(param_unit(column))})"
 
 
 def render_page(
@@ -415,6 +411,7 @@ def render_page(
         undefined=jinja2.StrictUndefined,
     )
     t = words.t
+    na = t["na"]
     context = {
         "t": t,
         "name": e.name,
@@ -424,46 +421,48 @@ def render_page(
         "ranking": [
             {
                 "rank": int(r.rank),
-                "label": mix_label(s, r.policy_mix_id),
-                "mean": f"{r.targets_met_mean:.2f} / {r.outcome_targets}",
-                "interval": _band(r.targets_met_lo, r.targets_met_hi, 2),
+                "label": mix_label(s, r.policy_mix_id, words),
+                "mean": _mean_met(r.targets_met_mean, na) + f" / {r.outcome_targets}",
+                "interval": _band(r.targets_met_lo, r.targets_met_hi, 2, na=na),
                 "runs": int(r.runs),
             }
             for r in s.ranking.itertuples()
         ],
-        "best_label": mix_label(s, s.best).split(":")[0],
-        "baseline_label": mix_label(s, s.baseline).split(":")[0],
+        "best_label": mix_label(s, s.best, words).split(":")[0],
+        "baseline_label": mix_label(s, s.baseline, words).split(":")[0],
         "legend": [
             {"colour": p_colour(p), "label": f"{p:.0%}"} for p in (0.0, 0.25, 0.5, 0.75, 1.0)
         ],
         "outcome_rows": _target_rows(s, words),
         "input_rows": _input_rows(s, words),
         "chart": base64.b64encode(chart).decode("ascii"),
-        "mix_columns": [
-            c if c in ("policy_mix_id", "mix") else f"{c} ({param_unit(c)})"
-            for c in s.mixes.columns
-        ],
-        "mix_rows": [[fmt(v) for v in row] for row in s.mixes.itertuples(index=False)],
+        "mix_columns": [_mix_header(c, words) for c in s.mixes.columns],
+        "mix_rows": [[fmt(v, na=na) for v in row] for row in s.mixes.itertuples(index=False)],
         "method": e.sampler.method,
         "sensitivity_help": "",
-        "sensitivity_columns": list(sensitivity.columns),
-        "sensitivity_rows": [[fmt(v) for v in row] for row in sensitivity.itertuples(index=False)],
+        "sensitivity_columns": [
+            t[c] if c in ("indicator", "factor") else c for c in sensitivity.columns
+        ],
+        "sensitivity_rows": [
+            [fmt(v, na=na) for v in row] for row in sensitivity.itertuples(index=False)
+        ],
         "discovery_rows": _box_rows(boxes[0], words),
         "cart_rows": _box_rows(boxes[1], words),
-        "metadata": _metadata(e, manifest, s),
+        "metadata": _metadata(e, manifest, s, words),
     }
     context |= _lever_context(effects, s, words)
     return env.get_template("report.html.j2").render(context)
 
 
 def _box_rows(boxes: pd.DataFrame, words: Words) -> list[dict]:
+    na = words.t["na"]
     return [
         {
             "name": words.indicator(r["indicator"]),
-            "fail_rate": fmt(r.get("fail_rate", math.nan), percent=True),
-            "box": r["box"],
-            "coverage": fmt(r.get("coverage", math.nan), percent=True),
-            "density": fmt(r.get("density", math.nan), percent=True),
+            "fail_rate": fmt(r.get("fail_rate", math.nan), percent=True, na=na),
+            "box": box_text(r["box"], words),
+            "coverage": fmt(r.get("coverage", math.nan), percent=True, na=na),
+            "density": fmt(r.get("density", math.nan), percent=True, na=na),
         }
         for r in boxes.to_dict(orient="records")
     ]
@@ -476,7 +475,7 @@ def answer_sentences(s: Summary, words: Words) -> list[str]:
     base = s.ranking[s.ranking["policy_mix_id"] == s.baseline].iloc[0]
     n = int(best.outcome_targets)
     out = []
-    band = _band(best.targets_met_lo, best.targets_met_hi, 2)
+    band = _band(best.targets_met_lo, best.targets_met_hi, 2, na=words.t["na"])
     mean, base_mean = f"{best.targets_met_mean:.2f}", f"{base.targets_met_mean:.2f}"
     tied = s.ranking[s.ranking["targets_met_mean"] == best.targets_met_mean]
     if len(tied) == len(s.ranking) and len(tied) > 1:
@@ -488,7 +487,7 @@ def answer_sentences(s: Summary, words: Words) -> list[str]:
             f"targets in {s.year}: {mean} of {n}; the mixes do not differ on this count."
         )
         return out + _findings(s, words, zh)
-    leaders = ", ".join(mix_label(s, int(i)) for i in tied["policy_mix_id"].iloc[:6])
+    leaders = ", ".join(mix_label(s, int(i), words) for i in tied["policy_mix_id"].iloc[:6])
     if zh:
         out.append(
             f"{leaders} 预期实现的结果类目标最多:{mean} 个(共 {n} 个,"
@@ -522,7 +521,8 @@ def _findings(s: Summary, words: Words, zh: bool) -> list[str]:
         gaps = []
         for i in s.findings["never_met"]:
             rows = s.attainment[s.attainment["indicator"] == i]
-            best_median, target = fmt(rows["median"].max()), fmt(rows["target"].iloc[0])
+            na = words.t["na"]
+            best_median, target = fmt(rows["median"].max(), na=na), fmt(rows["target"].iloc[0])
             gaps.append(f"{words.indicator(i)} ({best_median} / {target})")
         out.append(
             (
@@ -578,12 +578,16 @@ def _target_rows(s: Summary, words: Words) -> list[dict]:
             {
                 "id": target.id,
                 "name": words.indicator(target.id),
-                "target": f"≥ {fmt(target.target)} {target.unit}",
-                "best": _p(best),
+                "target": f"≥ {fmt(target.target)} {words.unit(target.unit)}",
+                "best": _p(best, t["na"]),
                 "best_colour": p_colour(best.p_meet),
-                "base": _p(base),
+                "base": _p(base, t["na"]),
                 "base_colour": p_colour(base.p_meet),
-                "highest": f"{top.p_meet:.0%} (mix {int(top.policy_mix_id)})",
+                "highest": words(
+                    "highest_in",
+                    p=fmt(top.p_meet, percent=True, na=t["na"]),
+                    mix=words("mix_n", id=int(top.policy_mix_id)),
+                ),
                 "finding": finding,
             }
         )
@@ -600,9 +604,9 @@ def _input_rows(s: Summary, words: Words) -> list[dict]:
             {
                 "id": target.id,
                 "name": words.indicator(target.id),
-                "target": f"≥ {fmt(target.target)} {target.unit}",
-                "median": fmt(a["median"]),
-                "best": _p(a),
+                "target": f"≥ {fmt(target.target)} {words.unit(target.unit)}",
+                "median": fmt(a["median"], na=words.t["na"]),
+                "best": _p(a, words.t["na"]),
             }
         )
     return rows
@@ -610,26 +614,16 @@ def _input_rows(s: Summary, words: Words) -> list[dict]:
 
 def _lever_context(effects, s: Summary, words: Words) -> dict:
     t = words.t
+    na = t["na"]
     if effects is None:
-        return {
-            "lever_rows": [],
-            "lever_quiet": [],
-            "lever_note": "Lever effects were not computed (--effect-seeds 0).",
-        }
+        return {"lever_rows": [], "lever_quiet": [], "lever_note": t["lever_not_computed"]}
     rows, quiet = [], []
     for lever in effects.levers:
         moved = [k for k, v in lever.effects.items() if v.excludes_zero]
         cost = f"{fmt(lever.cost.mean)}" if lever.cost.mean > 0 else t["not_booked"]
         still = [words.indicator(k) for k in lever.effects if k not in moved]
         if not moved:
-            quiet.append(
-                f"{words.lever(lever.lever)} ({cost}): "
-                + (
-                    "对所有结果指标均无可检测的效果。"
-                    if words.lang == "zh"
-                    else "no detectable effect on any outcome."
-                )
-            )
+            quiet.append(f"{words.lever(lever.lever)} ({cost}): {t['lever_no_effect']}")
             continue
         for n, k in enumerate(moved):
             v, per, unit = lever.effects[k], lever.per_10m(k), INDICATORS[k][0]
@@ -640,51 +634,51 @@ def _lever_context(effects, s: Summary, words: Words) -> dict:
                     "span": len(moved),
                     "lever": words.lever(lever.lever),
                     "cost": cost,
-                    "outcome": f"{words.indicator(k)} ({unit})",
-                    "effect": f"{fmt(v.mean, sign=True)} {_band(v.lo, v.hi)}",
-                    "per_10m": f"{fmt(per.mean, sign=True)} {_band(per.lo, per.hi)}"
+                    "outcome": f"{words.indicator(k)} ({words.unit(unit)})",
+                    "effect": f"{fmt(v.mean, sign=True, na=na)} {_band(v.lo, v.hi, na=na)}",
+                    "per_10m": f"{fmt(per.mean, sign=True, na=na)} {_band(per.lo, per.hi, na=na)}"
                     if per
-                    else "n/a",
-                    "per_unit": fmt(per_unit) if per_unit is not None else "-",
+                    else na,
+                    "per_unit": fmt(per_unit, na=na) if per_unit is not None else "-",
                 }
             )
         if still:
-            quiet.append(
-                f"{words.lever(lever.lever)}: "
-                + ("无可检测效果:" if words.lang == "zh" else "no detectable effect on ")
-                + "; ".join(still)
-            )
-    note = (
-        f"Lever effects: {len(effects.seeds)} seeds of the base scenario, {effects.year}."
-        if words.lang == "en"
-        else f"政策工具效果:基准情景,{len(effects.seeds)} 个随机种子,{effects.year} 年。"
-    )
+            label = f"{words.lever(lever.lever)}: {t['lever_no_effect_on']}"
+            quiet.append(label + "; ".join(still))
+    note = words("lever_note", seeds=len(effects.seeds), year=effects.year)
     return {"lever_rows": rows, "lever_quiet": quiet, "lever_note": note}
 
 
-def _metadata(e: Experiment, manifest: dict, s: Summary) -> list[tuple[str, str]]:
+def _metadata(e: Experiment, manifest: dict, s: Summary, words: Words) -> list[tuple[str, str]]:
+    t = words.t
     statuses = [r.get("status") for r in manifest["runs"]]
     code = manifest.get("code_version") or {}
-    sampler = e.sampler.method + (
-        f", {e.sampler.samples} samples, seed {e.sampler.seed}"
-        if e.sampler.method != "full_factorial"
-        else ""
+    sampler = e.sampler.method
+    if e.sampler.method != "full_factorial":
+        sampler = words(
+            "meta_sampler_detail",
+            method=e.sampler.method,
+            samples=e.sampler.samples,
+            seed=e.sampler.seed,
+        )
+    seeds = words("meta_seeds_detail", n=len(e.seeds), first=e.seeds[0], last=e.seeds[-1])
+    runs = words(
+        "meta_runs_detail",
+        ok=statuses.count("ok"),
+        failed=statuses.count("error"),
+        total=len(statuses),
     )
     return [
-        ("base scenario", f"{e.scenario.scenario.name} ({e.scenario_path.name})"),
-        ("evaluation year", str(s.year)),
-        ("sampler", sampler),
-        ("seeds per mix and sample", f"{len(e.seeds)} ({e.seeds[0]} to {e.seeds[-1]})"),
-        ("policy mixes", str(len(s.mixes))),
-        (
-            "runs",
-            f"{statuses.count('ok')} finished, {statuses.count('error')} failed, "
-            f"{len(statuses)} in the design",
-        ),
-        ("baseline mix", mix_label(s, s.baseline)),
-        ("paired on", " and ".join(s.pair_keys)),
-        ("code version", f"innosim {code.get('package')}, git {code.get('git')}"),
-        ("experiment SHA-256", e.sha256[:16] + "…"),
+        (t["meta_scenario"], f"{e.scenario.scenario.name} ({e.scenario_path.name})"),
+        (t["meta_year"], str(s.year)),
+        (t["meta_sampler"], sampler),
+        (t["meta_seeds"], seeds),
+        (t["meta_mixes"], str(len(s.mixes))),
+        (t["meta_runs"], runs),
+        (t["meta_baseline"], mix_label(s, s.baseline, words)),
+        (t["meta_paired"], t["meta_and"].join(s.pair_keys)),
+        (t["meta_code"], f"innosim {code.get('package')}, git {code.get('git')}"),
+        (t["meta_sha"], e.sha256[:16] + "…"),
     ]
 
 
@@ -740,11 +734,12 @@ def fan_charts(s: Summary, data: pd.DataFrame, words: Words) -> bytes:
                     q[0.5],
                     color=f"C{n}",
                     linewidth=1.8,
-                    label=mix_label(s, mix_id).split(":")[0],
+                    label=mix_label(s, mix_id, words).split(":")[0],
                 )
             ax.axhline(target.target, color="black", linestyle="--", linewidth=1)
             ax.set_title(
-                f"{words.indicator(target.id)} (≥ {fmt(target.target)} {target.unit})", fontsize=9
+                f"{words.indicator(target.id)} (≥ {fmt(target.target)} {words.unit(target.unit)})",
+                fontsize=9,
             )
             ax.xaxis.get_major_locator().set_params(integer=True)
             ax.tick_params(labelsize=8)
@@ -794,14 +789,17 @@ def p_colour(p: float) -> str:
     return f"rgb({red},{green},{blue})"
 
 
-def _p(row) -> str:
+def _p(row, na: str = "n/a") -> str:
     if row.p_meet != row.p_meet:
-        return "n/a"
+        return na
     return f"{row.p_meet:.0%} [{row.p_lo:.0%}, {row.p_hi:.0%}]"
 
 
-def fmt(value, sign: bool = False, percent: bool = False) -> str:
-    """One number format for the whole page: 3 significant figures, separators, no exponents."""
+def fmt(value, sign: bool = False, percent: bool = False, na: str = "n/a") -> str:
+    """One number format for the whole page: 3 significant figures, separators, no exponents.
+
+    ``na`` is what a missing number (NaN) shows.
+    """
     if value is None or isinstance(value, str):
         return "" if value is None else value
     if isinstance(value, (bool, np.bool_)):
@@ -810,7 +808,7 @@ def fmt(value, sign: bool = False, percent: bool = False) -> str:
         return f"{int(value):{'+' if sign else ''},d}"
     value = float(value)
     if value != value:
-        return "n/a"
+        return na
     if percent:
         return f"{value:.0%}"
     if value == 0:
@@ -821,9 +819,14 @@ def fmt(value, sign: bool = False, percent: bool = False) -> str:
     return f"{value:{'+' if sign else ''},.{min(digits, 4)}f}"
 
 
-def _band(lo, hi, digits: int | None = None) -> str:
+def _mean_met(mean: float, na: str) -> str:
+    """The expected number of targets met, 2 decimals (``na`` for a mix with no finished run)."""
+    return na if mean != mean else f"{mean:.2f}"
+
+
+def _band(lo, hi, digits: int | None = None, na: str = "n/a") -> str:
     if lo is None or lo != lo:
-        return "[n/a]"
+        return f"[{na}]"
     if digits is not None:
         return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
     return f"[{fmt(lo, sign=True)}, {fmt(hi, sign=True)}]"

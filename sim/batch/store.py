@@ -4,6 +4,8 @@ Layout of ``results/<experiment name>/`` (docs/experiments.md, "Result layout"):
 
     manifest.json            experiment and scenario hashes, code version, sessions, runs
     experiment.toml          a copy of the experiment file
+    inputs/                  copies of the base scenario, its data files and a design table,
+                             in their places relative to one another (sim.batch.inputs)
     design.parquet           one row per run: run_id, policy_mix_id, sample_id, replicate,
                              seed and every lever and uncertainty (dotted scenario keys)
     samples.parquet          unit-cube coordinates of the sample points (for sensitivity)
@@ -49,13 +51,25 @@ MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
 SAMPLES = "samples.parquet"
 EXPERIMENT_COPY = "experiment.toml"
+INPUTS = "inputs"  # copies of the files the experiment reads (sim.batch.inputs)
 RUNS = "runs"
 ERRORS = "errors"
 DAMAGED = "damaged"
 REPORT = "report"
 LOCK = ".lock"
 # Everything a batch may put in its directory: --force deletes these and nothing else.
-BATCH_ENTRIES = {MANIFEST, DESIGN, SAMPLES, EXPERIMENT_COPY, RUNS, ERRORS, DAMAGED, REPORT, LOCK}
+BATCH_ENTRIES = {
+    MANIFEST,
+    DESIGN,
+    SAMPLES,
+    EXPERIMENT_COPY,
+    INPUTS,
+    RUNS,
+    ERRORS,
+    DAMAGED,
+    REPORT,
+    LOCK,
+}
 # Pseudo filesystems: writing results there is always a mistake (and may do harm as root).
 SPECIAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
 _RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
@@ -144,7 +158,10 @@ class ResultStore:
 
     def remove_temporaries(self) -> None:
         """Delete temporary files a killed batch may have left (never a finished file)."""
-        for folder in (self.root, self.runs, self.errors):
+        copies = self.root / INPUTS
+        folders = [self.root, self.runs, self.errors]
+        folders += [p for p in copies.rglob("*") if p.is_dir()] + [copies]
+        for folder in folders:
             if folder.is_dir():
                 for p in folder.iterdir():
                     if _is_temporary(p.name):
