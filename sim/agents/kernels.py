@@ -126,7 +126,8 @@ def months_in_parallel(f, sectors, r, month, key, policy, cost_factors):
 @njit(cache=True, _nrt=False)
 def month_chunk(f, sectors, r, month, month_key, policy, cost_factors, start, stop):
     """Firms ``start`` to ``stop`` (the firm step is inlined into this loop)."""
-    for i in range(start, stop):
+    for row in range(start, stop):
+        i = np.uint64(row)  # unsigned: no negative-index wraparound at each of ~40 column reads
         if f.alive[i]:
             key = rng.entity_key(month_key, i)
             firm_month(f, sectors, r, i, month, key, policy, cost_factors)
@@ -456,7 +457,8 @@ def year_ends_in_parallel(f, sectors, r, month, key, policy, cultivation_pass_bo
 @njit(cache=True, _nrt=False)
 def year_end_chunk(f, sectors, r, month, month_key, policy, cultivation_pass_bonus, start, stop):
     """Firms ``start`` to ``stop`` on 31 December."""
-    for i in range(start, stop):
+    for row in range(start, stop):
+        i = np.uint64(row)  # unsigned, as in ``month_chunk``
         if f.alive[i]:
             key = rng.entity_key(month_key, i)
             firm_year_end(f, sectors, r, i, month, key, policy, cultivation_pass_bonus)
