@@ -87,10 +87,8 @@ def step_month(f, sectors, r, month, seed, policy):
     cost_factors = month_cost_factors(
         policy, r.rd_reference_super_deduction, r.rd_user_cost_elasticity, r.loss_value
     )
-    SECTOR_MEANS(f, sectors)
-    n = f.alive.shape[0]
-    if not on_threads(n):
-        MONTH_CHUNK(f, sectors, r, month, key, policy, cost_factors, 0, n)
+    if not on_threads(f.alive.shape[0]):
+        MONTH_ON_THIS_THREAD(f, sectors, r, month, key, policy, cost_factors)
     else:
         MONTHS_IN_PARALLEL(f, sectors, r, month, key, policy, cost_factors)
 
@@ -111,9 +109,19 @@ def sector_means(f, sectors):
             means[k] = sums[k] / weights[k]
 
 
+# sector_means runs inside the month's one compiled call: a call from Python costs ~10 us of
+# argument unboxing (the firm table, the rules), as much as the pass itself on the district.
+@njit(cache=True)
+def month_on_this_thread(f, sectors, r, month, key, policy, cost_factors):
+    """``sector_means``, then ``month_chunk`` over all firms on the calling thread."""
+    sector_means(f, sectors)
+    month_chunk(f, sectors, r, month, key, policy, cost_factors, 0, f.alive.shape[0])
+
+
 @njit(cache=True, parallel=True)
 def months_in_parallel(f, sectors, r, month, key, policy, cost_factors):
-    """``month_chunk`` over all firms, chunk by chunk on Numba's threads."""
+    """``sector_means``, then ``month_chunk`` over all firms, chunk by chunk on Numba's threads."""
+    sector_means(f, sectors)
     n = f.alive.shape[0]
     for chunk in prange((n + CHUNK - 1) // CHUNK):
         start, stop = chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
@@ -164,7 +172,9 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     # without R&D the chance is 1 - exp(0) = 0: most firms skip the draw and the exp
     if rd > 0.0 and sales > 0.0:
         effort = r.innovation_zeta * f.innovation_boost[i] * rd / sales
-        if rng.draw(key, rng.INNOVATION) < 1.0 - math.exp(-effort):
+        u = rng.draw(key, rng.INNOVATION)
+        # 1 - exp(-effort) <= effort (+ rounding): most draws fail without the exp
+        if u < effort + 1e-12 and u < 1.0 - math.exp(-effort):
             innovate(f, r, i, t, key, policy, certified)
     decide_patents(f, r, i, t, key)
     f.productivity[i] += (
@@ -173,7 +183,8 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
 
     f.revenue[i] *= math.exp(growth)
     f.employees[i] = max(1.0, f.employees[i] * math.exp(r.employment_elasticity * growth))
-    wanted_staff = 12.0 * rd / f.rd_per_tech_staff[i] if rd > 0.0 else 0.0
+    # no branch on rd > 0 (a third of firms, in no order): a mispredicted branch costs more
+    wanted_staff = 12.0 * rd / f.rd_per_tech_staff[i]
     f.tech_staff[i] += r.staff_adjustment * (wanted_staff - f.tech_staff[i])
     f.tech_staff[i] = min(f.tech_staff[i], f.employees[i])
 
@@ -253,10 +264,10 @@ def innovate(f, r, i, t, key, policy, certified):
 def pay_out(f, r, i):
     """Cash above the firm's target holding is paid out to its owners, a share a month."""
     excess = f.cash[i] - r.cash_target_years * f.revenue[i]
-    if excess > 0.0:
-        payout = r.payout_rate * excess
-        f.cash[i] -= payout
-        f.payout_ytd[i] += payout
+    # without a branch (firms above and below their target come in no order); x - 0.0 == x
+    payout = r.payout_rate * max(excess, 0.0)
+    f.cash[i] -= payout
+    f.payout_ytd[i] += payout
 
 
 @njit(cache=True, inline="always")
@@ -759,9 +770,8 @@ def high_growth_round(f, r, i, t):
 
 
 # The kernels as step_month and close_year call them from Python.
-SECTOR_MEANS = DirectCall(sector_means)
 SET_GROWTH_VOLATILITY = DirectCall(set_growth_volatility)
-MONTH_CHUNK = DirectCall(month_chunk)
+MONTH_ON_THIS_THREAD = DirectCall(month_on_this_thread)
 MONTHS_IN_PARALLEL = DirectCall(months_in_parallel)
 YEAR_END_CHUNK = DirectCall(year_end_chunk)
 YEAR_ENDS_IN_PARALLEL = DirectCall(year_ends_in_parallel)
