@@ -228,9 +228,9 @@ def market_growth(f, sectors, r, i, key):
     omega = r.event_variance_share
     growth = (sectors.growth[k] - 0.5 * sigma * sigma) / 12.0
     growth += r.competition_chi / 12.0 * (f.productivity[i] - sectors.mean_productivity[k])
-    growth += sigma * math.sqrt((1.0 - omega) / 12.0) * rng.draw_normal(key, rng.DEMAND)
+    growth += sigma * math.sqrt((1.0 - omega) / 12.0) * rng.draw_gaussian(key, rng.DEMAND)
     if rng.draw(key, rng.DEMAND_EVENT) < r.event_per_month:
-        growth += sigma * math.sqrt(omega / r.event_rate) * rng.draw_normal(key, rng.EVENT_SIZE)
+        growth += sigma * math.sqrt(omega / r.event_rate) * rng.draw_gaussian(key, rng.EVENT_SIZE)
     return growth + f.growth_boost[i] / 12.0
 
 
