@@ -63,8 +63,25 @@ def type_key(value):
     if kind in ARRAY_TUPLES:
         return kind
     if issubclass(kind, tuple):
-        return (kind, *map(type, value))
+        return tuple_key(value)
     return kind
+
+
+# id -> (tuple, its key). The rules are one tuple of ~70 scalars for a whole run: summing up
+# their types anew took ~2 us a call, a tenth of the call's overhead.
+TUPLE_KEYS: dict = {}
+
+
+def tuple_key(value: tuple):
+    """``type_key`` of a tuple, remembered per object (its items, so their types, cannot change)."""
+    known = TUPLE_KEYS.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    key = (type(value), *map(type, value))
+    if len(TUPLE_KEYS) >= 64:  # policies are new tuples each month: keep the memo small
+        TUPLE_KEYS.clear()
+    TUPLE_KEYS[id(value)] = (value, key)  # holding the tuple keeps its id from being reused
+    return key
 
 
 # ----------------------------------------------------------------------------- monthly step
