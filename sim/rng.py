@@ -14,7 +14,9 @@ Three implementations of the same hash exist on purpose and are tested to agree 
 ``uniform`` (Numba, used in kernels), ``uniforms`` (Numba, vectorised over ids, used when a
 population is synthesised) and ``uniform_py`` (plain Python, used by the readable reference).
 The draws built on a uniform need no twin of their own: ``normal_quantile_py``,
-``binomial_py`` and ``poisson_py`` are the same source run by the interpreter.
+``binomial_py`` and ``poisson_py`` are the same source run by the interpreter. The ziggurat
+normal (``draw_gaussian``, the monthly demand shocks) works on the hash's bits, so it has a
+twin, ``gaussian_py``, tested to agree bit for bit.
 """
 
 import math
@@ -313,13 +315,17 @@ def _mix_py(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def uniform_py(seed: int, month: int, entity: int, purpose: int) -> float:
-    """Plain-Python twin of ``uniform``: the same bits, for the reference model."""
+def _hash_py(seed: int, month: int, entity: int, purpose: int) -> int:
+    """The 64-bit hash behind a draw (``_mix`` of seed, month, entity, purpose in turn)."""
     z = _mix_py((seed & _MASK) ^ _GOLDEN)
     z = _mix_py(z ^ month)
     z = _mix_py(z ^ entity)
-    z = _mix_py(z ^ purpose)
-    return ((z >> 11) + 0.5) * _TWO_POW_M53
+    return _mix_py(z ^ purpose)
+
+
+def uniform_py(seed: int, month: int, entity: int, purpose: int) -> float:
+    """Plain-Python twin of ``uniform``: the same bits, for the reference model."""
+    return ((_hash_py(seed, month, entity, purpose) >> 11) + 0.5) * _TWO_POW_M53
 
 
 def normal_py(seed: int, month: int, entity: int, purpose: int) -> float:
@@ -331,3 +337,135 @@ def normal_py(seed: int, month: int, entity: int, purpose: int) -> float:
 normal_quantile_py = normal_quantile.py_func
 binomial_py = binomial.py_func
 poisson_py = poisson.py_func
+
+# ---------------------------------------------------------------------------------- ziggurat
+# The monthly demand shocks, one a firm-month, are the kernel's most frequent normals. The
+# ziggurat (Marsaglia & Tsang 2000, Doornik's 2005 form) turns one hash into a normal with a
+# table look-up 99% of the time, where inversion (``normal_quantile``) evaluates a ratio of
+# polynomials, and a ``log`` in 15% of draws: ~8 against ~21 ns a draw (docs/benchmarks.md).
+# The layer comes from the hash's low 8 bits, the uniform from its top 53. The rare draws
+# outside a layer's rectangle take further words from a splitmix64 sequence started at the
+# hash. Exact in distribution (a test checks it against SciPy's normal).
+
+ZIGGURAT_LAYERS = 256
+_ZIG_R = 3.6541528853610088  # right edge of the base layer (Marsaglia & Tsang 2000, 256 layers)
+_ZIG_V = 0.00492867323399  # the area of each layer
+
+
+def _ziggurat_tables() -> tuple[list[float], list[float]]:
+    """The layers' edges x[0..256] and the ratios x[i + 1] / x[i].
+
+    x[0] is the width the base layer would have with its tail folded in; x[256] = 0. The
+    ratio is the share of layer i that lies under the layer above (no further test needed).
+    """
+    n, edge, area = ZIGGURAT_LAYERS, _ZIG_R, _ZIG_V
+    x = [0.0] * (n + 1)
+    f = math.exp(-0.5 * edge * edge)
+    x[0] = area / f
+    x[1] = edge
+    for i in range(2, n):
+        x[i] = math.sqrt(-2.0 * math.log(area / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    return x, [x[i + 1] / x[i] for i in range(n)]
+
+
+_ZIG_X_PY, _ZIG_RATIO_PY = _ziggurat_tables()
+_ZIG_X = np.array(_ZIG_X_PY)  # Numba freezes global arrays into the compiled code
+_ZIG_RATIO = np.array(_ZIG_RATIO_PY)
+_U_LAYER = np.uint64(ZIGGURAT_LAYERS - 1)
+_U0 = np.uint64(0)
+_U1 = np.uint64(1)
+
+
+@njit(cache=True, inline="always")
+def draw_gaussian(entity_key, purpose):
+    """A standard normal of ``purpose`` for the entity behind ``entity_key``, by the ziggurat."""
+    z = _mix(np.uint64(entity_key) ^ np.uint64(purpose))
+    layer = z & _U_LAYER
+    u = 2.0 * ((np.float64(z >> _U11) + 0.5) * _TWO_POW_M53) - 1.0  # in (-1, 1)
+    if abs(u) < _ZIG_RATIO[layer]:
+        return u * _ZIG_X[layer]
+    return _ziggurat_edge(z, layer, u)
+
+
+@njit(cache=True, inline="always")
+def _next_uniform(state):
+    """splitmix64: the next state and its uniform in (0, 1)."""
+    state = state + _U_GOLDEN
+    return state, (np.float64(_mix(state) >> _U11) + 0.5) * _TWO_POW_M53
+
+
+@njit(cache=True, inline="always")
+def _next_word(state):
+    """splitmix64: the next state and its 64-bit output."""
+    state = state + _U_GOLDEN
+    return state, _mix(state)
+
+
+@njit(cache=True)
+def _ziggurat_edge(z, layer, u):
+    """A draw outside its layer's rectangle: the tail, a wedge, or a new try (~1% of draws)."""
+    state = z
+    while True:
+        if layer == _U0:  # beyond the base layer's edge: Marsaglia's tail method
+            while True:
+                state, a = _next_uniform(state)
+                state, b = _next_uniform(state)
+                x = math.log(a) / _ZIG_R
+                if -2.0 * math.log(b) >= x * x:
+                    return x - _ZIG_R if u < 0.0 else _ZIG_R - x
+        x = u * _ZIG_X[layer]
+        f0 = math.exp(-0.5 * (_ZIG_X[layer] * _ZIG_X[layer] - x * x))
+        upper = _ZIG_X[layer + _U1]
+        f1 = math.exp(-0.5 * (upper * upper - x * x))
+        state, v = _next_uniform(state)
+        if f1 + v * (f0 - f1) < 1.0:
+            return x
+        state, w = _next_word(state)
+        layer = w & _U_LAYER
+        u = 2.0 * ((np.float64(w >> _U11) + 0.5) * _TWO_POW_M53) - 1.0
+        if abs(u) < _ZIG_RATIO[layer]:
+            return u * _ZIG_X[layer]
+
+
+@njit(cache=True)
+def gaussians(seed, month, entities, purpose):
+    """Vectorised ``draw_gaussian`` over an int64 array of entity ids."""
+    key = month_key(seed, month)
+    out = np.empty(entities.shape[0], dtype=np.float64)
+    for k in range(entities.shape[0]):
+        out[k] = draw_gaussian(entity_key(key, entities[k]), purpose)
+    return out
+
+
+def gaussian_py(seed: int, month: int, entity: int, purpose: int) -> float:
+    """Plain-Python twin of ``draw_gaussian`` (keyed like ``uniform_py``)."""
+    z = _hash_py(seed, month, entity, purpose)
+    layer = z & (ZIGGURAT_LAYERS - 1)
+    u = 2.0 * (((z >> 11) + 0.5) * _TWO_POW_M53) - 1.0
+    if abs(u) < _ZIG_RATIO_PY[layer]:
+        return u * _ZIG_X_PY[layer]
+    state = z
+    while True:
+        if layer == 0:
+            while True:
+                state = (state + _GOLDEN) & _MASK
+                a = ((_mix_py(state) >> 11) + 0.5) * _TWO_POW_M53
+                state = (state + _GOLDEN) & _MASK
+                b = ((_mix_py(state) >> 11) + 0.5) * _TWO_POW_M53
+                x = math.log(a) / _ZIG_R
+                if -2.0 * math.log(b) >= x * x:
+                    return x - _ZIG_R if u < 0.0 else _ZIG_R - x
+        x = u * _ZIG_X_PY[layer]
+        f0 = math.exp(-0.5 * (_ZIG_X_PY[layer] * _ZIG_X_PY[layer] - x * x))
+        f1 = math.exp(-0.5 * (_ZIG_X_PY[layer + 1] * _ZIG_X_PY[layer + 1] - x * x))
+        state = (state + _GOLDEN) & _MASK
+        v = ((_mix_py(state) >> 11) + 0.5) * _TWO_POW_M53
+        if f1 + v * (f0 - f1) < 1.0:
+            return x
+        state = (state + _GOLDEN) & _MASK
+        w = _mix_py(state)
+        layer = w & (ZIGGURAT_LAYERS - 1)
+        u = 2.0 * (((w >> 11) + 0.5) * _TWO_POW_M53) - 1.0
+        if abs(u) < _ZIG_RATIO_PY[layer]:
+            return u * _ZIG_X_PY[layer]

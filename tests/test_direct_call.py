@@ -33,3 +33,11 @@ def test_type_keys_tell_apart_what_numba_types_apart():
     assert type_key(a) != type_key(np.zeros((3, 1)))
     assert type_key(np.zeros(6)[::2]) != type_key(a)
     assert type_key((1, 2.0)) != type_key((1.0, 2.0))
+
+
+def test_a_tuples_key_is_remembered_and_never_confused():
+    rules = tuple([1, 2.0])
+    assert type_key(rules) is type_key(rules)  # remembered for the same object
+    for k in range(200):  # new tuples, freed at once, so ids come back: keys stay right
+        assert type_key(tuple([k, 2.0])) == (tuple, int, float)
+        assert type_key(tuple([float(k), 2.0])) == (tuple, float, float)

@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import norm
+from scipy.stats import kstest, norm
 
 from sim import rng
 
@@ -70,6 +71,37 @@ def test_normal_quantile_matches_scipy_in_the_centre_and_both_tails():
     got = np.array([rng.normal_quantile(x) for x in p])
     assert np.allclose(got, expected, rtol=1e-14, atol=1e-14)
     assert [rng.normal_quantile_py(x) for x in p] == got.tolist()
+
+
+def test_ziggurat_twins_agree_on_every_path():
+    ids = np.arange(100_000, dtype=np.int64)
+    fast = rng.gaussians(3, 7, ids, rng.DEMAND).tolist()
+    assert fast == [rng.gaussian_py(3, 7, int(i), rng.DEMAND) for i in ids]
+    # the rare paths were taken: wedges and retries (~1%), the tail beyond the base layer
+    edges = tails = 0
+    for i in ids:
+        z = rng._hash_py(3, 7, int(i), rng.DEMAND)
+        layer = z & (rng.ZIGGURAT_LAYERS - 1)
+        u = 2.0 * (((z >> 11) + 0.5) * 2.0**-53) - 1.0
+        if abs(u) >= rng._ZIG_RATIO_PY[layer]:
+            edges += 1
+            tails += layer == 0
+    assert edges > 500 and tails > 5
+
+
+def test_ziggurat_draws_are_standard_normal():
+    z = rng.gaussians(5, 0, np.arange(1_000_000, dtype=np.int64), rng.DEMAND)
+    assert abs(z.mean()) < 0.005 and abs(z.std() - 1.0) < 0.005
+    assert kstest(z, "norm").pvalue > 1e-3
+    for bar in (1.0, 2.0, 3.0, rng._ZIG_R, 4.0):  # both tails, beyond the base layer too
+        expected = 2.0 * norm.sf(bar)
+        assert abs(np.mean(np.abs(z) > bar) - expected) < 5.0 * np.sqrt(expected / z.size)
+
+
+def test_ziggurat_layers_close_at_the_top():
+    # the recursion from the published edge and area ends at the mode: the layers tile f
+    top = rng._ZIG_X_PY[rng.ZIGGURAT_LAYERS - 1]
+    assert rng._ZIG_V / top + np.exp(-0.5 * top * top) == pytest.approx(1.0, abs=1e-9)
 
 
 @settings(deadline=None)  # the first example pays the Numba compilation

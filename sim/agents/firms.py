@@ -134,8 +134,8 @@ class FirmTable:
     def __init__(self, capacity: int = 1024):
         self.n = 0
         self._data = {
-            name: np.zeros((capacity, *shape), dtype=dtype)
-            for name, (dtype, shape, _, _) in FIRM_COLUMNS.items()
+            name: staggered_zeros((capacity, *shape), dtype, column)
+            for column, (name, (dtype, shape, _, _)) in enumerate(FIRM_COLUMNS.items())
         }
         self._arrays: FirmArrays | None = None  # the views of the used rows, made on demand
 
@@ -168,10 +168,27 @@ class FirmTable:
         if size <= capacity:
             return
         new_capacity = max(size, 2 * capacity)
-        for name, old in self._data.items():
-            grown = np.zeros((new_capacity, *old.shape[1:]), dtype=old.dtype)
+        for column, (name, old) in enumerate(self._data.items()):
+            grown = staggered_zeros((new_capacity, *old.shape[1:]), old.dtype, column)
             grown[: self.n] = old[: self.n]
             self._data[name] = grown
+
+
+# Large blocks are mapped fresh from the OS, so every column would start at the same offset in
+# its page: the kernels, which read and write row i of ~30 columns together, would then hit
+# the same few L1 cache sets (and falsely alias loads with stores 4 KiB apart), a 1.6x
+# slowdown of the monthly firm step at 10^6 firms (docs/benchmarks.md).
+PAGE = 4096
+CACHE_LINE = 64
+
+
+def staggered_zeros(shape: tuple, dtype, column: int) -> np.ndarray:
+    """``np.zeros(shape, dtype)`` that starts ``column`` cache lines past a page boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    block = np.zeros(nbytes + 2 * PAGE, dtype=np.uint8)
+    start = -block.ctypes.data % PAGE + column * CACHE_LINE % PAGE  # < 2 pages
+    return block[start : start + nbytes].view(dtype).reshape(shape)
 
 
 class Firm(mesa.Agent):

@@ -63,8 +63,25 @@ def type_key(value):
     if kind in ARRAY_TUPLES:
         return kind
     if issubclass(kind, tuple):
-        return (kind, *map(type, value))
+        return tuple_key(value)
     return kind
+
+
+# id -> (tuple, its key). The rules are one tuple of ~70 scalars for a whole run: summing up
+# their types anew took ~2 us a call, a tenth of the call's overhead.
+TUPLE_KEYS: dict = {}
+
+
+def tuple_key(value: tuple):
+    """``type_key`` of a tuple, remembered per object (its items, so their types, cannot change)."""
+    known = TUPLE_KEYS.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    key = (type(value), *map(type, value))
+    if len(TUPLE_KEYS) >= 64:  # policies are new tuples each month: keep the memo small
+        TUPLE_KEYS.clear()
+    TUPLE_KEYS[id(value)] = (value, key)  # holding the tuple keeps its id from being reused
+    return key
 
 
 # ----------------------------------------------------------------------------- monthly step
@@ -87,10 +104,8 @@ def step_month(f, sectors, r, month, seed, policy):
     cost_factors = month_cost_factors(
         policy, r.rd_reference_super_deduction, r.rd_user_cost_elasticity, r.loss_value
     )
-    SECTOR_MEANS(f, sectors)
-    n = f.alive.shape[0]
-    if not on_threads(n):
-        MONTH_CHUNK(f, sectors, r, month, key, policy, cost_factors, 0, n)
+    if not on_threads(f.alive.shape[0]):
+        MONTH_ON_THIS_THREAD(f, sectors, r, month, key, policy, cost_factors)
     else:
         MONTHS_IN_PARALLEL(f, sectors, r, month, key, policy, cost_factors)
 
@@ -111,9 +126,19 @@ def sector_means(f, sectors):
             means[k] = sums[k] / weights[k]
 
 
+# sector_means runs inside the month's one compiled call: a call from Python costs ~10 us of
+# argument unboxing (the firm table, the rules), as much as the pass itself on the district.
+@njit(cache=True)
+def month_on_this_thread(f, sectors, r, month, key, policy, cost_factors):
+    """``sector_means``, then ``month_chunk`` over all firms on the calling thread."""
+    sector_means(f, sectors)
+    month_chunk(f, sectors, r, month, key, policy, cost_factors, 0, f.alive.shape[0])
+
+
 @njit(cache=True, parallel=True)
 def months_in_parallel(f, sectors, r, month, key, policy, cost_factors):
-    """``month_chunk`` over all firms, chunk by chunk on Numba's threads."""
+    """``sector_means``, then ``month_chunk`` over all firms, chunk by chunk on Numba's threads."""
+    sector_means(f, sectors)
     n = f.alive.shape[0]
     for chunk in prange((n + CHUNK - 1) // CHUNK):
         start, stop = chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
@@ -126,7 +151,8 @@ def months_in_parallel(f, sectors, r, month, key, policy, cost_factors):
 @njit(cache=True, _nrt=False)
 def month_chunk(f, sectors, r, month, month_key, policy, cost_factors, start, stop):
     """Firms ``start`` to ``stop`` (the firm step is inlined into this loop)."""
-    for i in range(start, stop):
+    for row in range(start, stop):
+        i = np.uint64(row)  # unsigned: no negative-index wraparound at each of ~40 column reads
         if f.alive[i]:
             key = rng.entity_key(month_key, i)
             firm_month(f, sectors, r, i, month, key, policy, cost_factors)
@@ -164,7 +190,9 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     # without R&D the chance is 1 - exp(0) = 0: most firms skip the draw and the exp
     if rd > 0.0 and sales > 0.0:
         effort = r.innovation_zeta * f.innovation_boost[i] * rd / sales
-        if rng.draw(key, rng.INNOVATION) < 1.0 - math.exp(-effort):
+        u = rng.draw(key, rng.INNOVATION)
+        # 1 - exp(-effort) <= effort (+ rounding): most draws fail without the exp
+        if u < effort + 1e-12 and u < 1.0 - math.exp(-effort):
             innovate(f, r, i, t, key, policy, certified)
     decide_patents(f, r, i, t, key)
     f.productivity[i] += (
@@ -173,7 +201,8 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
 
     f.revenue[i] *= math.exp(growth)
     f.employees[i] = max(1.0, f.employees[i] * math.exp(r.employment_elasticity * growth))
-    wanted_staff = 12.0 * rd / f.rd_per_tech_staff[i] if rd > 0.0 else 0.0
+    # no branch on rd > 0 (a third of firms, in no order): a mispredicted branch costs more
+    wanted_staff = 12.0 * rd / f.rd_per_tech_staff[i]
     f.tech_staff[i] += r.staff_adjustment * (wanted_staff - f.tech_staff[i])
     f.tech_staff[i] = min(f.tech_staff[i], f.employees[i])
 
@@ -217,9 +246,9 @@ def market_growth(f, sectors, r, i, key):
     omega = r.event_variance_share
     growth = (sectors.growth[k] - 0.5 * sigma * sigma) / 12.0
     growth += r.competition_chi / 12.0 * (f.productivity[i] - sectors.mean_productivity[k])
-    growth += sigma * math.sqrt((1.0 - omega) / 12.0) * rng.draw_normal(key, rng.DEMAND)
+    growth += sigma * math.sqrt((1.0 - omega) / 12.0) * rng.draw_gaussian(key, rng.DEMAND)
     if rng.draw(key, rng.DEMAND_EVENT) < r.event_per_month:
-        growth += sigma * math.sqrt(omega / r.event_rate) * rng.draw_normal(key, rng.EVENT_SIZE)
+        growth += sigma * math.sqrt(omega / r.event_rate) * rng.draw_gaussian(key, rng.EVENT_SIZE)
     return growth + f.growth_boost[i] / 12.0
 
 
@@ -256,10 +285,10 @@ def pay_out(f, r, i):
     Borrowed cash is not: it is held to repay the loan.
     """
     excess = f.cash[i] - f.loan_balance[i] - r.cash_target_years * f.revenue[i]
-    if excess > 0.0:
-        payout = r.payout_rate * excess
-        f.cash[i] -= payout
-        f.payout_ytd[i] += payout
+    # without a branch (firms above and below their target come in no order); x - 0.0 == x
+    payout = r.payout_rate * max(excess, 0.0)
+    f.cash[i] -= payout
+    f.payout_ytd[i] += payout
 
 
 @njit(cache=True, inline="always")
@@ -500,7 +529,8 @@ def year_ends_in_parallel(f, sectors, r, month, key, policy, cultivation_pass_bo
 @njit(cache=True, _nrt=False)
 def year_end_chunk(f, sectors, r, month, month_key, policy, cultivation_pass_bonus, start, stop):
     """Firms ``start`` to ``stop`` on 31 December."""
-    for i in range(start, stop):
+    for row in range(start, stop):
+        i = np.uint64(row)  # unsigned, as in ``month_chunk``
         if f.alive[i]:
             key = rng.entity_key(month_key, i)
             firm_year_end(f, sectors, r, i, month, key, policy, cultivation_pass_bonus)
@@ -843,10 +873,9 @@ def high_growth_round(f, r, i, t):
 
 
 # The kernels as step_month and close_year call them from Python.
-SECTOR_MEANS = DirectCall(sector_means)
 SET_GROWTH_VOLATILITY = DirectCall(set_growth_volatility)
 REGISTERED_SHARES = DirectCall(registered_shares)
-MONTH_CHUNK = DirectCall(month_chunk)
+MONTH_ON_THIS_THREAD = DirectCall(month_on_this_thread)
 MONTHS_IN_PARALLEL = DirectCall(months_in_parallel)
 YEAR_END_CHUNK = DirectCall(year_end_chunk)
 YEAR_ENDS_IN_PARALLEL = DirectCall(year_ends_in_parallel)

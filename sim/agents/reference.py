@@ -120,10 +120,10 @@ class ReferenceFirm(mesa.Agent):
         mean = self.model.sector_params.mean_productivity[self.sector]
         growth = (sector.revenue_growth - 0.5 * sigma * sigma) / 12.0
         growth += r.competition_chi / 12.0 * (self.productivity - mean)
-        z = rng.normal_py(self.model.seed, t, self.firm_id, rng.DEMAND)
+        z = rng.gaussian_py(self.model.seed, t, self.firm_id, rng.DEMAND)
         growth += sigma * math.sqrt((1.0 - omega) / 12.0) * z
         if self.draw(t, rng.DEMAND_EVENT) < r.event_per_month:
-            z_event = rng.normal_py(self.model.seed, t, self.firm_id, rng.EVENT_SIZE)
+            z_event = rng.gaussian_py(self.model.seed, t, self.firm_id, rng.EVENT_SIZE)
             growth += sigma * math.sqrt(omega / r.event_rate) * z_event
         return growth + self.growth_boost / 12.0
 
