@@ -658,26 +658,30 @@ def _matched_survival(firms: pd.DataFrame) -> dict:
     """Tenants against similar non-tenants.
 
     Similar: technology start-ups at entry of the same birth year and applicant-score band,
-    still operating at the age the tenant was admitted (risk-set matching, so a tenant's
-    survival up to its admission is not counted as an effect). Non-tenants are weighted to the
-    tenants' mix over (birth year, band, age admitted).
+    still operating and not yet a tenant at the age the tenant was admitted (risk-set
+    matching: a tenant's survival up to its admission is not counted as an effect, and firms
+    admitted later count as controls until then). Controls are weighted to the tenants' mix
+    over (birth year, band, age admitted).
     """
     if "startup" not in firms:
         raise NotAvailable("applicant observables at entry not recorded")
     firms = firms[firms["startup"]]
     _check_groups(firms)
-    tenants, others = firms[firms["incubated"]], firms[~firms["incubated"]]
+    tenants = firms[firms["incubated"]]
+    cohort, band = firms["cohort"].to_numpy(), firms["band"].to_numpy()
+    lived, age_in = firms["lived"].to_numpy(), firms["age_in"].to_numpy()
+    survived = firms["survived"].to_numpy()
     weight = survived_in = survived_out = 0.0
-    used = np.zeros(len(others), dtype=bool)
-    for (cohort, band, age), group in tenants.groupby(["cohort", "band", "age_in"]):
-        similar = (
-            (others["cohort"] == cohort) & (others["band"] == band) & (others["lived"] >= age)
-        ).to_numpy()
+    used = np.zeros(len(firms), dtype=bool)
+    for (c, b, age), group in tenants.groupby(["cohort", "band", "age_in"]):
+        # not a tenant yet at that age (a firm admitted later is a control until then:
+        # keeping only firms never admitted would keep those that exited while waiting)
+        similar = (cohort == c) & (band == b) & (lived >= age) & ((age_in < 0) | (age_in > age))
         if not similar.any():
             continue
         weight += len(group)
         survived_in += float(group["survived"].sum())
-        survived_out += len(group) * float(others["survived"].to_numpy()[similar].mean())
+        survived_out += len(group) * float(survived[similar].mean())
         used |= similar
     if weight == 0:
         raise NotAvailable("no tenant has a similar non-tenant (birth year, band, age)")

@@ -114,7 +114,7 @@ FACTS: tuple[Fact, ...] = (
          "3-year survival, incubated technology start-ups",
          "above similar non-tenants if incubation works", "-"),
     Fact("incubation.survival_not_incubated", "incubation",
-         "3-year survival, similar non-tenants (birth year, score band, age)",
+         "3-year survival, similar non-tenants (year, band, age)",
          "descriptive", "-"),
     Fact("incubation.survival_gap", "incubation", "incubated minus similar non-tenants",
          "> 0 while tenants are supported (no consensus size)", INCUBATION_MATCHED),

@@ -280,6 +280,15 @@ def test_firms_that_exit_before_the_age_tenants_were_admitted_are_not_compared()
     assert out["incubation.survival_gap_naive"]["value"] == pytest.approx(0.8 - 32 / 50)
 
 
+def test_a_firm_admitted_later_is_a_control_until_it_is_admitted():
+    # 50 tenants admitted at 1 month, 50 at 12 months, 50 never: 80% of each survive
+    firms = _NewFirms().add(50, 0.8, tenant=True, age=1).add(50, 0.8, tenant=True, age=12)
+    out = {}
+    stylised._incubation_facts([firms.add(50, 0.8).run()], out)
+    assert out["incubation.survival_gap"]["value"] == pytest.approx(0.0)
+    assert out["incubation.survival_not_incubated"]["n"] == 100  # late tenants and the rest
+
+
 def test_matched_incubation_facts_need_the_entry_observables():
     run = _selected_start_ups()
     run.startup = None
