@@ -256,11 +256,11 @@ class RunData:
         ever_incubated: per firm id, was an incubator tenant at the end of some month
             (``None`` if the table has no tenancy column).
         baseline_year: the year of the initial state (year 0).
-        startup: per firm id, was a technology start-up by the incubators' entry rules
-            (``sim.agents.incubators.technology_startups``) when it first appeared in the table
-            (``None``: not recorded).
-        applicant_score: per firm id, the score incubators rank applicants by
-            (``applicant_score``), when it first appeared.
+        applicant_scores: per firm id and age in months (0 to the incubators' age limit), the
+            score incubators rank applicants by (``sim.agents.incubators.applicant_score``) as
+            they see it when admitting at that age, NaN where the firm is not then an operating
+            technology start-up (``technology_startups``) or was not observed (``None``: not
+            recorded).
         admitted_month: per firm id, the first month it was a tenant at the end of; -1 never.
     """
 
@@ -271,8 +271,7 @@ class RunData:
     ever_incubated: np.ndarray | None
     baseline_year: int
     missing: set[str] = field(default_factory=set)
-    startup: np.ndarray | None = None
-    applicant_score: np.ndarray | None = None
+    applicant_scores: np.ndarray | None = None
     admitted_month: np.ndarray | None = None
 
 
@@ -293,13 +292,25 @@ def _tenants(model) -> np.ndarray | None:
     return None
 
 
-def _at_entry(model, start: int) -> tuple[np.ndarray, np.ndarray]:
-    """Incubator entry observables of the firms from row ``start`` on (those just arrived)."""
+def _record_applicants(model, scores: np.ndarray) -> np.ndarray:
+    """Write into ``scores`` (grown to the table) what incubators will see next month.
+
+    Admission in month t reads the table as it is after month t - 1, so after each month the
+    operating technology start-ups born during the run get, at their age next month, their
+    applicant score (NaN elsewhere).
+    """
     from sim.agents.incubators import applicant_score, technology_startups
 
     f = model.firms.arrays()
-    rows = np.arange(start, len(model.firms))
-    return technology_startups(f, rows, model.policy.incubation), applicant_score(f, rows)
+    if len(f.alive) > len(scores):
+        grown = np.full((len(f.alive), scores.shape[1]), np.nan)
+        grown[: len(scores)] = scores
+        scores = grown
+    age = model.month + 1 - f.birth_month
+    rows = np.flatnonzero(f.alive & (f.birth_month >= 0) & (age < scores.shape[1]))
+    rows = rows[technology_startups(f, rows, model.policy.incubation)]
+    scores[rows, age[rows]] = applicant_score(f, rows)
+    return scores
 
 
 def _year_snapshot(model) -> pd.DataFrame:
@@ -326,7 +337,8 @@ def simulate(setup, seed: int, months: int | None = None) -> RunData:
     snapshots = [_year_snapshot(model)]
     tenants = _tenants(model)
     admitted = None if tenants is None else np.where(tenants, model.month, -1)
-    startup, score = _at_entry(model, 0)
+    ages = model.policy.incubation.admission_max_age_months + 1
+    scores = _record_applicants(model, np.full((0, ages), np.nan))
     for _ in range(months):
         model.step()
         tenants = _tenants(model)
@@ -334,10 +346,7 @@ def simulate(setup, seed: int, months: int | None = None) -> RunData:
             grown = np.full(len(tenants), -1, dtype=np.int64)
             grown[: len(admitted)] = admitted
             admitted = np.where(tenants & (grown < 0), model.month, grown)
-        if len(model.firms) > len(startup):
-            more_startup, more_score = _at_entry(model, len(startup))
-            startup = np.concatenate([startup, more_startup])
-            score = np.concatenate([score, more_score])
+        scores = _record_applicants(model, scores)
         if model.date(model.month)[1] == 12:
             snapshots.append(_year_snapshot(model))
     collected = model.datacollector.get_agenttype_vars_dataframe(Firm).reset_index()
@@ -362,8 +371,7 @@ def simulate(setup, seed: int, months: int | None = None) -> RunData:
         model.month,
         None if admitted is None else admitted >= 0,
         setup.baseline_year,
-        startup=startup,
-        applicant_score=score,
+        applicant_scores=scores,
         admitted_month=admitted,
     )
 
@@ -592,14 +600,15 @@ def _hnte_facts(panel: pd.DataFrame, certification, out: dict, used: dict) -> No
     out["hnte.bunching_ratio"] = _try(ratio)
 
 
-def _new_firms(runs: list[RunData]) -> pd.DataFrame:
-    """New firms followed ``SURVIVAL_MONTHS``, one row each.
+def _new_firms(runs: list[RunData]) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """New firms followed ``SURVIVAL_MONTHS``, one row each, and their applicant scores.
 
     Columns: ``cohort`` (birth year index), ``survived``, ``incubated``, and where recorded
-    ``startup``, ``band`` (applicant score band at entry), ``lived`` (months from birth to exit,
-    or past the last month) and ``age_in`` (age in months when first a tenant; -1 never).
+    ``lived`` (months from birth to exit, or past the last month) and ``age_in`` (age in months
+    when first a tenant; -1 never). The scores (one row per firm, one column per age; ``None``
+    unless every run recorded them) are ``RunData.applicant_scores``.
     """
-    frames = []
+    frames, score_rows = [], []
     for run in runs:
         _need_firms(run, "alive", "birth_month", "exit_month")
         if run.ever_incubated is None:
@@ -614,19 +623,21 @@ def _new_firms(runs: list[RunData]) -> pd.DataFrame:
         incubated = np.zeros(len(birth), dtype=bool)
         incubated[: len(run.ever_incubated)] = run.ever_incubated[: len(birth)]
         frame = {"cohort": birth[rows] // 12, "survived": survived, "incubated": incubated[rows]}
-        recorded = (run.startup, run.applicant_score, run.admitted_month)
-        if all(column is not None for column in recorded):
+        if run.applicant_scores is not None and run.admitted_month is not None:
             admitted = np.full(len(birth), -1, dtype=np.int64)
             admitted[: len(run.admitted_month)] = run.admitted_month[: len(birth)]
-            frame["startup"] = run.startup[rows]
-            frame["band"] = run.applicant_score[rows] // SCORE_BAND
+            scores = np.full((len(birth), run.applicant_scores.shape[1]), np.nan)
+            scores[: len(run.applicant_scores)] = run.applicant_scores[: len(birth)]
             frame["lived"] = np.where(alive, run.last_month + 1, exit_month) - birth[rows]
             frame["age_in"] = np.where(admitted[rows] >= 0, admitted[rows] - birth[rows], -1)
+            score_rows.append(scores[rows])
         frames.append(pd.DataFrame(frame))
     firms = pd.concat(frames, ignore_index=True)
     if len(firms) == 0:
         raise NotAvailable(f"no new firm observed for {SURVIVAL_MONTHS} months")
-    return firms
+    if len(score_rows) < len(runs) or len({s.shape[1] for s in score_rows}) != 1:
+        return firms, None
+    return firms, np.concatenate(score_rows)
 
 
 def _check_groups(firms: pd.DataFrame) -> None:
@@ -654,37 +665,41 @@ def _cohort_survival(firms: pd.DataFrame) -> dict:
     }
 
 
-def _matched_survival(firms: pd.DataFrame) -> dict:
+def _matched_survival(firms: pd.DataFrame, scores: np.ndarray | None) -> dict:
     """Tenants against similar non-tenants.
 
-    Similar: technology start-ups at entry of the same birth year and applicant-score band,
-    still operating and not yet a tenant at the age the tenant was admitted (risk-set
-    matching: a tenant's survival up to its admission is not counted as an effect, and firms
-    admitted later count as controls until then). Controls are weighted to the tenants' mix
-    over (birth year, band, age admitted).
+    A tenant admitted at age a is compared with the firms of its birth year that at age a were
+    operating technology start-ups, not yet tenants, with an applicant score in the same band
+    as its own then (risk-set matching on what incubators saw when they chose: a tenant's
+    survival up to its admission is not counted as an effect, firms admitted later are
+    controls until then, and firms whose prospects fell before admission are compared as they
+    were). Controls are weighted to the tenants' mix over (birth year, age admitted, band).
     """
-    if "startup" not in firms:
-        raise NotAvailable("applicant observables at entry not recorded")
-    firms = firms[firms["startup"]]
-    _check_groups(firms)
-    tenants = firms[firms["incubated"]]
-    cohort, band = firms["cohort"].to_numpy(), firms["band"].to_numpy()
-    lived, age_in = firms["lived"].to_numpy(), firms["age_in"].to_numpy()
-    survived = firms["survived"].to_numpy()
+    if scores is None:
+        raise NotAvailable("applicant scores by age not recorded")
+    cohort, survived = firms["cohort"].to_numpy(), firms["survived"].to_numpy()
+    age_in, incubated = firms["age_in"].to_numpy(), firms["incubated"].to_numpy()
+    bands = np.floor(scores / SCORE_BAND)  # NaN: not an operating technology start-up then
+    tenants = np.flatnonzero(incubated & (age_in >= 0) & (age_in < scores.shape[1]))
+    if len(tenants) == 0:
+        raise NotAvailable(f"none of the {len(firms)} new firms was incubated")
+    band_in = bands[tenants, age_in[tenants]]
+    keys = pd.DataFrame(
+        {"cohort": cohort[tenants], "age": age_in[tenants], "band": band_in, "row": tenants}
+    ).dropna()
     weight = survived_in = survived_out = 0.0
     used = np.zeros(len(firms), dtype=bool)
-    for (c, b, age), group in tenants.groupby(["cohort", "band", "age_in"]):
-        # not a tenant yet at that age (a firm admitted later is a control until then:
-        # keeping only firms never admitted would keep those that exited while waiting)
-        similar = (cohort == c) & (band == b) & (lived >= age) & ((age_in < 0) | (age_in > age))
+    for (c, age, b), group in keys.groupby(["cohort", "age", "band"]):
+        not_yet = (age_in < 0) | (age_in > age)
+        similar = (cohort == c) & not_yet & (bands[:, int(age)] == b)
         if not similar.any():
             continue
         weight += len(group)
-        survived_in += float(group["survived"].sum())
+        survived_in += float(survived[group["row"].to_numpy()].sum())
         survived_out += len(group) * float(survived[similar].mean())
         used |= similar
     if weight == 0:
-        raise NotAvailable("no tenant has a similar non-tenant (birth year, band, age)")
+        raise NotAvailable("no tenant has a similar non-tenant (birth year, age, score band)")
     return {
         "incubated": survived_in / weight,
         "others": survived_out / weight,
@@ -695,7 +710,7 @@ def _matched_survival(firms: pd.DataFrame) -> dict:
 
 def _incubation_facts(runs: list[RunData], out: dict) -> None:
     try:
-        firms = _new_firms(runs)
+        firms, scores = _new_firms(runs)
     except NotAvailable as why:
         for fact in FACTS:
             if fact.group == "incubation":
@@ -712,7 +727,7 @@ def _incubation_facts(runs: list[RunData], out: dict) -> None:
     except NotAvailable as why:
         out["incubation.survival_gap_naive"] = {"note": str(why)}
     try:
-        matched = _matched_survival(firms)
+        matched = _matched_survival(firms, scores)
     except NotAvailable as why:
         for fact_id in ("survival_incubated", "survival_not_incubated", "survival_gap"):
             out[f"incubation.{fact_id}"] = {"note": str(why)}
@@ -725,7 +740,7 @@ def _incubation_facts(runs: list[RunData], out: dict) -> None:
     out["incubation.survival_not_incubated"] = {
         "value": matched["others"],
         "n": matched["n_out"],
-        "detail": {"weighting": "tenants' mix of birth year, score band and age admitted"},
+        "detail": {"weighting": "tenants' mix of birth year, age admitted and score band"},
     }
     p_in, p_out = matched["incubated"], matched["others"]
     out["incubation.survival_gap"] = {

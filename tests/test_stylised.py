@@ -207,18 +207,26 @@ def test_command_json_on_a_short_real_run(capsys):
 class _NewFirms:
     """Synthetic new firms, all born in month 5, added group by group."""
 
+    AGES = 25  # applicant scores recorded at ages 0-24 months
+
     def __init__(self):
-        self.columns = {k: [] for k in ("exit", "incubated", "startup", "score", "admitted")}
+        self.columns = {k: [] for k in ("exit", "incubated", "scores", "admitted")}
 
     def add(self, count, survive, *, tenant=False, startup=True, score=10.0, exit_at=20, age=1):
         """``count`` firms of which ``survive`` (a share) survive 36 months; the others exit
-        in month ``exit_at``; tenants are admitted at age ``age``."""
+        in month ``exit_at``; tenants are admitted at age ``age``. A start-up shows ``score``
+        to incubators at every age it is operating; other firms never apply."""
         kept = round(survive * count)
-        self.columns["exit"].extend([-1] * kept + [exit_at] * (count - kept))
+        exits = [-1] * kept + [exit_at] * (count - kept)
+        self.columns["exit"].extend(exits)
         self.columns["incubated"].extend([tenant] * count)
-        self.columns["startup"].extend([startup] * count)
-        self.columns["score"].extend([score] * count)
         self.columns["admitted"].extend([5 + age if tenant else -1] * count)
+        for exit_month in exits:
+            row = np.full(self.AGES, np.nan)
+            if startup:
+                operating = np.arange(self.AGES) <= (exit_month - 5 if exit_month >= 0 else 99)
+                row[1:][operating[1:]] = score
+            self.columns["scores"].append(row)
         return self
 
     def run(self) -> stylised.RunData:
@@ -234,8 +242,7 @@ class _NewFirms:
             last_month=60,
             ever_incubated=c["incubated"],
             baseline_year=2020,
-            startup=c["startup"],
-            applicant_score=c["score"],
+            applicant_scores=c["scores"],
             admitted_month=c["admitted"],
         )
 
@@ -289,9 +296,24 @@ def test_a_firm_admitted_later_is_a_control_until_it_is_admitted():
     assert out["incubation.survival_not_incubated"]["n"] == 100  # late tenants and the rest
 
 
-def test_matched_incubation_facts_need_the_entry_observables():
+def test_non_tenants_are_matched_on_the_score_incubators_saw_when_they_chose():
+    # at entry all score 70; by 6 months 50 have fallen to 10 (cash-strapped, they cut R&D
+    # staff) and only those exit (half of them). Incubators admit at 6 months on the scores
+    # then, so tenants are firms still at 70; matched on the score at 6 months, no effect shows
+    firms = _NewFirms().add(40, 1.0, tenant=True, score=70.0, age=6).add(10, 1.0, score=70.0)
+    run = firms.add(50, 0.5, score=70.0).run()
+    fallen = np.arange(50, 100)
+    run.applicant_scores[fallen, 6:] = 10.0
+    out = {}
+    stylised._incubation_facts([run], out)
+    assert out["incubation.survival_gap"]["value"] == pytest.approx(0.0)
+    assert out["incubation.survival_not_incubated"]["n"] == 10
+    assert out["incubation.survival_gap_naive"]["value"] == pytest.approx(1.0 - 35 / 60)
+
+
+def test_matched_incubation_facts_need_the_applicant_scores():
     run = _selected_start_ups()
-    run.startup = None
+    run.applicant_scores = None
     out = {}
     stylised._incubation_facts([run], out)
     assert "not recorded" in out["incubation.survival_gap"]["note"]
