@@ -36,6 +36,7 @@ HISTOGRAM_SPAN = 0.02  # share of revenue either side of the threshold
 HISTOGRAM_BIN = 0.0025
 BUNCHING_WINDOW = 0.005
 SURVIVAL_MONTHS = 36
+SCORE_BAND = 20  # points of the incubators' applicant score (0-100) per matching band
 SIZE_CLASSES = 10
 
 
@@ -255,6 +256,12 @@ class RunData:
         ever_incubated: per firm id, was an incubator tenant at the end of some month
             (``None`` if the table has no tenancy column).
         baseline_year: the year of the initial state (year 0).
+        applicant_scores: per firm id and age in months (0 to the incubators' age limit), the
+            score incubators rank applicants by (``sim.agents.incubators.applicant_score``) as
+            they see it when admitting at that age, NaN where the firm is not then an operating
+            technology start-up (``technology_startups``) or was not observed (``None``: not
+            recorded).
+        admitted_month: per firm id, the first month it was a tenant at the end of; -1 never.
     """
 
     seed: int
@@ -264,6 +271,8 @@ class RunData:
     ever_incubated: np.ndarray | None
     baseline_year: int
     missing: set[str] = field(default_factory=set)
+    applicant_scores: np.ndarray | None = None
+    admitted_month: np.ndarray | None = None
 
 
 def _table_column(model, name: str) -> np.ndarray | None:
@@ -281,6 +290,27 @@ def _tenants(model) -> np.ndarray | None:
     if until is not None:
         return until >= model.month
     return None
+
+
+def _record_applicants(model, scores: np.ndarray) -> np.ndarray:
+    """Write into ``scores`` (grown to the table) what incubators will see next month.
+
+    Admission in month t reads the table as it is after month t - 1, so after each month the
+    operating technology start-ups born during the run get, at their age next month, their
+    applicant score (NaN elsewhere).
+    """
+    from sim.agents.incubators import applicant_score, technology_startups
+
+    f = model.firms.arrays()
+    if len(f.alive) > len(scores):
+        grown = np.full((len(f.alive), scores.shape[1]), np.nan)
+        grown[: len(scores)] = scores
+        scores = grown
+    age = model.month + 1 - f.birth_month
+    rows = np.flatnonzero(f.alive & (f.birth_month >= 0) & (age < scores.shape[1]))
+    rows = rows[technology_startups(f, rows, model.policy.incubation)]
+    scores[rows, age[rows]] = applicant_score(f, rows)
+    return scores
 
 
 def _year_snapshot(model) -> pd.DataFrame:
@@ -306,14 +336,17 @@ def simulate(setup, seed: int, months: int | None = None) -> RunData:
     model = InnovationEcosystem(setup=setup, seed=seed, agents="full", collect_firms=True)
     snapshots = [_year_snapshot(model)]
     tenants = _tenants(model)
-    incubated = None if tenants is None else tenants.copy()
+    admitted = None if tenants is None else np.where(tenants, model.month, -1)
+    ages = model.policy.incubation.admission_max_age_months + 1
+    scores = _record_applicants(model, np.full((0, ages), np.nan))
     for _ in range(months):
         model.step()
         tenants = _tenants(model)
         if tenants is not None:
-            grown = np.zeros(len(tenants), dtype=bool)
-            grown[: len(incubated)] = incubated
-            incubated = grown | tenants
+            grown = np.full(len(tenants), -1, dtype=np.int64)
+            grown[: len(admitted)] = admitted
+            admitted = np.where(tenants & (grown < 0), model.month, grown)
+        scores = _record_applicants(model, scores)
         if model.date(model.month)[1] == 12:
             snapshots.append(_year_snapshot(model))
     collected = model.datacollector.get_agenttype_vars_dataframe(Firm).reset_index()
@@ -331,7 +364,16 @@ def simulate(setup, seed: int, months: int | None = None) -> RunData:
         for name in ("alive", "birth_month", "exit_month", "attracted")
         if name in arrays._fields
     }
-    return RunData(seed, panel, firms, model.month, incubated, setup.baseline_year)
+    return RunData(
+        seed,
+        panel,
+        firms,
+        model.month,
+        None if admitted is None else admitted >= 0,
+        setup.baseline_year,
+        applicant_scores=scores,
+        admitted_month=admitted,
+    )
 
 
 # ------------------------------------------------------------------------------- facts
@@ -558,65 +600,156 @@ def _hnte_facts(panel: pd.DataFrame, certification, out: dict, used: dict) -> No
     out["hnte.bunching_ratio"] = _try(ratio)
 
 
+def _new_firms(runs: list[RunData]) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """New firms followed ``SURVIVAL_MONTHS``, one row each, and their applicant scores.
+
+    Columns: ``cohort`` (birth year index), ``survived``, ``incubated``, and where recorded
+    ``lived`` (months from birth to exit, or past the last month) and ``age_in`` (age in months
+    when first a tenant; -1 never). The scores (one row per firm, one column per age; ``None``
+    unless every run recorded them) are ``RunData.applicant_scores``.
+    """
+    frames, score_rows = [], []
+    for run in runs:
+        _need_firms(run, "alive", "birth_month", "exit_month")
+        if run.ever_incubated is None:
+            raise NotAvailable("missing firm-table column incubator / incubated_until")
+        birth = run.firms["birth_month"]
+        eligible = (birth >= 0) & (birth + SURVIVAL_MONTHS <= run.last_month)
+        if "attracted" in run.firms:
+            eligible &= ~run.firms["attracted"]
+        rows = np.flatnonzero(eligible)
+        alive, exit_month = run.firms["alive"][rows], run.firms["exit_month"][rows]
+        survived = alive | (exit_month > birth[rows] + SURVIVAL_MONTHS)
+        incubated = np.zeros(len(birth), dtype=bool)
+        incubated[: len(run.ever_incubated)] = run.ever_incubated[: len(birth)]
+        frame = {"cohort": birth[rows] // 12, "survived": survived, "incubated": incubated[rows]}
+        if run.applicant_scores is not None and run.admitted_month is not None:
+            admitted = np.full(len(birth), -1, dtype=np.int64)
+            admitted[: len(run.admitted_month)] = run.admitted_month[: len(birth)]
+            scores = np.full((len(birth), run.applicant_scores.shape[1]), np.nan)
+            scores[: len(run.applicant_scores)] = run.applicant_scores[: len(birth)]
+            frame["lived"] = np.where(alive, run.last_month + 1, exit_month) - birth[rows]
+            frame["age_in"] = np.where(admitted[rows] >= 0, admitted[rows] - birth[rows], -1)
+            score_rows.append(scores[rows])
+        frames.append(pd.DataFrame(frame))
+    firms = pd.concat(frames, ignore_index=True)
+    if len(firms) == 0:
+        raise NotAvailable(f"no new firm observed for {SURVIVAL_MONTHS} months")
+    if len(score_rows) < len(runs) or len({s.shape[1] for s in score_rows}) != 1:
+        return firms, None
+    return firms, np.concatenate(score_rows)
+
+
+def _check_groups(firms: pd.DataFrame) -> None:
+    if not firms["incubated"].any():
+        raise NotAvailable(f"none of the {len(firms)} firms compared was incubated")
+    if firms["incubated"].all():
+        raise NotAvailable(f"all {len(firms)} firms compared were incubated: no comparison")
+
+
+def _cohort_survival(firms: pd.DataFrame) -> dict:
+    """Tenants against every other new firm of the same birth years.
+
+    The others are weighted to the tenants' mix of birth years.
+    """
+    _check_groups(firms)
+    by = firms.groupby(["cohort", "incubated"])["survived"].agg(["mean", "size"]).unstack()
+    both = by.dropna()
+    if len(both) == 0:
+        raise NotAvailable("no birth cohort has both incubated and other new firms")
+    weights = both[("size", True)] / both[("size", True)].sum()
+    return {
+        "incubated": float((weights * both[("mean", True)]).sum()),
+        "others": float((weights * both[("mean", False)]).sum()),
+        "n": int(both["size"].to_numpy().sum()),
+    }
+
+
+def _matched_survival(firms: pd.DataFrame, scores: np.ndarray | None) -> dict:
+    """Tenants against similar non-tenants.
+
+    A tenant admitted at age a is compared with the firms of its birth year that at age a were
+    operating technology start-ups, not yet tenants, with an applicant score in the same band
+    as its own then (risk-set matching on what incubators saw when they chose: a tenant's
+    survival up to its admission is not counted as an effect, firms admitted later are
+    controls until then, and firms whose prospects fell before admission are compared as they
+    were). Controls are weighted to the tenants' mix over (birth year, age admitted, band).
+    """
+    if scores is None:
+        raise NotAvailable("applicant scores by age not recorded")
+    cohort, survived = firms["cohort"].to_numpy(), firms["survived"].to_numpy()
+    age_in, incubated = firms["age_in"].to_numpy(), firms["incubated"].to_numpy()
+    bands = np.floor(scores / SCORE_BAND)  # NaN: not an operating technology start-up then
+    tenants = np.flatnonzero(incubated & (age_in >= 0) & (age_in < scores.shape[1]))
+    if len(tenants) == 0:
+        raise NotAvailable(f"none of the {len(firms)} new firms was incubated")
+    band_in = bands[tenants, age_in[tenants]]
+    keys = pd.DataFrame(
+        {"cohort": cohort[tenants], "age": age_in[tenants], "band": band_in, "row": tenants}
+    ).dropna()
+    weight = survived_in = survived_out = 0.0
+    used = np.zeros(len(firms), dtype=bool)
+    for (c, age, b), group in keys.groupby(["cohort", "age", "band"]):
+        not_yet = (age_in < 0) | (age_in > age)
+        similar = (cohort == c) & not_yet & (bands[:, int(age)] == b)
+        if not similar.any():
+            continue
+        weight += len(group)
+        survived_in += float(survived[group["row"].to_numpy()].sum())
+        survived_out += len(group) * float(survived[similar].mean())
+        used |= similar
+    if weight == 0:
+        raise NotAvailable("no tenant has a similar non-tenant (birth year, age, score band)")
+    return {
+        "incubated": survived_in / weight,
+        "others": survived_out / weight,
+        "n_in": int(weight),
+        "n_out": int(used.sum()),
+    }
+
+
 def _incubation_facts(runs: list[RunData], out: dict) -> None:
-    frames = []
     try:
-        for run in runs:
-            _need_firms(run, "alive", "birth_month", "exit_month")
-            if run.ever_incubated is None:
-                raise NotAvailable("missing firm-table column incubator / incubated_until")
-            birth = run.firms["birth_month"]
-            eligible = (birth >= 0) & (birth + SURVIVAL_MONTHS <= run.last_month)
-            if "attracted" in run.firms:
-                eligible &= ~run.firms["attracted"]
-            rows = np.flatnonzero(eligible)
-            exit_month = run.firms["exit_month"][rows]
-            survived = run.firms["alive"][rows] | (exit_month > birth[rows] + SURVIVAL_MONTHS)
-            incubated = np.zeros(len(birth), dtype=bool)
-            incubated[: len(run.ever_incubated)] = run.ever_incubated[: len(birth)]
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "cohort": birth[rows] // 12,
-                        "survived": survived,
-                        "incubated": incubated[rows],
-                    }
-                )
-            )
-        firms = pd.concat(frames)
-        if len(firms) == 0:
-            raise NotAvailable(f"no new firm observed for {SURVIVAL_MONTHS} months")
+        firms, scores = _new_firms(runs)
     except NotAvailable as why:
         for fact in FACTS:
             if fact.group == "incubation":
                 out[fact.id] = {"note": str(why)}
         return
     out["incubation.survival_all"] = {"value": float(firms["survived"].mean()), "n": len(firms)}
-    by = firms.groupby(["cohort", "incubated"])["survived"].agg(["mean", "size"]).unstack()
-    groups = set(by["size"].columns)
-    both = by.dropna() if groups == {False, True} else by.iloc[:0]
-    if len(both) == 0:
-        if True not in groups:
-            why = f"none of the {len(firms)} new firms was incubated"
-        elif False not in groups:
-            why = f"all {len(firms)} new firms were incubated: no comparison group"
-        else:
-            why = "no birth cohort has both incubated and other new firms"
+    try:
+        naive = _cohort_survival(firms)
+        out["incubation.survival_gap_naive"] = {
+            "value": naive["incubated"] - naive["others"],
+            "n": naive["n"],
+            "detail": {"incubated": naive["incubated"], "others": naive["others"]},
+        }
+    except NotAvailable as why:
+        out["incubation.survival_gap_naive"] = {"note": str(why)}
+    try:
+        matched = _matched_survival(firms, scores)
+    except NotAvailable as why:
         for fact_id in ("survival_incubated", "survival_not_incubated", "survival_gap"):
-            out[f"incubation.{fact_id}"] = {"note": why}
+            out[f"incubation.{fact_id}"] = {"note": str(why)}
         return
-    weights = both[("size", True)] / both[("size", True)].sum()
-    incubated = float((weights * both[("mean", True)]).sum())
-    others = float((weights * both[("mean", False)]).sum())
-    n_in, n_out = int(both[("size", True)].sum()), int(both[("size", False)].sum())
-    cohorts = {"cohorts_month_index_div_12": [int(c) for c in both.index]}
-    out["incubation.survival_incubated"] = {"value": incubated, "n": n_in, "detail": cohorts}
-    out["incubation.survival_not_incubated"] = {
-        "value": others,
-        "n": n_out,
-        "detail": {"weighting": "incubated firms' cohort mix"},
+    out["incubation.survival_incubated"] = {
+        "value": matched["incubated"],
+        "n": matched["n_in"],
+        "detail": {"score_band_points": SCORE_BAND},
     }
-    out["incubation.survival_gap"] = {"value": incubated - others, "n": n_in + n_out}
+    out["incubation.survival_not_incubated"] = {
+        "value": matched["others"],
+        "n": matched["n_out"],
+        "detail": {"weighting": "tenants' mix of birth year, age admitted and score band"},
+    }
+    p_in, p_out = matched["incubated"], matched["others"]
+    out["incubation.survival_gap"] = {
+        "value": p_in - p_out,
+        "se": math.sqrt(
+            p_in * (1 - p_in) / matched["n_in"] + p_out * (1 - p_out) / matched["n_out"]
+        ),
+        "n": matched["n_in"] + matched["n_out"],
+    }
 
 
 def _try(compute) -> dict:

@@ -7,7 +7,14 @@ from conftest import REFERENCE_SCENARIO, ROOT
 from scipy import stats
 
 from sim.agents.government import SPENDING_GROUPS
+from sim.agents.incubators import (
+    applicant_score,
+    incubation_candidates,
+    places,
+    support_share,
+)
 from sim.model import InnovationEcosystem
+from sim.policies.incubation import IncubationLevers
 from sim.run import run_scenario
 from sim.scenario import load_scenario
 
@@ -230,20 +237,130 @@ def test_more_of_a_lever_gives_more_of_its_intended_effect(name, low, high, outc
 
 
 def test_incubation_capacity_lowers_exits_of_young_firms():
-    low = district({"incubation": {"capacity_per_institution": 0}}, horizon_months=36)
-    high = district(
-        {"incubation": {"capacity_per_institution": 5, "exit_hazard_factor": 0.3}},
-        horizon_months=36,
-    )
+    no_places = {"area_per_tenant": 1e5}  # less than one place per institution
+    low = district({"incubation": no_places}, horizon_months=36)
+    support = {"exit_hazard_factor": 0.3, "space_support_share": 1.0, "application_share": 1.0}
+    high = district({"incubation": support}, horizon_months=36)
     assert_increases(-paired(total("exits"), low, high))
+
+
+def test_incubation_services_lower_exits_of_young_firms():
+    levers = {"exit_hazard_factor": 0.3, "application_share": 1.0}
+    low = district({"incubation": levers | {"operating_subsidy": 0.0}}, horizon_months=36)
+    high = district({"incubation": levers | {"operating_subsidy": 2.0}}, horizon_months=36)
+    assert_increases(-paired(total("exits"), low, high))
+
+
+def test_capacity_is_the_baseline_area_over_the_area_a_tenant_takes():
+    levers = IncubationLevers()
+    assert places(levers) == 31  # 440 thousand m2 / 42 institutions / 333 m2
+    assert places(IncubationLevers(area_per_institution=1000.0, area_per_tenant=500.0)) == 2
+    model = InnovationEcosystem(setup=district(), agents="lean")
+    incubators = model.groups["incubation"].incubators
+    assert len(incubators) == 42 and sum(i.capacity for i in incubators) == 42 * 31
+
+
+def test_support_grows_with_services_per_tenant_and_saturates():
+    levers = IncubationLevers()
+    space = support_share(0.0, levers)
+    assert space == levers.space_support_share > 0
+    half = support_share(levers.service_half_cost, levers)
+    assert half == pytest.approx(space + (1 - space) / 2)
+    shares = [support_share(s, levers) for s in (0.0, 0.002, 0.01, 0.05, 1.0, 100.0)]
+    assert all(a < b for a, b in zip(shares, shares[1:], strict=False))
+    assert shares[-1] < 1.0
+    gains = np.diff(shares[:4]) / np.diff([0.0, 0.002, 0.01, 0.05])
+    assert (np.diff(gains) < 0).all()  # each yuan per tenant buys less than the one before
+
+
+@pytest.mark.parametrize("subsidy", [0.0, 0.2, 2.0])
+def test_tenants_get_the_support_their_incubators_services_buy(subsidy):
+    scenario = district({"incubation": {"operating_subsidy": subsidy}}, horizon_months=13)
+    model = run_model(scenario)
+    f, levers = model.firms.arrays(), model.policy.incubation
+    tenants = np.flatnonzero(f.incubator > 0)
+    assert len(tenants) > 0
+    share = support_share(subsidy / places(levers), levers)
+    np.testing.assert_allclose(
+        f.exit_hazard_factor[tenants], 1 - (1 - levers.exit_hazard_factor) * share, rtol=1e-12
+    )
+    np.testing.assert_allclose(f.growth_boost[tenants], levers.growth_boost * share, rtol=1e-12)
+    others = np.flatnonzero((f.incubator == 0) & f.alive)
+    assert (f.exit_hazard_factor[others] == 1.0).all() and (f.growth_boost[others] == 0.0).all()
+
+
+def test_more_subsidy_per_tenant_gives_tenants_more_support():
+    support = {}
+    for subsidy in (0.0, 0.2, 2.0):
+        scenario = district({"incubation": {"operating_subsidy": subsidy}}, horizon_months=13)
+        f = run_model(scenario).firms.arrays()
+        tenants = f.incubator > 0
+        support[subsidy] = (f.exit_hazard_factor[tenants].max(), f.growth_boost[tenants].min())
+    assert support[0.0][0] > support[0.2][0] > support[2.0][0]  # lower exit hazard
+    assert support[0.0][1] < support[0.2][1] < support[2.0][1]  # faster growth
+
+
+def test_incubators_admit_the_most_promising_applicants_when_places_bind():
+    levers = {
+        "existing_institutions": 2,
+        "area_per_institution": 1000.0,
+        "area_per_tenant": 500.0,  # 2 places each
+        "new_institutions_per_year": 1.0,
+        "application_share": 1.0,
+    }
+    model = InnovationEcosystem(setup=district({"incubation": levers}), agents="lean")
+    refused_months = 0
+    for _ in range(model.setup.scenario.horizon_months):
+        f = model.firms.arrays()
+        before = f.incubator.copy()
+        ranked = incubation_candidates(
+            f, model.month + 1, model.seed, model.policy.incubation, 10**9
+        )
+        model.step()
+        f = model.firms.arrays()
+        incubators = model.groups["incubation"].incubators
+        tenants = np.bincount(f.incubator, minlength=len(incubators) + 1)[1:]
+        assert (tenants <= [i.capacity for i in incubators]).all()
+        admitted = np.flatnonzero((f.incubator[: len(before)] > 0) & (before == 0))
+        assert sorted(admitted) == sorted(ranked[: len(admitted)])  # the first of the ranking
+        refused = ranked[len(admitted) :]
+        if len(admitted) and len(refused):
+            refused_months += 1
+            scores = applicant_score(f, ranked)
+            assert scores[: len(admitted)].min() >= scores[len(admitted) :].max()
+    assert refused_months > 0, "places never bound: the test checks nothing"
+
+
+def test_the_admission_ranking_breaks_ties_by_a_reproducible_lottery():
+    model = run_model(district({"incubation": {"application_share": 1.0}}, horizon_months=6))
+    f, levers = model.firms.arrays(), model.policy.incubation
+    f.incubator[:] = 0  # every young technology firm applies again
+    applicants = incubation_candidates(f, 7, model.seed, levers, 10**9)
+    assert len(applicants) > 5
+    # two classes of applicants, alike within each: R&D 7% (50 points) or 3% (20 points)
+    f.tech_staff[applicants] = 0.2 * f.employees[applicants]
+    f.other_ip[applicants] = 0
+    f.invention_patents[applicants] = 0
+    strong = applicants[::2]
+    f.rd_effort[applicants] = 0.03
+    f.rd_effort[strong] = 0.07
+    first = incubation_candidates(f, 7, model.seed, levers, 10**9)
+    assert np.array_equal(first, incubation_candidates(f, 7, model.seed, levers, 10**9))
+    assert sorted(first[: len(strong)]) == sorted(strong)  # the stronger class first
+    other = incubation_candidates(f, 7, model.seed + 1, levers, 10**9)
+    assert sorted(other[: len(strong)]) == sorted(strong)
+    assert not np.array_equal(first, other)  # another seed's lottery orders the ties differently
+    assert incubation_candidates(f, 7, model.seed, levers, 3).tolist() == first[:3].tolist()
 
 
 def test_incubators_never_hold_more_tenants_than_their_capacity():
     levers = {
         "existing_institutions": 2,
-        "capacity_per_institution": 2,
+        "area_per_institution": 1000.0,
+        "area_per_tenant": 500.0,  # 2 places each
         "new_institutions_per_year": 1.0,
         "incubation_months": 6,
+        "application_share": 1.0,
     }
     full_months = []
 

@@ -202,3 +202,119 @@ def test_command_json_on_a_short_real_run(capsys):
     for fact_id in ("size.revenue.tail10", "growth.excess_kurtosis", "rd.rank_first_last"):
         assert values[fact_id] is not None
     assert stylised.format_table(result).count("\n") > len(FACTS)
+
+
+class _NewFirms:
+    """Synthetic new firms, all born in month 5, added group by group."""
+
+    AGES = 25  # applicant scores recorded at ages 0-24 months
+
+    def __init__(self):
+        self.columns = {k: [] for k in ("exit", "incubated", "scores", "admitted")}
+
+    def add(self, count, survive, *, tenant=False, startup=True, score=10.0, exit_at=20, age=1):
+        """``count`` firms of which ``survive`` (a share) survive 36 months; the others exit
+        in month ``exit_at``; tenants are admitted at age ``age``. A start-up shows ``score``
+        to incubators at every age it is operating; other firms never apply."""
+        kept = round(survive * count)
+        exits = [-1] * kept + [exit_at] * (count - kept)
+        self.columns["exit"].extend(exits)
+        self.columns["incubated"].extend([tenant] * count)
+        self.columns["admitted"].extend([5 + age if tenant else -1] * count)
+        for exit_month in exits:
+            row = np.full(self.AGES, np.nan)
+            if startup:
+                operating = np.arange(self.AGES) <= (exit_month - 5 if exit_month >= 0 else 99)
+                row[1:][operating[1:]] = score
+            self.columns["scores"].append(row)
+        return self
+
+    def run(self) -> stylised.RunData:
+        c = {k: np.array(v) for k, v in self.columns.items()}
+        return stylised.RunData(
+            seed=1,
+            panel=pd.DataFrame(),
+            firms={
+                "alive": c["exit"] < 0,
+                "birth_month": np.full(len(c["exit"]), 5),
+                "exit_month": c["exit"],
+            },
+            last_month=60,
+            ever_incubated=c["incubated"],
+            baseline_year=2020,
+            applicant_scores=c["scores"],
+            admitted_month=c["admitted"],
+        )
+
+
+def _selected_start_ups() -> stylised.RunData:
+    """Survival depends on the score band only and incubators pick high scores.
+
+    Band 0 (score 10): 20 tenants and 80 other start-ups, 60% of each survive 36 months. Band 3
+    (score 70): 80 tenants and 20 others, 95% of each survive. Plus 100 firms that are not
+    technology start-ups, none incubated, 80% surviving. Incubation changes nothing.
+    """
+    return (
+        _NewFirms()
+        .add(20, 0.60, tenant=True, score=10.0)
+        .add(80, 0.60, score=10.0)
+        .add(80, 0.95, tenant=True, score=70.0)
+        .add(20, 0.95, score=70.0)
+        .add(100, 0.80, startup=False, score=0.0)
+        .run()
+    )
+
+
+def test_incubated_firms_are_compared_with_similar_non_tenants():
+    out = {}
+    stylised._incubation_facts([_selected_start_ups()], out)
+    assert out["incubation.survival_gap"]["value"] == pytest.approx(0.0)  # no effect, none found
+    assert out["incubation.survival_incubated"]["value"] == pytest.approx(0.2 * 0.6 + 0.8 * 0.95)
+    assert out["incubation.survival_not_incubated"]["n"] == 100  # the non-tenant start-ups only
+    # tenants against every other new firm: selection on score looks like an effect
+    assert out["incubation.survival_gap_naive"]["value"] > 0.1
+
+
+def test_firms_that_exit_before_the_age_tenants_were_admitted_are_not_compared():
+    # tenants admitted at 12 months; 10 of the 50 others exit at 5 months, 32 of the other
+    # 40 (80%) survive 36 months, as do 40 of the 50 tenants: no effect
+    firms = _NewFirms().add(50, 0.8, tenant=True, age=12).add(10, 0.0, exit_at=10)
+    run = firms.add(40, 0.8).run()
+    out = {}
+    stylised._incubation_facts([run], out)
+    assert out["incubation.survival_gap"]["value"] == pytest.approx(0.0)
+    assert out["incubation.survival_not_incubated"]["n"] == 40
+    assert out["incubation.survival_gap_naive"]["value"] == pytest.approx(0.8 - 32 / 50)
+
+
+def test_a_firm_admitted_later_is_a_control_until_it_is_admitted():
+    # 50 tenants admitted at 1 month, 50 at 12 months, 50 never: 80% of each survive
+    firms = _NewFirms().add(50, 0.8, tenant=True, age=1).add(50, 0.8, tenant=True, age=12)
+    out = {}
+    stylised._incubation_facts([firms.add(50, 0.8).run()], out)
+    assert out["incubation.survival_gap"]["value"] == pytest.approx(0.0)
+    assert out["incubation.survival_not_incubated"]["n"] == 100  # late tenants and the rest
+
+
+def test_non_tenants_are_matched_on_the_score_incubators_saw_when_they_chose():
+    # at entry all score 70; by 6 months 50 have fallen to 10 (cash-strapped, they cut R&D
+    # staff) and only those exit (half of them). Incubators admit at 6 months on the scores
+    # then, so tenants are firms still at 70; matched on the score at 6 months, no effect shows
+    firms = _NewFirms().add(40, 1.0, tenant=True, score=70.0, age=6).add(10, 1.0, score=70.0)
+    run = firms.add(50, 0.5, score=70.0).run()
+    fallen = np.arange(50, 100)
+    run.applicant_scores[fallen, 6:] = 10.0
+    out = {}
+    stylised._incubation_facts([run], out)
+    assert out["incubation.survival_gap"]["value"] == pytest.approx(0.0)
+    assert out["incubation.survival_not_incubated"]["n"] == 10
+    assert out["incubation.survival_gap_naive"]["value"] == pytest.approx(1.0 - 35 / 60)
+
+
+def test_matched_incubation_facts_need_the_applicant_scores():
+    run = _selected_start_ups()
+    run.applicant_scores = None
+    out = {}
+    stylised._incubation_facts([run], out)
+    assert "not recorded" in out["incubation.survival_gap"]["note"]
+    assert out["incubation.survival_gap_naive"]["value"] > 0.1

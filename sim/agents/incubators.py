@@ -1,26 +1,49 @@
-"""Incubators and other S&T service institutions, as agents with tenants."""
+"""Incubators and other S&T service institutions, as agents with tenants.
+
+The mechanism (capacity from floor area, who applies, selection, services and the support they
+buy) is documented in ``sim/policies/incubation.py``, which drives these agents.
+"""
 
 import mesa
 import numpy as np
 
 from sim import rng
 from sim.agents.firms import NEVER
-from sim.ranking import first_k
+from sim.agents.rules import (
+    INVENTION_PATENT_POINTS,
+    OTHER_IP_MAX_ITEMS,
+    OTHER_IP_POINTS,
+    RD_POINTS,
+    TECH_STAFF_POINTS,
+)
 
 
 class Incubator(mesa.Agent):
     """A service institution (maker space, incubator, accelerator) with room for tenants.
 
-    Its tenants are the firms whose ``incubator`` column holds its ``number``.
+    Its tenants are the firms whose ``incubator`` column holds its ``number``. Its places are
+    its floor area over the area a tenant takes; its services this year are what its operating
+    subsidy buys per place.
     """
 
-    def __init__(self, model: mesa.Model, number: int, capacity: int, opened_year: int):
+    def __init__(self, model: mesa.Model, number: int, levers, opened_year: int):
         super().__init__(model)
         self.number = number  # its place in the list of incubators + 1; 0 in the table: none
-        self.capacity = capacity
+        self.area = levers.area_per_institution  # m2
+        self.capacity = places(levers)
         self.opened_year = opened_year
         self.subsidy_received = 0.0  # M CNY, cumulative
+        self.services_per_place = 0.0  # M CNY/place/yr: this year's subsidy over its places
         self.graduates = 0
+
+    def subsidise(self, subsidy: float) -> None:
+        """The year's operating subsidy (M CNY) buys services for its places."""
+        self.subsidy_received += subsidy
+        self.services_per_place = subsidy / self.capacity if self.capacity > 0 else 0.0
+
+    def support(self, levers) -> float:
+        """The share of full support its tenants receive this year (``support_share``)."""
+        return support_share(self.services_per_place, levers)
 
     def graduate(self, f, t: int, tenants: np.ndarray) -> int:
         """Tenants whose incubation ended (or who exited) leave; returns the places free now."""
@@ -43,8 +66,33 @@ class Incubator(mesa.Agent):
             return
         f.incubator[newcomers] = self.number
         f.incubated_until[newcomers] = t + levers.incubation_months - 1
-        f.exit_hazard_factor[newcomers] = levers.exit_hazard_factor
-        f.growth_boost[newcomers] = levers.growth_boost
+        self.supply(f, newcomers, levers)
+
+    def supply(self, f, tenants: np.ndarray, levers) -> None:
+        """Set its tenants' exit-hazard factor and growth boost from this year's support."""
+        if len(tenants) == 0:
+            return
+        share = self.support(levers)
+        f.exit_hazard_factor[tenants] = 1.0 - (1.0 - levers.exit_hazard_factor) * share
+        f.growth_boost[tenants] = levers.growth_boost * share
+
+
+def places(levers) -> int:
+    """Tenants one institution has room for: its floor area over the area a tenant takes."""
+    return int(levers.area_per_institution // levers.area_per_tenant)
+
+
+def support_share(services_per_tenant: float, levers) -> float:
+    """Share of full support: space alone gives ``space_support_share``, services the rest.
+
+    ``σ + (1 − σ)·s/(s + s½)``: s the service spending per tenant (M CNY/yr), s½ =
+    ``service_half_cost``; saturating, so the first yuan per tenant buys the most.
+    """
+    space = levers.space_support_share
+    if services_per_tenant <= 0.0:
+        return space
+    services = services_per_tenant / (services_per_tenant + levers.service_half_cost)
+    return space + (1.0 - space) * services
 
 
 def tenants_by_incubator(f, count: int) -> list[np.ndarray]:
@@ -56,16 +104,64 @@ def tenants_by_incubator(f, count: int) -> list[np.ndarray]:
     return [tenants[bounds[k] : bounds[k + 1]] for k in range(count)]
 
 
-def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray:
-    """The first ``room`` applicants, in lottery order.
+def _points(values: np.ndarray, tiers) -> np.ndarray:
+    """Points of the first tier (highest first) each value reaches; 0 below all."""
+    points = np.zeros(len(values))
+    for bar, tier_points in reversed(tiers):
+        points[values >= bar] = tier_points
+    return points
 
-    Applicants are young technology start-ups not yet incubated: firms with an R&D plan and
-    tech staff (incubators select them; other new firms do not apply).
+
+def applicant_score(f, rows: np.ndarray) -> np.ndarray:
+    """What incubators rank applicants by: the tech-SME evaluation score of their observables.
+
+    Tech-staff share (20 points), the R&D intensity it runs now (``rd_effort``: a start-up has
+    no booked years; 50 points) and IP (30 points), by the 2017 tech-SME rules
+    (``sim/agents/rules.py``). Whole numbers, out of 100.
+    """
+    share = np.divide(
+        f.tech_staff[rows], f.employees[rows], out=np.zeros(len(rows)), where=f.employees[rows] > 0
+    )
+    ip = np.where(
+        f.invention_patents[rows] > 0,
+        INVENTION_PATENT_POINTS,
+        OTHER_IP_POINTS * np.minimum(f.other_ip[rows], OTHER_IP_MAX_ITEMS),
+    )
+    return _points(share, TECH_STAFF_POINTS) + _points(f.rd_effort[rows], RD_POINTS) + ip
+
+
+def technology_startups(f, rows: np.ndarray, levers) -> np.ndarray:
+    """Which of ``rows`` meet the incubators' entry rules apart from age.
+
+    An R&D plan, at least ``min_tech_staff_share`` tech staff, not attracted from outside.
+    """
+    return (
+        (f.rd_intensity[rows] > 0)
+        & (f.tech_staff[rows] >= levers.min_tech_staff_share * f.employees[rows])
+        & ~f.attracted[rows]
+    )
+
+
+def seeks_place(seed: int, rows: np.ndarray, levers) -> np.ndarray:
+    """Which of ``rows`` seek a place: a trait of the firm, drawn once (same in every month)."""
+    draws = rng.uniforms(seed, rng.INIT_MONTH, rows.astype(np.int64), rng.INCUBATION_SEEKER)
+    return draws < levers.application_share
+
+
+def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray:
+    """The first ``room`` applicants, most promising first.
+
+    Applicants are technology start-ups (``technology_startups``) founded at most
+    ``admission_max_age_months`` ago that seek a place (``seeks_place``) and are not tenants.
+    Incubators rank them by ``applicant_score``, highest first; ties are broken by a lottery
+    draw keyed on (seed, month, firm), so the order never depends on the table's.
     """
     young = (t - f.birth_month) <= levers.admission_max_age_months
-    technology = (f.rd_intensity > 0) & (f.tech_staff >= levers.min_tech_staff_share * f.employees)
-    rows = np.flatnonzero(
-        f.alive & young & technology & (f.incubated_until == NEVER) & ~f.attracted
-    )
+    rows = np.flatnonzero(f.alive & young & (f.incubator == 0))
+    rows = rows[technology_startups(f, rows, levers)]
+    rows = rows[seeks_place(seed, rows, levers)]
+    if len(rows) == 0:
+        return rows
     draws = rng.uniforms(seed, t, rows.astype(np.int64), rng.INCUBATOR_ADMISSION)
-    return rows[first_k(draws, room)]
+    order = np.lexsort((draws, -applicant_score(f, rows)))
+    return rows[order[:room]]
