@@ -64,6 +64,7 @@ RD_PREFERENCE = 17
 RD_START = 18
 AWARENESS = 19
 REGISTRY_CAMPAIGN = 58
+KNOWLEDGE_PARTNER = 59
 
 # Month key used for draws made while the initial population is synthesised: far from any
 # simulated month so the streams never meet.
