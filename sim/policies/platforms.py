@@ -97,7 +97,7 @@ class PlatformLevers:
         0.1,
         unit="M CNY/yr",
         lo=0,
-        source=ASSUMED + "; about 200 of the district's ~1,700 firms at year 0",
+        source=ASSUMED + "; about 220 of the district's ~1,700 firms at year 0",
         doc="firms with at least this R&D last year seek a knowledge partner",
     )
     collaboration_boost: float = param(
