@@ -46,6 +46,7 @@ INDICATORS = {
     "service_institutions": ("count", "S&T service institutions (incubators etc.)"),
     "major_new_products": ("count", "major new products recognised in the year"),
     "tech_contract_value": ("100 M CNY", "technology contract turnover in the year"),
+    "knowledge_collaborations": ("firms", "firms collaborating with a knowledge source this year"),
     "kvl_lent": ("M CNY", "knowledge-value loans lent in the year"),
     "kvl_loss_ratio": ("share", "overdue / lent, knowledge-value loans, cumulative"),
     "compensation_fund_balance": ("M CNY", "risk-compensation fund at year end"),
@@ -109,6 +110,7 @@ COUNT_INDICATORS = [
     "rd_branches",
     "service_institutions",
     "major_new_products",
+    "knowledge_collaborations",
 ]
 
 

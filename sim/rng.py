@@ -67,6 +67,7 @@ RD_START = 18
 AWARENESS = 19
 REGISTRY_CAMPAIGN = 58
 INCUBATION_SEEKER = 59  # a firm's trait: seeks an incubator place (drawn at INIT_MONTH)
+KNOWLEDGE_PARTNER = 60
 
 # Month key used for draws made while the initial population is synthesised: far from any
 # simulated month so the streams never meet.

@@ -101,7 +101,13 @@ FIRM_COLUMNS = {
     # what the policy levers give or ask of a firm
     "voucher_balance": (np.float64, (), "M CNY", "innovation voucher not yet used this year"),
     "voucher_used_ytd": (np.float64, (), "M CNY", "voucher money used this year"),
-    "services_bought_ytd": (np.float64, (), "M CNY", "R&D services bought (tech contracts)"),
+    "services_bought_ytd": (
+        np.float64,
+        (),
+        "M CNY",
+        "R&D bought as services this year (tech contracts); kept on 31 December if it has a "
+        "knowledge partner",
+    ),
     "major_products_ytd": (np.int32, (), "products", "major new products this year"),
     "loan_balance": (np.float64, (), "M CNY", "knowledge-value loan outstanding"),
     "loan_due_month": (np.int32, (), "month index", "month the loan falls due"),
@@ -113,7 +119,12 @@ FIRM_COLUMNS = {
     "equity_rd_per_month": (np.float64, (), "M CNY/month", "pace of that spending"),
     "registry_aware": (np.bool_, (), "flag", "knows the tech-SME registry and its benefits"),
     "public_receipts_ytd": (np.float64, (), "M CNY", "grants and awards received this year"),
-    "innovation_boost": (np.float64, (), "x", "multiplier of innovation_zeta (talent, platform)"),
+    "innovation_boost": (
+        np.float64,
+        (),
+        "x",
+        "multiplier of innovation_zeta (talent, platform, knowledge partner, commissioner)",
+    ),
     "growth_boost": (np.float64, (), "1/yr", "extra revenue drift (incubation)"),
     "exit_hazard_factor": (np.float64, (), "x", "multiplier of the exit hazard (incubation)"),
     "incubated_until": (np.int32, (), "month index", "last month in an incubator; NEVER: none"),
@@ -122,6 +133,18 @@ FIRM_COLUMNS = {
     "talents": (np.int16, (), "persons", "high-end talents placed in the firm"),
     "commissioner_visits": (np.int16, (), "visits", "S&T commissioner dispatches this year"),
     "platform": (np.bool_, (), "flag", "hosts a recognised municipal R&D platform"),
+    "knowledge_partner": (
+        np.int32,
+        (),
+        "number",
+        "knowledge source it collaborates with this year (1, 2, ...); 0: none",
+    ),
+    "partner_fit": (
+        np.float64,
+        (),
+        "share",
+        "fit of its partner's field to its own: 1 same field, cross_field_fit other; 0 none",
+    ),
     "attracted": (np.bool_, (), "flag", "brought in by investment attraction"),
 }
 

@@ -1,19 +1,33 @@
-"""Universities and research institutes: the district's partners selling R&D services."""
+"""Knowledge sources: universities and research institutes that district firms collaborate with."""
 
 import mesa
-import numpy as np
+
+# The kinds of knowledge source, in the order they are numbered at year 0.
+KINDS = ("university", "new_rd_institute", "industry_research_institute", "rd_branch")
 
 
-class University(mesa.Agent):
-    """A university or institute in industry-academia cooperation with district firms."""
+class KnowledgeSource(mesa.Agent):
+    """A university, new-type R&D institute, industry research institute or R&D branch.
 
-    def __init__(self, model: mesa.Model, index: int):
+    It works in one knowledge ``field`` (a row of ``population.sectors``) and takes up to its
+    kind's capacity of partner firms a year. Its partners are the firms whose
+    ``knowledge_partner`` column holds its ``number``; each buys R&D services from it (its
+    technology contracts) and learns from it.
+    """
+
+    def __init__(self, model: mesa.Model, number: int, kind: str, field: int, opened_year: int):
         super().__init__(model)
-        self.index = index
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind of knowledge source {kind!r}; kinds: {KINDS}")
+        self.number = number  # its place in the list of sources + 1; 0 in the table: none
+        self.kind = kind
+        self.field = field
+        self.opened_year = opened_year
+        self.funding_received = 0.0  # M CNY of public running costs, cumulative
         self.contracts: dict[int, float] = {}  # year -> technology contracts sold, M CNY
+        self.partners: dict[int, int] = {}  # year -> partner firms
 
-    def book_contracts(self, f, year: int, partners: int) -> None:
-        """The year's technology contracts: firm ``i`` buys from partner ``i mod partners``."""
-        # the copy sums as a mask would, bit for bit
-        mine = f.services_bought_ytd[self.index :: partners]
-        self.contracts[year] = float(np.ascontiguousarray(mine).sum())
+    def book_year(self, year: int, contracts: float, partners: int) -> None:
+        """The year's technology contracts sold (M CNY) and partner firms served."""
+        self.contracts[year] = float(contracts)
+        self.partners[year] = int(partners)

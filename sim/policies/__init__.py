@@ -30,10 +30,14 @@ LEVER_GROUPS = (
 
 
 def update_innovation_boost(policy, f) -> None:
-    """A firm's innovation multiplier: its talents, its platform, this year's commissioner visit."""
+    """A firm's innovation multiplier: talents, platform, knowledge partner, commissioner visit.
+
+    The knowledge partner counts by its fit to the firm's field (``partner_fit``).
+    """
     f.innovation_boost[:] = (
         1.0
         + policy.talent.innovation_boost * f.talents
         + policy.platforms.innovation_boost * f.platform
+        + policy.platforms.collaboration_boost * f.partner_fit
         + policy.talent.commissioner_boost * f.commissioner_visits
     )
