@@ -27,7 +27,7 @@ from scipy import stats
 
 from sim.calendar import year_ends
 from sim.indicators import INDICATORS
-from sim.scenario import Scenario, scenario_from_dict, set_dotted
+from sim.scenario import Scenario, layered, scenario_from_dict, set_dotted
 from sim.schema import InputError, Loader, param, read_toml, show, whole_number
 
 SAMPLERS = ("full_factorial", "latin_hypercube", "sobol", "morris")
@@ -326,6 +326,7 @@ class _ScenarioCheck:
             except InputError as err:
                 self.loader.fail(f'base."{key}"', value, str(err))
         try:
+            data = layered(self.data, self.base, self.path)
             return scenario_from_dict(data, str(self.path), self.path.parent)
         except InputError as err:
             raise InputError(
@@ -334,11 +335,8 @@ class _ScenarioCheck:
 
     def check(self, where: str, key: str, value: Any) -> None:
         """Fail unless the base scenario validates with ``key = value``."""
-        data = copy.deepcopy(self.data)
         try:
-            for k, v in self.base.items():
-                set_dotted(data, k, v)
-            set_dotted(data, key, value)
+            data = layered(self.data, self.base | {key: value}, self.path)
             scenario_from_dict(data, str(self.path), self.path.parent)
         except InputError as err:
             message = str(err).removeprefix(f"{self.path}: ")
