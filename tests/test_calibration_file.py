@@ -1,4 +1,8 @@
-"""Calibration files (sim/calibration.py) as scenarios read them: ``[calibration] file``."""
+"""Calibration files (sim/calibration.py) as scenarios and experiments read them.
+
+A scenario's ``[calibration] file`` applies the fitted values; an experiment's
+``[uncertainties] from`` draws whole particles of the posterior sample.
+"""
 
 import json
 import re
@@ -9,10 +13,14 @@ import pytest
 from conftest import DEFAULT_SCENARIO, REFERENCE_SCENARIO
 from test_cli import innosim
 
+from sim.batch import build_design, load_experiment, read_results
+from sim.batch.batch import run_batch
+from sim.batch.report import make_report
 from sim.calibration import FORMAT, Posterior, read_calibration, to_toml, write_calibration
 from sim.scenario import Scenario, load_scenario
 from sim.schema import InputError, declared, fit_ranges
 
+KEY = "firms.innovation_zeta"
 FITTED = {"firms.innovation_zeta": 2.25, "certification.registry_awareness_rate": 0.4}
 
 
@@ -162,3 +170,90 @@ def test_read_calibration_checks_the_posterior_columns(tmp_path):
     )
     with pytest.raises(InputError, match=r'posterior\."firms\.x": has 1 values, posterior'):
         read_calibration(path, "fit.json")
+
+
+# ------------------------------------------------------------- experiments drawing from it
+
+
+def posterior_experiment(tmp_path, fit_name="fit.toml", sampler="latin_hypercube", extra=""):
+    path = tmp_path / "experiment.toml"
+    path.write_text(
+        f"""
+[experiment]
+name = "from_posterior"
+scenario = "{REFERENCE_SCENARIO}"
+
+[sampler]
+method = "{sampler}"
+samples = 8
+seed = 5
+
+[replications]
+seeds = 1
+
+[base]
+"scenario.horizon_months" = 12
+
+[uncertainties]
+from = "{fit_name}"
+"region.rest_gdp_growth" = {{ range = [0.02, 0.08] }}
+{extra}
+"""
+    )
+    return path
+
+
+def test_an_experiment_draws_its_uncertainties_from_the_posterior_and_the_report_says_so(
+    tmp_path,
+):
+    calibration(tmp_path / "fit.toml")  # three particles, weights 1/2, 1/4, 1/4
+    path = posterior_experiment(tmp_path)
+    experiment = load_experiment(path)
+    design = build_design(experiment)
+    assert build_design(load_experiment(path)).runs.equals(design.runs)  # reproducible
+    awareness = "certification.registry_awareness_rate"
+    pairs = list(zip(design.runs[KEY], design.runs[awareness], strict=True))
+    particles = [(2.25, 0.4), (0.9 * 2.25, 0.9 * 0.4), (1.1 * 2.25, 1.1 * 0.4)]
+    assert set(pairs) <= set(particles)  # whole particles: the keys are drawn jointly
+    assert sorted(pairs.count(p) for p in particles) == [2, 2, 4]  # stratified by weight
+    assert design.runs["region.rest_gdp_growth"].nunique() == 8
+
+    summary = run_batch(path, engine="inline", out=tmp_path / "out")
+    assert summary.done == 8 and summary.failed == 0
+    data = read_results(tmp_path / "out")
+    assert set(zip(data[KEY], data[awareness], strict=True)) == set(pairs)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["inputs"]["uncertainties.from"]["file"] == str(tmp_path / "fit.toml")
+    report = make_report(tmp_path / "out", out=tmp_path / "report", effect_seeds=0)
+    html = report.html.read_text()
+    assert "These probabilities include parameter uncertainty from a calibration" in html
+    assert f"{KEY}, certification.registry_awareness_rate take the values" in html
+
+
+@pytest.mark.parametrize(
+    "fit_name, sampler, extra, message",
+    [
+        (
+            "none.toml",
+            "latin_hypercube",
+            "",
+            r"uncertainties\.from \(.*none\.toml\): file not found",
+        ),
+        (
+            "fit.toml",
+            "sobol",
+            "",
+            r'draws particles of a posterior sample: set sampler\.method = "latin_hypercube"',
+        ),
+        (
+            "fit.toml",
+            "latin_hypercube",
+            '"firms.innovation_zeta" = { range = [1.0, 2.0] }',
+            r'uncertainties\."firms\.innovation_zeta" = .*is drawn from fit\.toml',
+        ),
+    ],
+)
+def test_bad_posterior_references_are_one_line(tmp_path, fit_name, sampler, extra, message):
+    calibration(tmp_path / "fit.toml")
+    with pytest.raises(InputError, match=message):
+        load_experiment(posterior_experiment(tmp_path, fit_name, sampler, extra))

@@ -33,6 +33,8 @@ def referenced_files(e: Experiment) -> dict[str, Path]:
     """Every file a run of ``e`` reads, by role: ``experiment``, ``scenario``, data files."""
     files = {"experiment": e.path, "scenario": e.scenario_path}
     files |= scenario_files(e.scenario, e.scenario_path)
+    if e.posterior_path is not None:
+        files["uncertainties.from"] = e.posterior_path
     base_dir = e.scenario_path.parent
     for factor in e.factors:
         if factor.key in files and factor.values is not None:
