@@ -191,7 +191,8 @@ class Simulator:
         """The runs (``sim.effects.stacked``) of the scenario with ``values`` on ``seeds``."""
         from sim.effects import run_seeds, stacked
 
-        return stacked(run_seeds(self.scenario(values), seeds, self.months))
+        ids = list(dict.fromkeys(o.id for o in self.observations))
+        return stacked(run_seeds(self.scenario(values), seeds, self.months), ids)
 
     def scenario(self, values: dict):
         """The base scenario (with ``--set``) with the fitted ``values`` set."""

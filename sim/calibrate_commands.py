@@ -252,7 +252,9 @@ def build_problem(args):
         for key, (lo, hi, origin) in chosen.items()
     )
     seeds = args.seeds
-    population = args.population or default_population(args.budget, seeds)
+    population = (
+        args.population or _recorded_population(args) or default_population(args.budget, seeds)
+    )
     if population < MIN_POPULATION:
         raise InputError(f"--population {population}: must be at least {MIN_POPULATION}")
     if population * seeds > args.budget:
@@ -281,6 +283,22 @@ def build_problem(args):
         method=args.method,
         data_files=scenario_files(scenario, Path(args.scenario).resolve()),
     )
+
+
+def _recorded_population(args) -> int | None:
+    """On ``--resume``, the population the calibration was started with, or None.
+
+    So a larger ``--budget`` continues a calibration instead of changing its default population.
+    """
+    import json
+
+    state = args.out.with_name(args.out.name + ".abc.json")
+    if not args.resume or not state.is_file():
+        return None
+    try:
+        return int(json.loads(state.read_text(encoding="utf-8"))["settings"]["population"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged state file is reported when it is opened
 
 
 def _param_range(flag: ParamFlag, declared: dict, overrides: dict, scenario_path: Path):
