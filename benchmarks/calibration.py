@@ -53,12 +53,25 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help=f"a parameter value of the truth (default: {TRUTH})",
     )
+    parser.add_argument(
+        "--indicators",
+        type=lambda text: tuple(text.split(",")),
+        default=INDICATORS,
+        help=f"indicator ids, comma-separated (default {','.join(INDICATORS)})",
+    )
+    parser.add_argument(
+        "--years",
+        type=lambda text: tuple(int(y) for y in text.split(",")),
+        default=YEARS,
+        help=f"years, comma-separated (default {','.join(map(str, YEARS))})",
+    )
     args = parser.parse_args(argv)
     truth = dict(TRUTH)
     if args.truth:
         truth = {k: float(v) for k, _, v in (t.partition("=") for t in args.truth)}
-    args.out.write_text(synthetic_observed(truth))
-    print(f"wrote {args.out}: {len(INDICATORS)} indicators x {len(YEARS)} years at {truth}")
+    args.out.write_text(synthetic_observed(truth, args.indicators, args.years))
+    size = f"{len(args.indicators)} indicators x {len(args.years)} years"
+    print(f"wrote {args.out}: {size} at {truth}")
     return 0
 
 

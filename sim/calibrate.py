@@ -540,6 +540,7 @@ def calibrate(
     files = StateFiles(out)
     state = open_state(problem, files, resume, force)
     session = {"started": _now(), "finished": None, "status": "running", "budget": problem.budget}
+    counter = {"proposals": 0, "made": 0}  # proposals of this generation, of this session
     state["sessions"].append(session)
     save_state(files, state)
     again = _resume_command(command)
@@ -550,10 +551,14 @@ def calibrate(
     try:
         with interrupts, engine.keep():
             report = progress or (lambda done, total, label: None)
-            counter = {"proposals": 0}
+            counter["proposals"] = 0
             stopped, history = _fit(problem, db, engine, interrupts, counter, report)
             interrupts.check()
             document = _document(problem, history, stopped, engine, interrupts, command, report)
+            document["provenance"]["runs_made"] = (
+                sum(s.get("runs_made", 0) for s in state["sessions"][:-1])
+                + counter["made"] * problem.seeds
+            )
             document["provenance"]["seconds"] = round(
                 sum(s.get("seconds", 0.0) for s in state["sessions"][:-1])
                 + time.perf_counter()
@@ -579,7 +584,10 @@ def calibrate(
     finally:
         if files.settings.exists():
             session.update(
-                finished=_now(), status=status, seconds=round(time.perf_counter() - clock, 1)
+                finished=_now(),
+                status=status,
+                seconds=round(time.perf_counter() - clock, 1),
+                runs_made=counter["made"] * problem.seeds,
             )
             with contextlib.suppress(OSError):
                 save_state(files, state)
@@ -604,6 +612,7 @@ def _fit(problem: Problem, db: str, engine, interrupts: Interrupts, counter, rep
 
     def on_done():
         counter["proposals"] += 1
+        counter["made"] += 1
         done = (sampler.used + counter["proposals"]) * problem.seeds
         report(min(done, total_runs), total_runs, sampler.label)
 
@@ -615,14 +624,18 @@ def _fit(problem: Problem, db: str, engine, interrupts: Interrupts, counter, rep
         sampler.used, counter["proposals"] = used, 0
         sampler.label = f"generation {t}"
         if t > 0:
-            populations = history.get_all_populations()
-            last = populations[populations.t == t - 1].iloc[0]
-            rate = problem.population / last.samples
+            rate, expected = _acceptance(history, t, problem.population)
             sampler.label += f", threshold {_threshold(history, t):.3g}"
             if rate < MIN_ACCEPTANCE_RATE:
                 return f"acceptance rate {rate:.1%} below {MIN_ACCEPTANCE_RATE:.0%}", history
-            if used + problem.population / rate > problem.evaluations:
-                return "budget", history
+            cost = math.ceil(problem.population / expected)
+            left = problem.evaluations - used
+            if cost > left:
+                return (
+                    f"budget (another generation would take about {cost * problem.seeds:,} "
+                    f"runs at an acceptance rate of {expected:.1%}; {left * problem.seeds:,} "
+                    "are left)"
+                ), history
         elif problem.population > problem.evaluations:
             raise InputError(
                 f"--budget {problem.budget}: does not pay for generation 0 ({problem.population} "
@@ -633,6 +646,23 @@ def _fit(problem: Problem, db: str, engine, interrupts: Interrupts, counter, rep
         interrupts.check()
         if abc.history.max_t < t:  # the budget ran out within the generation: not saved
             return "budget", abc.history
+
+
+def _acceptance(history, t: int, population: int) -> tuple[float, float]:
+    """Generation t - 1's acceptance rate, and the rate expected for generation t.
+
+    Rates fall as thresholds tighten: the expected rate goes on at the pace of the last two
+    generations' (generation 0 keeps every draw and does not count), so a generation the
+    budget cannot pay for is not started (a generation cut short is lost: pyabc saves whole
+    populations only).
+    """
+    populations = history.get_all_populations().set_index("t")
+    rates = [population / populations.loc[s, "samples"] for s in (t - 2, t - 1) if s >= 1]
+    if not rates:
+        return 1.0, 1.0
+    if len(rates) == 1:
+        return rates[0], rates[0]
+    return rates[1], rates[1] * min(1.0, rates[1] / rates[0])
 
 
 def _abc(problem: Problem, sampler) -> "pyabc.ABCSMC":

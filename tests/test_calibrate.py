@@ -238,3 +238,12 @@ def test_bad_observed_files_are_one_line_and_exit_2(calibrate_error, tmp_path, t
     history.write_text(text)
     status, err = calibrate_error(history=history)
     assert status == 2 and re.search(message, err), err
+
+
+def test_on_a_dask_cluster_the_fit_is_the_same(fitted, observed, tmp_path):
+    out = tmp_path / "dask.toml"
+    fit(observed, out, "--engine", "dask", "--workers", "2")
+    doc, reference = tomllib.loads(out.read_text()), fitted[1]
+    for part in ("values", "parameters", "distance", "check", "posterior"):
+        assert doc[part] == reference[part], part
+    assert "--engine dask" in doc["provenance"]["command"]
