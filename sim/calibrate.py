@@ -91,7 +91,7 @@ class FitParameter:
     low: float
     high: float
     origin: str  # "declared" (sim/agents/rules.py ...) or "--param"
-    default: float  # its value in the scenario without calibration
+    default: float  # its value in the scenario as loaded (--set, its [calibration] file)
 
     def to_json(self) -> list:
         """``[key, low, high]``: what the state file records."""
