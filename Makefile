@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml scripts/system_deps.sh
 	@bash scripts/system_deps.sh
 	@test -x $(PY) || $$(bash scripts/find_python.sh) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,ema]'
+	$(PY) -m pip install --quiet -e '.[dev,ema,calibrate]'
 	@touch $(STAMP)
 
 clean:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sim.atomic import write_atomic
 from sim.batch.commands import add_batch_command, add_report_command
+from sim.calibrate_commands import add_calibrate_command
 from sim.effects_commands import add_compare_command, add_effects_command
 from sim.flags import months, non_negative_int, positive_int, setting
 from sim.indicators import PLAN_INDICATORS
@@ -309,6 +310,7 @@ COMMANDS: list[Callable] = [
     add_compare_command,
     add_effects_command,
     add_validate_command,
+    add_calibrate_command,
     add_dashboard_command,
 ]
 

@@ -132,11 +132,15 @@ def run_seeds(
     return results
 
 
-def stacked(results: Sequence[RunResult]) -> pd.DataFrame:
-    """The runs' yearly indicators in one frame, with a ``seed`` column."""
-    return pd.concat([r.indicators.assign(seed=r.seed) for r in results], ignore_index=True).astype(
-        {c: "float64" for c in INDICATORS if c in results[0].indicators}
+def stacked(results: Sequence[RunResult], indicators: Sequence[str] | None = None) -> pd.DataFrame:
+    """The runs' yearly indicators (all, or ``indicators``) in one frame, with a ``seed`` column."""
+    frames = [r.indicators for r in results]
+    if indicators is not None:
+        frames = [f[["year", *indicators]] for f in frames]
+    frame = pd.concat(
+        [f.assign(seed=r.seed) for f, r in zip(frames, results, strict=True)], ignore_index=True
     )
+    return frame.astype({c: "float64" for c in INDICATORS if c in frame})
 
 
 def paired_differences(a: pd.DataFrame, b: pd.DataFrame, indicator: str, year: int) -> np.ndarray:

@@ -66,6 +66,11 @@ class ProgressBar:
         note = f", {failed} failed" if failed else ""
         self.progress.update(self.task, completed=self.already + done + failed, failed=note)
 
+    def describe(self, label: str) -> None:
+        """Change the label (a calibration's generation and threshold)."""
+        if self.enabled:
+            self.progress.update(self.task, description=label)
+
     def months(self, done: int, total: int) -> None:
         """``on_month`` callback of ``run_scenario``: ``done`` of ``total`` months."""
         self.update(done)

@@ -27,6 +27,7 @@ from sim.resources import check_memory
 from sim.schema import (
     InputError,
     Loader,
+    declared,
     loaded,
     markdown_table,
     param,
@@ -270,6 +271,19 @@ class TargetsRef:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CalibrationRef:
+    """Fitted parameter values to run with (a file ``innosim calibrate`` wrote)."""
+
+    file: str = param(
+        "",
+        unit="path",
+        doc="calibration file (TOML or JSON), relative to the scenario file; its fitted values "
+        "replace the declared defaults and the values this file sets; --set, levers and "
+        "uncertainties still override them",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A validated scenario."""
 
@@ -280,6 +294,7 @@ class Scenario:
     firms: FirmBehaviour = param(FirmBehaviour())
     certification: Certification = param(Certification())
     policy: Policy = param(Policy())
+    calibration: CalibrationRef = param(CalibrationRef(), source="run setting, chosen by the user")
     plan: PlanTargets | None = loaded(None)  # the plan table of ``targets.file``
     source: str = loaded("")  # the file it was loaded from
 
@@ -292,10 +307,45 @@ class Scenario:
 def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     """Read and validate a scenario file; ``overrides`` maps dotted keys to new values."""
     path = Path(path)
-    data = read_toml(path, str(path))
-    for key, value in (overrides or {}).items():
-        set_dotted(data, key, value)
+    data = layered(read_toml(path, str(path)), overrides or {}, path)
     return scenario_from_dict(data, str(path), path.parent)
+
+
+def layered(data: dict, overrides: dict, path: Path) -> dict:
+    """A scenario file's ``data`` with its calibration's values set, then ``overrides``.
+
+    What a run takes, lowest first: the declared defaults, the scenario file, the fitted values
+    of the calibration file it names (``[calibration] file``, which ``overrides`` may change),
+    then ``overrides`` (``--set``, an experiment's base, levers and uncertainties).
+    """
+    out = copy.deepcopy(data)
+    for key, value in overrides.items():
+        set_dotted(out, key, value)
+    table = out.get("calibration")
+    name = table.get("file") if isinstance(table, dict) else None
+    if not isinstance(name, str) or not name:
+        return out  # no calibration (a wrong type is reported by the loader)
+    values = calibration_values(Path(path).parent / name, f"{path}: calibration.file")
+    out = copy.deepcopy(data)
+    for key, value in values.items():
+        set_dotted(out, key, value)
+    for key, value in overrides.items():
+        set_dotted(out, key, value)
+    return out
+
+
+def calibration_values(path: Path, source: str) -> dict[str, float]:
+    """The fitted values of a calibration file, each a scenario parameter within its bounds."""
+    from sim.calibration import read_calibration
+
+    calibration = read_calibration(path, source)
+    loader = Loader(f"{source} ({path})")
+    for key, value in calibration.values.items():
+        found = declared(Scenario, key)
+        if found is None:
+            loader.fail(f'values."{key}"', value, "not a scenario parameter")
+        loader.value(found[0], value, f'values."{key}"', found[1])
+    return calibration.values
 
 
 def scenario_from_dict(data: dict, source: str, base_dir: Path) -> Scenario:

@@ -38,9 +38,20 @@ def param(
     lo: float | None = None,
     hi: float | None = None,
     doc: str = "",
+    fit: tuple[float, float] | None = None,
 ) -> Any:
-    """Declare a parameter with its unit, allowed range and the source of its default."""
-    meta = {"unit": unit, "source": source, "lo": lo, "hi": hi, "doc": doc}
+    """Declare a parameter with its unit, allowed range and the source of its default.
+
+    ``fit=(low, high)`` marks an uncertain parameter that ``innosim calibrate`` fits to
+    observed history by default, over that range (the prior; its source belongs in ``source``).
+    """
+    if fit is not None:
+        low, high = fit
+        if not (
+            (lo is None or lo <= low) and low < high and (hi is None or high <= hi)
+        ) or not isinstance(default, float):
+            raise ValueError(f"fit={fit!r}: a range inside [{lo}, {hi}] of a float parameter")
+    meta = {"unit": unit, "source": source, "lo": lo, "hi": hi, "doc": doc, "fit": fit}
     if isinstance(default, dict):
         return dataclasses.field(default_factory=lambda: dict(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -381,14 +392,59 @@ def read_toml(path: Path, source: str) -> dict:
 
 
 def _allowed(meta: Any) -> str:
+    fit = meta.get("fit")
+    fitted = f"; fitted over {_num(fit[0])} to {_num(fit[1])}" if fit else ""
     lo, hi = meta.get("lo"), meta.get("hi")
     if lo is not None and hi is not None:
-        return f"{_num(lo)} to {_num(hi)}"
+        return f"{_num(lo)} to {_num(hi)}{fitted}"
     if lo is not None:
-        return f">= {_num(lo)}"
+        return f">= {_num(lo)}{fitted}"
     if hi is not None:
-        return f"<= {_num(hi)}"
-    return ""
+        return f"<= {_num(hi)}{fitted}"
+    return fitted.removeprefix("; ")
+
+
+def fit_ranges(cls: type, prefix: str = "") -> dict[str, tuple[float, float]]:
+    """``{dotted key: (low, high)}`` of every parameter of ``cls`` declared with ``fit=``.
+
+    Nested tables are walked; arrays of tables (sectors) are not: a calibration range is
+    declared for one parameter, not for each item of a list.
+    """
+    out = {}
+    hints = typing.get_type_hints(cls)
+    for f in parameters(cls):
+        name = _join(prefix, f.name)
+        if dataclasses.is_dataclass(hints[f.name]):
+            out |= fit_ranges(hints[f.name], name)
+        elif f.metadata.get("fit"):
+            out[name] = tuple(f.metadata["fit"])
+    return out
+
+
+def declared(cls: type, dotted: str) -> tuple[Any, Any] | None:
+    """``(type, metadata)`` of the parameter at ``dotted`` (``a.b[0].c``) in ``cls``, or None.
+
+    None when the key names no parameter, or names a table rather than a value.
+    """
+    tp: Any = cls
+    meta: Any = {}
+    for part in dotted.split("."):
+        name, _, index = part.partition("[")
+        if not dataclasses.is_dataclass(tp):
+            return None
+        fields = {f.name: f for f in parameters(tp)}
+        if name not in fields:
+            return None
+        meta = fields[name].metadata
+        tp = typing.get_type_hints(tp)[name]
+        if index:
+            args = typing.get_args(tp)
+            if not (typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis):
+                return None
+            tp = args[0]
+    if dataclasses.is_dataclass(tp):
+        return None
+    return tp, meta
 
 
 def _num(x: float) -> str:

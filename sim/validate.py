@@ -302,8 +302,10 @@ def compare(
     ``births``, in the baseline year) is an ``InputError`` naming its line.
     """
     rows = []
+    by_year = {int(year): group for year, group in runs.groupby("year", sort=False)}
     for o in observations:
-        values = runs.loc[runs["year"] == o.year, o.id].to_numpy(dtype=float)
+        group = by_year.get(o.year)
+        values = np.empty(0) if group is None else group[o.id].to_numpy(dtype=float)
         values = values[~np.isnan(values)]
         if values.size == 0:
             raise InputError(

@@ -25,8 +25,10 @@ class FirmBehaviour:
         unit="-",
         lo=0,
         hi=3,
-        source="literature range 0.2-1.5 (Hall & Van Reenen 2000; Dechezlepretre et al. 2016)",
+        source="literature range 0.2-1.5 (Hall & Van Reenen 2000; Dechezlepretre et al. 2016); "
+        "fitted up to 2, Chen et al. 2021's elasticity of reported R&D (1.14 for real R&D)",
         doc="elasticity of R&D intensity to its after-tax user cost",
+        fit=(0.2, 2.0),
     )
     rd_reference_super_deduction: float = param(
         0.75, unit="share", lo=0, hi=3, source=DOMAIN + ": 75% in 2018-2020"
@@ -45,8 +47,10 @@ class FirmBehaviour:
         lo=0,
         hi=100,
         source="Dosi et al. 2010 form, on R&D effort relative to size; level calibrated so "
-        "firms file about 2/3 of the district's 2016-2020 invention applications",
+        "firms file about 2/3 of the district's 2016-2020 invention applications; fitted over "
+        "a factor 3 either side of it",
         doc="p(innovate in a month) = 1 - exp(-zeta * boost * real R&D / revenue)",
+        fit=(0.5, 4.5),
     )
     jump_max: float = param(0.10, unit="share", lo=0, hi=2, source=ASSUMED)
     jump_a: float = param(1.0, unit="-", lo=0.01, hi=100, source="Kumaraswamy(1,3) ~ Beta(1,3)")
@@ -81,8 +85,9 @@ class FirmBehaviour:
         lo=0,
         hi=1,
         source="Chen, Liu, Suarez Serrato & Xu 2021 (AER): ~45% of the reported R&D response "
-        "to the high-tech notch is relabelled expense",
+        "to the high-tech notch is relabelled expense; fitted over 0.2-0.7 around it",
         doc="part of the R&D a firm adds to reach a threshold that is relabelled, not real",
+        fit=(0.2, 0.7),
     )
     loss_value: float = param(
         0.5,
@@ -101,6 +106,7 @@ class FirmBehaviour:
         hi=10,
         source="replicator dynamics (Dosi, Fagiolo & Roventini 2010: chi = 1); range 0.5-2",
         doc="growth of market share per unit of log productivity above the sector mean",
+        fit=(0.5, 2.0),
     )
     imitation_rate: float = param(
         0.2,
@@ -235,6 +241,7 @@ class Certification:
         hi=10,
         source=ASSUMED + "; range 0-0.05 (eligibility for municipal programmes, recognition)",
         doc="what being registered is worth to a firm beyond tax, awards and credit",
+        fit=(0.0, 0.05),
     )
     ip_item_cost: float = param(
         0.005,
@@ -254,6 +261,7 @@ class Certification:
         "agencies); campaigns add to it (certification_support.campaign_firms)",
         doc="share of firms not aware of the registry that learn of it in a year from outside "
         "(media, agencies)",
+        fit=(0.03, 0.3),
     )
     registry_word_of_mouth: float = param(
         0.38,
@@ -264,6 +272,7 @@ class Certification:
         "Farley & Lehmann 1990 (range 0.2-0.6)",
         doc="awareness learnt from registered peers: q x the registered share of the sector's "
         "operating firms, a year",
+        fit=(0.2, 0.6),
     )
     hitech_min_age_months: int = param(12, unit="months", lo=0, source="HNTE rules 2016")
     hitech_min_tech_staff_share: float = param(
@@ -293,6 +302,7 @@ class Certification:
         source=ASSUMED + "; range 0.02-0.3 (procurement, subsidies and talent programmes open "
         "to certified firms, reputation with customers and investors)",
         doc="what the status is worth to a firm a year beyond the reduced tax rate and awards",
+        fit=(0.02, 0.3),
     )
     hitech_review_pass_rate: float = param(0.85, unit="prob", lo=0, hi=1, source=ASSUMED)
     hitech_audit_rate: float = param(

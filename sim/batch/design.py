@@ -63,6 +63,10 @@ def build_design(e: Experiment) -> Design:
     unit = unit_sample(e)
     n_points = unit.shape[0]
     sampled_values = {f.key: f.from_unit(unit[:, j]) for j, f in enumerate(sampled)}
+    if e.posterior is not None:  # the last coordinate picks a particle (stratified resampling)
+        particles = e.posterior.draw(unit[:, len(sampled)])
+        for j, key in enumerate(e.posterior.keys):
+            sampled_values[key] = [float(e.posterior.values[i, j]) for i in particles]
     lever_ranges = any(f.role == "lever" for f in sampled)
 
     columns: dict[str, list] = {name: [] for name in DESIGN_COLUMNS}
@@ -89,7 +93,7 @@ def build_design(e: Experiment) -> Design:
                 run_id += 1
     runs = pd.DataFrame(columns)
     runs[DESIGN_COLUMNS] = runs[DESIGN_COLUMNS].astype("int64")
-    unit_frame = pd.DataFrame(unit, columns=[f.key for f in sampled])
+    unit_frame = pd.DataFrame(unit, columns=[f.key for f in sampled] + posterior_column(e))
     unit_frame.insert(0, "sample_id", np.arange(n_points, dtype="int64"))
     keys = e.mix_keys + [f.key for f in e.factors]
     return Design(runs=runs, unit=unit_frame, factor_keys=keys)
@@ -124,9 +128,14 @@ def table_design(e: Experiment) -> Design:
     return Design(runs=runs, unit=unit, factor_keys=levers + uncertainties)
 
 
+def posterior_column(e: Experiment) -> list[str]:
+    """``["posterior"]``, the unit-cube coordinate that draws a posterior particle, or none."""
+    return ["posterior"] if e.posterior is not None else []
+
+
 def unit_sample(e: Experiment) -> np.ndarray:
-    """Points in the unit cube over the sampled factors: shape (points, factors)."""
-    d = len(e.sampled)
+    """Points in the unit cube over the sampled factors (and a posterior's draw coordinate)."""
+    d = len(e.sampled) + len(posterior_column(e))
     s = e.sampler
     if not d:
         return np.empty((1, 0))

@@ -87,13 +87,31 @@ class LocalEngine:
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
+        self._keeping = False
+        self._kept: ProcessPoolExecutor | None = None
 
     def describe(self) -> dict:
         """Engine and worker count, for the manifest."""
         return {"engine": self.name, "workers": self.workers}
 
-    def run(self, tasks: Iterable[dict], on_result: OnResult) -> None:
-        """Run every task; ``on_result`` gets each result as it completes.
+    @contextlib.contextmanager
+    def keep(self):
+        """Keep the worker processes from one ``run`` to the next until the block ends.
+
+        A calibration makes one ``run`` a generation: fresh workers each time would import the
+        model and load Numba's kernels again.
+        """
+        self._keeping = True
+        try:
+            yield self
+        finally:
+            self._keeping = False
+            if self._kept is not None:
+                self._kept.shutdown(wait=False, cancel_futures=True)
+                self._kept = None
+
+    def run(self, tasks: Iterable[dict], on_result: OnResult, function=run_task) -> None:
+        """Run every task (``function(task)`` in a worker); ``on_result`` gets each result.
 
         A worker that dies breaks the whole pool: the runs in flight are recorded as failed
         (``--resume`` retries them), a new pool takes over and the batch goes on. Tasks the
@@ -107,10 +125,10 @@ class LocalEngine:
         in_flight: dict = {}
         breaks_in_a_row = 0
         finished_by_pool = 0
-        pool = self._pool(context)
+        pool, self._kept = self._kept or self._pool(context), None
         try:
             while True:
-                broken = _top_up(pool, queue, in_flight, window)
+                broken = _top_up(pool, queue, in_flight, window, function)
                 if not in_flight and not broken:
                     break
                 finished, lost = _collect(in_flight, broken, on_result)
@@ -133,7 +151,10 @@ class LocalEngine:
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-        pool.shutdown(wait=True)
+        if self._keeping:
+            self._kept = pool
+        else:
+            pool.shutdown(wait=True)
 
     def _pool(self, context) -> ProcessPoolExecutor:
         """Fresh workers that end when this process ends, however it ends."""
@@ -163,14 +184,14 @@ class _Queue:
         self.returned.append(task)
 
 
-def _top_up(pool, queue: _Queue, in_flight: dict, window: int) -> bool:
+def _top_up(pool, queue: _Queue, in_flight: dict, window: int, function=run_task) -> bool:
     """Submit tasks until ``window`` are in flight; True if the pool turned out broken."""
     while len(in_flight) < window:
         task = queue.take()
         if task is None:
             return False
         try:
-            in_flight[pool.submit(run_task, task)] = task
+            in_flight[pool.submit(function, task)] = task
         except BrokenProcessPool:  # a worker died since the last look: this task never ran
             queue.give_back(task)
             return True
@@ -227,42 +248,29 @@ class DaskEngine:
         self.scheduler = scheduler
         self.address = ""
         self.threads = 0
+        self._kept: contextlib.ExitStack | None = None
+        self._client = None
 
     def describe(self) -> dict:
         """Engine, scheduler address and worker count, for the manifest."""
         return {"engine": self.name, "scheduler": self.address, "workers": self.threads}
 
-    def run(self, tasks: Iterable[dict], on_result: OnResult) -> None:
-        """Run every task; ``on_result`` gets each result as it completes."""
-        import dask
-        from distributed import Client, LocalCluster, as_completed
+    @contextlib.contextmanager
+    def keep(self):
+        """Keep the client (and a local cluster) from one ``run`` to the next (``LocalEngine``)."""
+        with contextlib.ExitStack() as stack:
+            self._kept = stack
+            try:
+                yield self
+            finally:
+                self._kept = self._client = None
+
+    def run(self, tasks: Iterable[dict], on_result: OnResult, function=run_task) -> None:
+        """Run every task (``function(task)`` on a worker); ``on_result`` gets each result."""
+        from distributed import as_completed
 
         with contextlib.ExitStack() as stack:
-            if self.scheduler:
-                try:
-                    client = stack.enter_context(Client(self.scheduler))
-                except (OSError, TimeoutError, ValueError) as err:
-                    raise InputError(
-                        f"--scheduler {self.scheduler}: cannot connect: {err}"
-                    ) from None
-            else:
-                # Dask's statistical profiler samples worker stacks every 10 ms: about a
-                # quarter of a short run's time. The workers inherit this setting.
-                stack.enter_context(dask.config.set({"distributed.worker.profile.enabled": False}))
-                cluster = stack.enter_context(
-                    LocalCluster(
-                        n_workers=self.workers,
-                        threads_per_worker=1,
-                        processes=True,
-                        host="127.0.0.1",
-                        dashboard_address="127.0.0.1:0",  # loopback, any free port
-                        silence_logs=logging.ERROR,
-                    )
-                )
-                client = stack.enter_context(Client(cluster))
-            self.address = client.scheduler.address
-            info = client.scheduler_info()
-            self.threads = sum(w["nthreads"] for w in info["workers"].values())
+            client = self._connect(self._kept or stack)
             window = 2 * max(self.threads, 2)
             token = uuid.uuid4().hex[:12]
             pending: Iterator[dict] = iter(tasks)
@@ -272,7 +280,7 @@ class DaskEngine:
             def top_up() -> None:
                 for task in _take(pending, window - len(in_flight)):
                     key = f"innosim-run-{task['run_id']}-{token}"
-                    future = client.submit(run_task, task, key=key, pure=False)
+                    future = client.submit(function, task, key=key, pure=False)
                     in_flight[future.key] = task
                     futures.add(future)
 
@@ -286,6 +294,40 @@ class DaskEngine:
                 future.release()
                 on_result(result)
                 top_up()
+
+    def _connect(self, stack: contextlib.ExitStack):
+        """The client: the one kept open, or a new one whose lifetime is ``stack``'s."""
+        import dask
+        from distributed import Client, LocalCluster
+
+        if self._client is not None:
+            return self._client
+        if self.scheduler:
+            try:
+                client = stack.enter_context(Client(self.scheduler))
+            except (OSError, TimeoutError, ValueError) as err:
+                raise InputError(f"--scheduler {self.scheduler}: cannot connect: {err}") from None
+        else:
+            # Dask's statistical profiler samples worker stacks every 10 ms: about a quarter
+            # of a short run's time. The workers inherit this setting.
+            stack.enter_context(dask.config.set({"distributed.worker.profile.enabled": False}))
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",  # loopback, any free port
+                    silence_logs=logging.ERROR,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        self.address = client.scheduler.address
+        info = client.scheduler_info()
+        self.threads = sum(w["nthreads"] for w in info["workers"].values())
+        if stack is self._kept:
+            self._client = client
+        return client
 
 
 def _take(items: Iterator[dict], n: int) -> list[dict]:

@@ -26,8 +26,9 @@ import pandas as pd
 from scipy import stats
 
 from sim.calendar import year_ends
+from sim.calibration import Posterior
 from sim.indicators import INDICATORS
-from sim.scenario import Scenario, scenario_from_dict, set_dotted
+from sim.scenario import Scenario, layered, scenario_from_dict, set_dotted
 from sim.schema import (
     InputError,
     Loader,
@@ -40,6 +41,7 @@ from sim.schema import (
 
 SAMPLERS = ("full_factorial", "latin_hypercube", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
+POSTERIOR = "posterior"  # the distribution of keys drawn from a calibration's posterior sample
 MAX_RUNS = 1_000_000
 MAX_VALUES = 1000
 _SEGMENT = r"[A-Za-z0-9_]+(\[-?\d+\])?"
@@ -161,6 +163,9 @@ class Experiment:
     design_table: pd.DataFrame | None = dataclasses.field(default=None, compare=False)
     # ``[design]``: the runs as a table made elsewhere (sim.batch.table), values cast
     design_path: Path | None = None  # the file of ``[design]`` (absolute), or None
+    posterior: Posterior | None = dataclasses.field(default=None, compare=False)
+    # ``[uncertainties] from``: a calibration's posterior sample, resampled at each point
+    posterior_path: Path | None = None  # its file (absolute)
 
     @property
     def mix_keys(self) -> list[str]:
@@ -182,8 +187,12 @@ class Experiment:
 
     @property
     def sampled(self) -> tuple[Factor, ...]:
-        """The factors the sampler draws (lever ranges, then uncertainties)."""
-        return tuple(f for f in self.factors if f.sampled)
+        """The factors the sampler draws one by one (lever ranges, then uncertainties).
+
+        Not the keys of a posterior sample (``[uncertainties] from``): they are drawn together,
+        one particle a sample point, by one more coordinate of the unit cube.
+        """
+        return tuple(f for f in self.factors if f.sampled and f.distribution != POSTERIOR)
 
     def years(self) -> list[int]:
         """Years (31 December) a run of the base scenario reports."""
@@ -267,7 +276,7 @@ def load_experiment(
     check = _ScenarioCheck(scenario_data, scenario_path, base, loader)
     scenario = check.base_scenario()
 
-    table = design_path = None
+    table = design_path = posterior = posterior_path = None
     if "design" in data:
         levers, uncertainties, table, seeds, design_path = _design_table(
             data, Path(base_dir or path.parent), check, loader, files
@@ -275,6 +284,10 @@ def load_experiment(
         seeds = seeds or _seeds(data.get("replications", {}), scenario.scenario.seed, loader)
     else:
         levers, uncertainties = _factors(data, check, loader)
+        posterior_path, posterior, drawn = _posterior(
+            data, Path(base_dir or path.parent), check, levers, loader, files
+        )
+        uncertainties += drawn
         seeds = _seeds(data.get("replications", {}), scenario.scenario.seed, loader)
     mixes = _named_mixes(
         data.get("mixes", []), check, {f.key for f in levers + uncertainties}, loader
@@ -298,6 +311,8 @@ def load_experiment(
         mixes=mixes,
         design_table=table,
         design_path=design_path,
+        posterior=posterior,
+        posterior_path=posterior_path,
     )
     if table is None:
         _check_sampler(experiment, loader)
@@ -313,9 +328,12 @@ def _factors(data: dict, check: "_ScenarioCheck", loader: Loader) -> tuple[tuple
         _lever(key, spec, check, loader)
         for key, spec in _flatten(data.get("levers", {}), "levers", loader).items()
     )
+    table = data.get("uncertainties", {})
+    if isinstance(table, dict):
+        table = {k: v for k, v in table.items() if k != "from"}
     uncertainties = tuple(
         _uncertainty(key, spec, check, loader)
-        for key, spec in _flatten(data.get("uncertainties", {}), "uncertainties", loader).items()
+        for key, spec in _flatten(table, "uncertainties", loader).items()
     )
     lever_keys = {f.key for f in levers}
     for f in uncertainties:
@@ -344,6 +362,7 @@ class _ScenarioCheck:
             except InputError as err:
                 self.loader.fail(f'base."{key}"', value, str(err))
         try:
+            data = layered(self.data, self.base, self.path)
             return scenario_from_dict(data, str(self.path), self.path.parent)
         except InputError as err:
             raise InputError(
@@ -352,11 +371,8 @@ class _ScenarioCheck:
 
     def check(self, where: str, key: str, value: Any) -> None:
         """Fail unless the base scenario validates with ``key = value``."""
-        data = copy.deepcopy(self.data)
         try:
-            for k, v in self.base.items():
-                set_dotted(data, k, v)
-            set_dotted(data, key, value)
+            data = layered(self.data, self.base | {key: value}, self.path)
             scenario_from_dict(data, str(self.path), self.path.parent)
         except InputError as err:
             message = str(err).removeprefix(f"{self.path}: ")
@@ -498,6 +514,47 @@ def _uncertainty(key: str, spec: Any, check: _ScenarioCheck, loader: Loader) -> 
         sd=sd,
         mode=mode,
     )
+
+
+def _posterior(
+    data: dict, here: Path, check: _ScenarioCheck, levers: tuple, loader: Loader, files: dict
+):
+    """``[uncertainties] from``: (file, posterior sample, one factor per fitted key) or Nones.
+
+    The file is a calibration (``innosim calibrate --out``), relative to the experiment file.
+    Each fitted key becomes an uncertainty whose range is the sample's; its values are checked
+    like a range's ends, against the base scenario.
+    """
+    from sim.calibration import read_calibration
+
+    table = data.get("uncertainties")
+    if not isinstance(table, dict) or "from" not in table:
+        return None, None, ()
+    name = table["from"]
+    where = "uncertainties.from"
+    if not isinstance(name, str) or not name:
+        loader.fail(where, name, "must be the path of a calibration file (innosim calibrate --out)")
+    path = (here / name).resolve()
+    path = files.get(path, path)  # a batch's copy, when a report reads the batch
+    calibration = read_calibration(path, f"{loader.source}: {where}")
+    posterior = calibration.posterior
+    if posterior is None:
+        loader.fail(where, name, f"{path} holds no posterior sample (no [posterior] table)")
+    taken = {f.key for f in levers} | set(check.base)
+    taken |= set(_flatten({k: v for k, v in table.items() if k != "from"}, "uncertainties", loader))
+    factors = []
+    for j, key in enumerate(posterior.keys):
+        if key in taken:
+            loader.fail(f'uncertainties."{key}"', key, f"is drawn from {name}; set it in one place")
+        if param_kind(key) is not float:
+            loader.fail(where, name, f"{key} is not a number that varies continuously")
+        column = posterior.values[:, j]
+        low, high = float(column.min()), float(column.max())
+        check.check(f'{where} "{key}"', key, low)
+        check.check(f'{where} "{key}"', key, high)
+        drawn = Factor(key, "uncertainty", float, low=low, high=high, distribution=POSTERIOR)
+        factors.append(drawn)
+    return path, posterior, tuple(factors)
 
 
 def _named_mixes(items: Any, check: _ScenarioCheck, factors: set, loader: Loader) -> tuple:
@@ -724,6 +781,13 @@ def _seeds(table: Any, default_base: int, loader: Loader) -> tuple[int, ...]:
 def _check_sampler(e: Experiment, loader: Loader) -> None:
     s = e.sampler
     sampled = e.sampled
+    if e.posterior is not None and s.method != "latin_hypercube":
+        loader.fail(
+            "uncertainties.from",
+            str(e.posterior_path),
+            'draws particles of a posterior sample: set sampler.method = "latin_hypercube" '
+            "and sampler.samples = the number of draws",
+        )
     if s.method == "full_factorial":
         if sampled:
             f = sampled[0]
@@ -739,7 +803,7 @@ def _check_sampler(e: Experiment, loader: Loader) -> None:
                 "sampler.samples", s.samples, "applies to latin_hypercube, sobol and morris only"
             )
     else:
-        if not sampled:
+        if not sampled and e.posterior is None:
             loader.fail(
                 "sampler.method",
                 s.method,
@@ -762,7 +826,7 @@ def _check_sampler(e: Experiment, loader: Loader) -> None:
 
 def sample_count(e: Experiment) -> int:
     """Points the sampler draws (1 when nothing is sampled)."""
-    d = len(e.sampled)
+    d = len(e.sampled) + (e.posterior is not None)
     s = e.sampler
     if s.method == "full_factorial" or not d:
         return 1

@@ -47,14 +47,20 @@ NOT_MODEL_CODE = (
 def referenced_files(e: Experiment) -> dict[str, Path]:
     """Every file a run of ``e`` reads, by role: ``experiment``, ``scenario``, data files."""
     files = {"experiment": e.path, "scenario": e.scenario_path}
+    files |= scenario_files(e.scenario, e.scenario_path)
+    if e.posterior_path is not None:
+        files["uncertainties.from"] = e.posterior_path
     base_dir = e.scenario_path.parent
-    for key, value in _path_fields(e.scenario):
-        files[key] = (base_dir / value).resolve()
     for factor in e.factors:
         if factor.key in files and factor.values is not None:
             for i, value in enumerate(factor.values):
                 files[f"{factor.key}[{i}]"] = (base_dir / value).resolve()
     return files
+
+
+def scenario_files(scenario, path: Path) -> dict[str, Path]:
+    """The data files a scenario loaded from ``path`` reads, by dotted key (``targets.file``)."""
+    return {key: (Path(path).parent / value).resolve() for key, value in _path_fields(scenario)}
 
 
 def input_digests(e: Experiment) -> dict[str, dict]:
@@ -166,8 +172,8 @@ def _path_fields(obj, prefix: str = ""):
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(hints[f.name]):
             yield from _path_fields(value, key + ".")
-        elif f.metadata.get("unit") == "path" and isinstance(value, str):
-            yield key, value
+        elif f.metadata.get("unit") == "path" and isinstance(value, str) and value:
+            yield key, value  # "" names no file (no [calibration] file)
 
 
 def _version(name: str) -> str | None:

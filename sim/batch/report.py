@@ -449,9 +449,28 @@ def render_page(
         "discovery_rows": _box_rows(boxes[0], words),
         "cart_rows": _box_rows(boxes[1], words),
         "metadata": _metadata(e, manifest, s, words),
+        "posterior": posterior_note(e, words),
     }
     context |= _lever_context(effects, s, words)
     return env.get_template("report.html.j2").render(context)
+
+
+def posterior_note(e: Experiment, words: Words) -> str:
+    """What the probabilities carry when uncertainties come from a posterior (or "")."""
+    if e.posterior is None:
+        return ""
+    from sim.calibration import read_calibration
+
+    document = read_calibration(e.posterior_path, str(e.posterior_path)).document
+    provenance = document.get("provenance", {})
+    return words.t["posterior_note"].format(
+        keys=", ".join(e.posterior.keys),
+        file=e.posterior_path.name,
+        particles=len(e.posterior.weights),
+        method=document.get("method", "?"),
+        scenario=document.get("scenario", "?"),
+        observed=Path(provenance.get("observed_file", "?")).name,
+    )
 
 
 def _box_rows(boxes: pd.DataFrame, words: Words) -> list[dict]:
@@ -679,7 +698,11 @@ def _metadata(e: Experiment, manifest: dict, s: Summary, words: Words) -> list[t
         (t["meta_paired"], t["meta_and"].join(s.pair_keys)),
         (t["meta_code"], f"innosim {code.get('package')}, git {code.get('git')}"),
         (t["meta_sha"], e.sha256[:16] + "…"),
-    ]
+    ] + (
+        [(t["meta_uncertainties_from"], f"{e.posterior_path} (SHA-256 {posterior_sha[:16]}…)")]
+        if (posterior_sha := manifest.get("inputs", {}).get("uncertainties.from", {}).get("sha256"))
+        else []
+    )
 
 
 # ------------------------------------------------------------------------------- charts
