@@ -86,6 +86,16 @@ class Region:
     rest_industry_growth: float = param(
         0.06, unit="1/yr", lo=-0.2, hi=0.5, source=ASSUMED, doc="growth of other industry output"
     )
+    other_invention_patents: float = param(
+        0.0,
+        unit="patents",
+        lo=0,
+        hi=100_000_000,
+        source="0 in the district (its firms hold its 148 patents); a city's universities, "
+        "institutes and large firms hold the rest of its stock",
+        doc="valid invention patents held outside the modelled firms in year 0; they count in "
+        "invention_patents_per_10k and grow at rest_rd_growth",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
