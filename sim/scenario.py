@@ -234,8 +234,9 @@ class Population:
 
     sectors: tuple[Sector, ...] = param(
         doc="one table per sector",
-        source="scenario file: Liangping values in scenarios/liangping_2021_2025.toml, set so "
-        "the year-0 population gives the 2020 baseline (counts by status exactly)",
+        source="scenario file: Liangping values in scenarios/liangping_2021_2025.toml (2020), "
+        "Chongqing city in scenarios/chongqing_2018_2022.toml (2018), set so the year-0 "
+        "population gives the baseline (counts by status exactly)",
     )
     valid_invention_patents: int = param(
         unit="patents",
