@@ -278,7 +278,10 @@ class RegionClosure:
         values["industry_va_gdp_share"] = (
             100.0 * (totals["industrial_value_added"] + other_industry_va) / gdp
         )
-        values["invention_patents_per_10k"] = 1e4 * totals["valid_invention_patents"] / population
+        other_patents = region.other_invention_patents * (1 + region.rest_rd_growth) ** n
+        values["invention_patents_per_10k"] = (
+            1e4 * (totals["valid_invention_patents"] + other_patents) / population
+        )
         values["rd_staff_per_10k_employed"] = 1e4 * (totals["tech_staff"] + other_staff) / employed
         values["gdp"] = gdp
         return values

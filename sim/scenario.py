@@ -88,6 +88,16 @@ class Region:
     rest_industry_growth: float = param(
         0.06, unit="1/yr", lo=-0.2, hi=0.5, source=ASSUMED, doc="growth of other industry output"
     )
+    other_invention_patents: float = param(
+        0.0,
+        unit="patents",
+        lo=0,
+        hi=100_000_000,
+        source="0 in the district (its firms hold its 148 patents); a city's universities, "
+        "institutes and large firms hold the rest of its stock",
+        doc="valid invention patents held outside the modelled firms in year 0; they count in "
+        "invention_patents_per_10k and grow at rest_rd_growth",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,8 +236,9 @@ class Population:
 
     sectors: tuple[Sector, ...] = param(
         doc="one table per sector",
-        source="scenario file: Liangping values in scenarios/liangping_2021_2025.toml, set so "
-        "the year-0 population gives the 2020 baseline (counts by status exactly)",
+        source="scenario file: Liangping values in scenarios/liangping_2021_2025.toml (2020), "
+        "Chongqing city in scenarios/chongqing_2018_2022.toml (2018), set so the year-0 "
+        "population gives the baseline (counts by status exactly)",
     )
     valid_invention_patents: int = param(
         unit="patents",

@@ -23,21 +23,28 @@ class PlanTarget:
 
 @dataclass(frozen=True)
 class PlanTargets:
-    """A plan table: targets for ``target_year`` against values in ``baseline_year``."""
+    """A plan table: targets for ``target_year`` against values in ``baseline_year``.
+
+    ``rows`` have a target and are scored; ``baselines`` are rows whose target cell is empty:
+    a baseline value the year-0 calibration reads (``get``), with nothing to score.
+    """
 
     baseline_year: int
     target_year: int
     rows: tuple[PlanTarget, ...]
+    baselines: tuple[PlanTarget, ...] = ()
 
     def get(self, indicator_id: str) -> PlanTarget | None:
-        """The row for ``indicator_id``, if the plan has one."""
-        return next((row for row in self.rows if row.id == indicator_id), None)
+        """The row for ``indicator_id``, scored or baseline only, if the plan has one."""
+        return next((row for row in self.rows + self.baselines if row.id == indicator_id), None)
 
 
 def read_plan_targets(path: Path, baseline_year: int, target_year: int, source: str) -> PlanTargets:
     """Read a plan CSV with columns ``id, indicator_en, unit, value_<base>, target_<year>``.
 
-    An ``indicator_zh`` column, when present, gives the Chinese names reports show.
+    An ``indicator_zh`` column, when present, gives the Chinese names reports show. A row
+    whose target cell is empty is a baseline only (``PlanTargets.baselines``): the year-0
+    calibration reads it, the scorecard leaves it out. Other columns are ignored.
     """
     base_col, target_col = f"value_{baseline_year}", f"target_{target_year}"
     where = f"{source}: targets.file ({path})"
@@ -48,25 +55,28 @@ def read_plan_targets(path: Path, baseline_year: int, target_year: int, source: 
             for needed in ("id", "indicator_en", "unit", base_col, target_col):
                 if needed not in columns:
                     raise InputError(f"{where}: column {needed!r} is missing; has {columns}")
-            rows = []
+            rows, baselines = [], []
             for line, record in enumerate(reader, start=2):
-                rows.append(
-                    PlanTarget(
-                        id=record["id"],
-                        name=record["indicator_en"],
-                        unit=record["unit"],
-                        baseline=_number(record[base_col], f"{where}: line {line} {base_col}"),
-                        target=_number(record[target_col], f"{where}: line {line} {target_col}"),
-                        name_zh=(record.get("indicator_zh") or "").strip(),
-                    )
+                cell = record[target_col]  # None when the line is short: not a number
+                baseline_only = cell is not None and not cell.strip()
+                row = PlanTarget(
+                    id=record["id"],
+                    name=record["indicator_en"],
+                    unit=record["unit"],
+                    baseline=_number(record[base_col], f"{where}: line {line} {base_col}"),
+                    target=math.nan
+                    if baseline_only
+                    else _number(record[target_col], f"{where}: line {line} {target_col}"),
+                    name_zh=(record.get("indicator_zh") or "").strip(),
                 )
+                (baselines if baseline_only else rows).append(row)
     except UnicodeDecodeError:
         raise InputError(f"{where}: not UTF-8 text") from None
-    ids = [row.id for row in rows]
+    ids = [row.id for row in rows + baselines]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise InputError(f"{where}: indicator ids appear twice: {', '.join(duplicates)}")
-    return PlanTargets(baseline_year, target_year, tuple(rows))
+    return PlanTargets(baseline_year, target_year, tuple(rows), tuple(baselines))
 
 
 def scorecard(plan: PlanTargets, final: dict[str, float], final_year: int) -> list[dict]:

@@ -1,0 +1,103 @@
+"""The Chongqing city scenario (2018 baseline, 2019-2022): loads, reproduces its baseline in
+year 0 and runs a year; the observed file validate reads is the city series' mapped rows."""
+
+import csv
+
+import pytest
+from conftest import ROOT
+
+from sim.model import InnovationEcosystem
+from sim.run import run_scenario
+from sim.scenario import load_scenario
+from sim.validate import read_observed, simulated_years
+
+SCENARIO = ROOT / "scenarios" / "chongqing_2018_2022.toml"
+TARGETS = ROOT / "scenarios" / "targets"
+CLOSURE_BASELINES = (
+    "rd_gdp_ratio",
+    "rd_revenue_ratio_above_scale",
+    "rd_staff_per_10k_employed",
+    "hitech_industry_share",
+    "strategic_emerging_share",
+    "industry_va_gdp_share",
+)
+
+
+@pytest.fixture(scope="module")
+def chongqing():
+    return load_scenario(SCENARIO)
+
+
+@pytest.fixture(scope="module")
+def first_year(chongqing):
+    """A 12-month lean run: year 0 (2018) and 2019."""
+    return run_scenario(chongqing, months=12, agents="lean")
+
+
+def test_the_scenario_is_the_city_from_2018_with_a_2022_table(chongqing):
+    assert chongqing.baseline_year == 2018 and chongqing.scenario.horizon_months == 48
+    plan = chongqing.plan
+    assert (plan.baseline_year, plan.target_year) == (2018, 2022)
+    # scored: the three observed series; baseline only: what the closure calibrates to
+    assert [row.id for row in plan.rows] == ["tech_smes", "hitech_firms", "rd_gdp_ratio"]
+    assert {row.id for row in plan.baselines} >= set(CLOSURE_BASELINES) - {"rd_gdp_ratio"}
+    sectors = chongqing.population.sectors
+    assert sum(s.hitech for s in sectors) == 2500
+    assert sum(s.hitech + s.tech_sme for s in sectors) == 11026  # certified count as registered
+    assert all(0 <= s.hitech_field_share <= 1 for s in sectors)
+
+
+def test_year0_indicators_equal_the_baseline(chongqing, first_year):
+    first = first_year.indicators.iloc[0]
+    assert first["year"] == 2018
+    assert first["tech_smes"] == 11026
+    assert first["hitech_firms"] == 2500
+    assert first["high_growth_firms"] == chongqing.plan.get("high_growth_firms").baseline
+    assert first["valid_invention_patents"] == chongqing.population.valid_invention_patents
+    for indicator in CLOSURE_BASELINES:
+        baseline = chongqing.plan.get(indicator).baseline
+        assert first[indicator] == pytest.approx(baseline, rel=1e-12), indicator
+    # firms' and others' patents for 31.02 M residents: the table's 8.32, rounded
+    assert first["invention_patents_per_10k"] == pytest.approx(8.32, abs=0.005)
+    assert first["gdp"] == pytest.approx(chongqing.region.gdp, rel=1e-12)
+
+
+def test_year0_calibration_holds_for_another_seed(chongqing):
+    model = InnovationEcosystem(setup=chongqing, seed=7, agents="lean")
+    first = model.yearly_indicators().iloc[0]
+    assert first["tech_smes"] == 11026 and first["hitech_firms"] == 2500
+    assert first["rd_gdp_ratio"] == pytest.approx(2.01, rel=1e-12)
+    # the unrecognised firms keep about their profile R&D (firm_rd_share chosen for that)
+    assert first["business_rd"] == pytest.approx(0.44 * 0.0201 * chongqing.region.gdp)
+
+
+def test_a_year_runs_and_patents_outside_the_firms_grow_with_the_rest(chongqing, first_year):
+    years = first_year.indicators
+    assert list(years["year"]) == [2018, 2019]
+    y1 = years.iloc[1]
+    assert 50_000 < y1["firms"] < 70_000 and y1["births"] > 0 and y1["exits"] > 0
+    assert y1["tech_smes"] > 0 and y1["hitech_firms"] > 0
+    region = chongqing.region
+    other = region.other_invention_patents * (1 + region.rest_rd_growth)
+    residents = region.population * (1 + region.population_growth)
+    expected = 1e4 * (y1["valid_invention_patents"] + other) / residents
+    assert y1["invention_patents_per_10k"] == pytest.approx(expected, rel=1e-12)
+    # the scorecard scores the observed 2022 values only, not the baseline-only rows
+    assert [row["id"] for row in first_year.scorecard] == [r.id for r in chongqing.plan.rows]
+
+
+def test_the_observed_file_is_the_mapped_rows_of_the_city_series(chongqing):
+    path = TARGETS / "chongqing_observed_2018_2022.csv"
+    observed = read_observed(path, simulated_years(chongqing), chongqing.scenario.name)
+    with (TARGETS / "chongqing_series.csv").open(encoding="utf-8") as handle:
+        series = {
+            (r["id"], int(r["year"])): float(r["value"])
+            for r in csv.DictReader(handle)
+            if r["id"] in ("tech_smes", "hitech_firms", "rd_gdp_ratio")
+            and 2018 <= int(r["year"]) <= 2022
+        }
+    assert {(o.id, o.year): o.value for o in observed} == series
+    # the 2018 rows are the scenario's baseline
+    for o in observed:
+        if o.year == 2018:
+            assert o.value == chongqing.plan.get(o.id).baseline
