@@ -17,7 +17,12 @@ import pandas as pd
 from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
 from sim.agents.government import COST_INDICATORS, Government
 from sim.agents.kernels import SET_GROWTH_VOLATILITY, close_year, step_month
-from sim.agents.population import births_this_month, entrants, initial_population
+from sim.agents.population import (
+    births_this_month,
+    entrants,
+    high_growth_take_up,
+    initial_population,
+)
 from sim.agents.rules import PolicyInForce, build_rules, build_sector_params, rules_in_year
 from sim.calendar import DEAL_MONTHS, calendar
 from sim.indicators import COUNT_INDICATORS, INDICATORS, RegionClosure, firm_totals, sector_flags
@@ -89,7 +94,9 @@ class InnovationEcosystem(mesa.Model):
         self._entrants_due: dict[int, tuple[int, dict]] = {}  # month: (first id, columns)
         self.indicators: dict[str, float | None] = {}
 
-        self._add_firms(initial_population(setup, self.seed))
+        year0 = initial_population(setup, self.seed)
+        self.sector_params.high_growth_take_up[:] = high_growth_take_up(setup, self.seed, year0)
+        self._add_firms(year0)
         totals = self._firm_totals()
         self.closure = RegionClosure.calibrate(setup, totals)
         self.government = Government(self)

@@ -68,6 +68,7 @@ AWARENESS = 19
 REGISTRY_CAMPAIGN = 58
 INCUBATION_SEEKER = 59  # a firm's trait: seeks an incubator place (drawn at INIT_MONTH)
 KNOWLEDGE_PARTNER = 60
+HIGH_GROWTH_TAKE_UP = 61  # a firm's trait: seeks high-growth recognition (key INIT_MONTH)
 
 # Month key used for draws made while the initial population is synthesised: far from any
 # simulated month so the streams never meet.

@@ -134,3 +134,23 @@ def test_bad_live_lever_is_rejected_with_its_name(small):
 def test_agent_mode_is_validated(small):
     with pytest.raises(ValueError, match="agents must be one of"):
         InnovationEcosystem(setup=small, agents="some")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_year0_high_growth_firms_are_the_qualifying_firms_that_seek_it(liangping, seed):
+    """The year-end rule applied to the year-0 stock keeps exactly the table's firms."""
+    from sim.agents.population import qualifies_high_growth, seeks_high_growth
+
+    model = InnovationEcosystem(setup=liangping, seed=seed, agents="lean")
+    f = model.firms.arrays()
+    alive = f.alive.astype(bool)
+    recognised = f.tech_sme.astype(bool) | (f.hitech_until > -1)
+    columns = {"revenue_history": f.revenue_history, "birth_month": f.birth_month}
+    qualifying = qualifies_high_growth(liangping, columns, recognised) & alive
+    seeks = seeks_high_growth(seed, len(alive)) < model.sector_params.high_growth_take_up[f.sector]
+    held = f.high_growth.astype(bool) & alive
+    assert np.array_equal(held, qualifying & seeks)
+    per_sector = np.bincount(f.sector[held], minlength=len(liangping.population.sectors))
+    assert list(per_sector) == [s.high_growth for s in liangping.population.sectors]
+    # more firms qualify than hold it: the recognition is taken up, not automatic
+    assert qualifying.sum() > held.sum()

@@ -495,12 +495,13 @@ def lapse_patents(f, r, i, key):
 def close_year(f, sectors, r, month, seed, policy, cultivation_pass_bonus):
     """Year end for every operating firm: book the year and its tax; status rounds."""
     key = np.uint64(rng.month_key(seed, month))
+    traits = np.uint64(rng.month_key(seed, rng.INIT_MONTH))  # a firm's draws fixed for life
     REGISTERED_SHARES(f, sectors)
     n = f.alive.shape[0]
     if not on_threads(n):
-        YEAR_END_CHUNK(f, sectors, r, month, key, policy, cultivation_pass_bonus, 0, n)
+        YEAR_END_CHUNK(f, sectors, r, month, key, traits, policy, cultivation_pass_bonus, 0, n)
     else:
-        YEAR_ENDS_IN_PARALLEL(f, sectors, r, month, key, policy, cultivation_pass_bonus)
+        YEAR_ENDS_IN_PARALLEL(f, sectors, r, month, key, traits, policy, cultivation_pass_bonus)
 
 
 @njit(cache=True)
@@ -518,26 +519,31 @@ def registered_shares(f, sectors):
 
 
 @njit(cache=True, parallel=True)
-def year_ends_in_parallel(f, sectors, r, month, key, policy, cultivation_pass_bonus):
+def year_ends_in_parallel(f, sectors, r, month, key, traits, policy, cultivation_pass_bonus):
     """``year_end_chunk`` over all firms, chunk by chunk on Numba's threads."""
     n = f.alive.shape[0]
     for chunk in prange((n + CHUNK - 1) // CHUNK):
         start, stop = chunk * CHUNK, min(n, (chunk + 1) * CHUNK)
-        year_end_chunk(f, sectors, r, month, key, policy, cultivation_pass_bonus, start, stop)
+        year_end_chunk(
+            f, sectors, r, month, key, traits, policy, cultivation_pass_bonus, start, stop
+        )
 
 
 @njit(cache=True, _nrt=False)
-def year_end_chunk(f, sectors, r, month, month_key, policy, cultivation_pass_bonus, start, stop):
+def year_end_chunk(
+    f, sectors, r, month, month_key, traits, policy, cultivation_pass_bonus, start, stop
+):
     """Firms ``start`` to ``stop`` on 31 December."""
     for row in range(start, stop):
         i = np.uint64(row)  # unsigned, as in ``month_chunk``
         if f.alive[i]:
             key = rng.entity_key(month_key, i)
-            firm_year_end(f, sectors, r, i, month, key, policy, cultivation_pass_bonus)
+            trait_key = rng.entity_key(traits, i)
+            firm_year_end(f, sectors, r, i, month, key, trait_key, policy, cultivation_pass_bonus)
 
 
 @njit(cache=True, inline="always")
-def firm_year_end(f, sectors, r, i, t, key, policy, cultivation_pass_bonus):
+def firm_year_end(f, sectors, r, i, t, key, trait_key, policy, cultivation_pass_bonus):
     """One firm on 31 December (its steps are inlined here, not into the parallel loop)."""
     pay_income_tax(f, sectors, r, i, t, policy)
     book_year(f, i)
@@ -546,7 +552,7 @@ def firm_year_end(f, sectors, r, i, t, key, policy, cultivation_pass_bonus):
     revise_rd_preference(f, r, i, key)
     certification_round(f, r, i, t, key, policy, cultivation_pass_bonus)
     registry_round(f, sectors, r, i, t, key, policy)
-    high_growth_round(f, r, i, t)
+    high_growth_round(f, sectors, r, i, t, trait_key)
 
 
 @njit(cache=True, inline="always")
@@ -862,11 +868,17 @@ def registration_benefit(f, sectors, r, i, policy):
 
 
 @njit(cache=True, inline="always")
-def high_growth_round(f, r, i, t):
-    """High-growth technology firm: registered or certified, with sustained revenue growth."""
+def high_growth_round(f, sectors, r, i, t, trait_key):
+    """High-growth technology firm: a recognised firm with sustained growth that applies.
+
+    Of the firms that qualify, only those that seek the recognition hold it: a trait of the
+    firm (a draw fixed for its life), taken up at its sector's calibrated rate.
+    """
     recognised = f.tech_sme[i] or f.hitech_until[i] > t
+    seeks = rng.draw(trait_key, rng.HIGH_GROWTH_TAKE_UP) < sectors.high_growth_take_up[f.sector[i]]
     f.high_growth[i] = (
         recognised
+        and seeks
         and f.revenue_history[i, 0] >= r.high_growth_min_revenue
         and yearly_growth(f, i, t) >= r.high_growth_min_growth
     )

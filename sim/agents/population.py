@@ -54,12 +54,9 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     registry = scenario.baseline_year >= scenario.certification.tech_sme_registry_from
     registered = recognised & registry
     columns["tech_sme"] = registered
-    # recognised firms come first in their sector: the first `high_growth` of them are flagged
-    sector_start = np.cumsum(counts.sum(axis=1)) - counts.sum(axis=1)
-    position = ids - sector_start[sector]
-    flagged = recognised & (position < sector_values(scenario, "high_growth")[sector])
-    columns["high_growth"] = flagged
-    backcast_history(scenario, seed, ids, columns, flagged)
+    backcast_history(scenario, seed, ids, columns)
+    certified = status == STATUSES.index("hitech")
+    columns["high_growth"] = recognise_high_growth(scenario, seed, columns, registered | certified)
     hitech = np.flatnonzero(status == STATUSES.index("hitech"))
     until, since = certified_cohorts(scenario, seed, ids[hitech])
     columns["hitech_until"][hitech] = until
@@ -202,8 +199,7 @@ def attracted_firms(scenario, seed: int, month: int, first_id: int, count: int, 
     profile = scenario.population.profiles.hitech
     cols = draw_firms(scenario, seed, ids, sector, profile, median, month - 1)
     cols["birth_month"] = np.minimum(cols["birth_month"], month - 13).astype(np.int32)
-    no_flags = np.zeros(count, dtype=np.bool_)
-    backcast_history(scenario, seed, ids, cols, no_flags, as_of=month - 1)
+    backcast_history(scenario, seed, ids, cols, as_of=month - 1)
     cols["hitech_until"] = np.full(count, month - 1 + 36, dtype=np.int32)
     report_rd_at_the_bar(scenario, cols, np.arange(count))
     cols["hitech_since"] = np.full(count, month, dtype=np.int32)
@@ -311,40 +307,110 @@ def product_share(scenario, seed, ids, sector, profile, in_fields) -> np.ndarray
     return np.where(in_fields & (u < in_field), np.maximum(share, field), share)
 
 
-def backcast_history(scenario, seed, ids, cols, high_growth, as_of=-1):
+def backcast_history(scenario, seed, ids, cols, as_of=-1):
     """Revenue and R&D of the three years to month ``as_of`` (a December).
 
-    Growth is drawn from the sector, kept above the high-growth bar for flagged firms and
-    below it for the others.
+    Growth is drawn from the sector's process: its mean demand growth and volatility.
     """
     sector = cols["sector"]
-    threshold = scenario.certification.high_growth_min_growth
     z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_GROWTH)
     volatility = sector_values(scenario, "revenue_volatility")[sector]
     growth = sector_values(scenario, "revenue_growth")[sector] + volatility * z
-    growth = np.where(
-        high_growth, np.maximum(growth, threshold + 0.02), np.minimum(growth, threshold - 0.02)
-    )
-    revenue = cols["revenue"]
-    history = np.stack([revenue, revenue / (1 + growth), revenue / (1 + growth) ** 2], axis=1)
+    cols["revenue_history"] = history_growing_at(cols["revenue"], growth)
     # a firm younger than three years has only part of the early years
     age_months = as_of - cols["birth_month"].astype(np.float64)
     for y in range(HISTORY_YEARS):
-        history[:, y] *= np.clip((age_months + 1 - 12 * y) / 12.0, 0.0, 1.0)
-    cols["revenue_history"] = history
-    cols["rd_history"] = history * cols["rd_intensity"][:, None]
-    if not high_growth.any():
-        return
-    # high-growth firms must have the three years of history the rule looks at
-    cols["birth_month"] = np.where(
-        high_growth,
-        np.minimum(cols["birth_month"], as_of - 12 * HISTORY_YEARS),
-        cols["birth_month"],
-    ).astype(np.int32)
-    cols["revenue_history"][high_growth] = np.stack(
-        [revenue, revenue / (1 + growth), revenue / (1 + growth) ** 2], axis=1
-    )[high_growth]
+        cols["revenue_history"][:, y] *= np.clip((age_months + 1 - 12 * y) / 12.0, 0.0, 1.0)
     cols["rd_history"] = cols["revenue_history"] * cols["rd_intensity"][:, None]
+
+
+def history_growing_at(revenue: np.ndarray, growth: np.ndarray) -> np.ndarray:
+    """Three years of revenue ending at ``revenue``, growing at ``growth`` a year."""
+    return np.stack([revenue, revenue / (1 + growth), revenue / (1 + growth) ** 2], axis=1)
+
+
+def qualifies_high_growth(scenario, cols, recognised: np.ndarray, t: int = -1) -> np.ndarray:
+    """Recognised firms that meet the high-growth criteria on 31 December of month ``t``.
+
+    As the year-end round (``kernels.high_growth_round``) sees them, before take-up.
+    """
+    rules = scenario.certification
+    history = cols["revenue_history"]
+    full = cols["birth_month"] <= t - 12 * HISTORY_YEARS
+    growth = np.sqrt(np.divide(history[:, 0], history[:, 2], out=np.zeros(len(history)),
+                               where=history[:, 2] > 0)) - 1.0  # fmt: skip
+    return (
+        recognised
+        & full
+        & (history[:, 0] >= rules.high_growth_min_revenue)
+        & (history[:, 2] > 0)
+        & (growth >= rules.high_growth_min_growth)
+    )
+
+
+def seeks_high_growth(seed: int, n: int) -> np.ndarray:
+    """Each firm's trait draw: it seeks the recognition if the draw is below the take-up."""
+    return rng.uniforms(seed, rng.INIT_MONTH, np.arange(n, dtype=np.int64), rng.HIGH_GROWTH_TAKE_UP)
+
+
+def recognise_high_growth(scenario, seed, cols, recognised) -> np.ndarray:
+    """The year-0 high-growth firms: in each sector, its count of qualifying firms that seek it.
+
+    The back-cast histories come from the sector's growth process, so more recognised firms
+    qualify than the status table counts; those that hold the recognition are the qualifying
+    firms with the lowest trait draws (``seeks_high_growth``), so a take-up rate between their
+    draws and the next one's reproduces the table (``high_growth_take_up``). A sector with
+    fewer qualifying firms than its count has its recognised firms with the lowest draws grow
+    above the bar over the three years (and be that old) until it has them.
+    """
+    counts = sector_values(scenario, "high_growth")
+    draws = seeks_high_growth(seed, len(recognised))
+    qualifying = qualifies_high_growth(scenario, cols, recognised)
+    bar = scenario.certification.high_growth_min_growth
+    big = recognised & (cols["revenue"] >= scenario.certification.high_growth_min_revenue)
+    flagged = np.zeros_like(recognised)
+    for k, count in enumerate(counts):
+        mine = np.flatnonzero(qualifying & (cols["sector"] == k))
+        short = count - len(mine)
+        if short > 0:
+            others = np.flatnonzero(big & ~qualifying & (cols["sector"] == k))
+            lifted = others[np.argsort(draws[others], kind="stable")[:short]]
+            lift_above(cols, lifted, bar + 0.02)
+            mine = np.concatenate([mine, lifted])
+        flagged[mine[np.argsort(draws[mine], kind="stable")[:count]]] = True
+    return flagged
+
+
+def lift_above(cols, rows: np.ndarray, growth: float) -> None:
+    """Give ``rows`` three years of history growing at ``growth`` a year."""
+    cols["birth_month"][rows] = np.minimum(cols["birth_month"][rows], -1 - 12 * HISTORY_YEARS)
+    cols["revenue_history"][rows] = history_growing_at(
+        cols["revenue"][rows], np.full(len(rows), growth)
+    )
+    cols["rd_history"][rows] = cols["revenue_history"][rows] * cols["rd_intensity"][rows, None]
+
+
+def high_growth_take_up(scenario, seed, cols) -> np.ndarray:
+    """Each sector's take-up of the high-growth recognition, calibrated on the year-0 stock.
+
+    Between the highest trait draw of the sector's high-growth firms and the lowest draw of
+    its other qualifying firms (1 if none), so the year-0 firms hold it as the table says; a
+    sector with none takes the share of the qualifying firms that hold it in the region.
+    """
+    recognised = cols["tech_sme"] | (cols["hitech_until"] != NEVER)
+    qualifying = qualifies_high_growth(scenario, cols, recognised)
+    draws = seeks_high_growth(seed, len(recognised))
+    flagged = cols["high_growth"].astype(bool)
+    pooled = flagged.sum() / max(qualifying.sum(), 1)
+    take_up = np.full(len(scenario.population.sectors), pooled)
+    for k in range(len(take_up)):
+        held = draws[flagged & (cols["sector"] == k)]
+        others = draws[qualifying & ~flagged & (cols["sector"] == k)]
+        if len(held) or len(others):
+            low = held.max() if len(held) else 0.0
+            high = others.min() if len(others) else 1.0
+            take_up[k] = (low + high) / 2.0
+    return take_up
 
 
 def report_rd_at_the_bar(scenario, columns, rows) -> None:

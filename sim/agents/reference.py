@@ -245,9 +245,20 @@ class ReferenceFirm(mesa.Agent):
         self.revise_rd_preference(t)
         self.certification_round(t, policy, cultivation_pass_bonus)
         self.registry_round(t, policy)
-        self.high_growth = self.recognised(t) and (
-            self.revenue_history[0] >= self.model.rules.high_growth_min_revenue
-            and self.yearly_growth(t) >= self.model.rules.high_growth_min_growth
+        self.high_growth_round(t)
+
+    def high_growth_round(self, t: int) -> None:
+        """Recognised, growing fast, and seeking the recognition (a trait, drawn once)."""
+        rules = self.model.rules
+        trait = rng.uniform_py(
+            self.model.seed, rng.INIT_MONTH, self.firm_id, rng.HIGH_GROWTH_TAKE_UP
+        )
+        seeks = trait < self.model.sector_params.high_growth_take_up[self.sector]
+        self.high_growth = (
+            self.recognised(t)
+            and seeks
+            and self.revenue_history[0] >= rules.high_growth_min_revenue
+            and self.yearly_growth(t) >= rules.high_growth_min_growth
         )
 
     def pay_income_tax(self, t: int, policy) -> None:

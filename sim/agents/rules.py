@@ -380,6 +380,7 @@ SectorParams = namedtuple(
         "median_revenue",  # M CNY/yr: the size at which volatility is the sector's
         "mean_productivity",  # revenue-weighted mean log productivity, updated every month
         "registered_share",  # registered tech SMEs / operating firms, before each year-end
+        "high_growth_take_up",  # share of qualifying firms that seek high-growth recognition
     ],
 )
 
@@ -396,6 +397,7 @@ def build_sector_params(scenario) -> SectorParams:
         median_revenue=np.array([s.revenue_median for s in sectors], dtype=np.float64),
         mean_productivity=np.zeros(len(sectors)),
         registered_share=np.zeros(len(sectors)),
+        high_growth_take_up=np.zeros(len(sectors)),  # calibrated on the year-0 stock
     )
 
 
