@@ -350,8 +350,13 @@ def wait_for_runs(process, out, count, timeout=180):
         time.sleep(0.02)
 
 
+# Batches interrupted mid-way: long enough (50 runs) that an interruption after the second
+# run always finds runs still to do, however fast the runs are on the machine.
+INTERRUPTED_SEEDS = 25
+
+
 def test_ctrl_c_prints_the_exact_resume_command_and_it_completes_the_dataset(tmp_path, clean):
-    path, out = experiment(tmp_path, seeds=6), tmp_path / "out"
+    path, out = experiment(tmp_path, seeds=INTERRUPTED_SEEDS), tmp_path / "out"
     process = start_batch(path, out, "--workers", "1")
     try:
         wait_for_runs(process, out, 2)
@@ -361,7 +366,7 @@ def test_ctrl_c_prints_the_exact_resume_command_and_it_completes_the_dataset(tmp
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 130 and one_line(err), err
-    assert re.match(r"innosim batch: interrupted; \d+ of 12 runs are saved in ", err)
+    assert re.match(r"innosim batch: interrupted; \d+ of 50 runs are saved in ", err)
     command = shlex.split(err.split("resume with: ")[1])
     assert command == ["innosim", "batch", str(path), "--out", str(out), "--workers", "1",
                        "--resume"]  # fmt: skip
@@ -369,7 +374,7 @@ def test_ctrl_c_prints_the_exact_resume_command_and_it_completes_the_dataset(tmp
     assert manifest["status"] == "interrupted"
     again = subprocess.run([INNOSIM, *command[1:]], cwd=ROOT, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
-    same_dataset(out, clean(6))
+    same_dataset(out, clean(INTERRUPTED_SEEDS))
 
 
 def process_group(pgid: int) -> list:
@@ -391,7 +396,7 @@ def worker_processes(pid: int) -> list:
 
 
 def test_a_killed_worker_is_a_failed_run_the_batch_goes_on_and_resume_retries_it(tmp_path, clean):
-    path, out = experiment(tmp_path, seeds=6), tmp_path / "out"
+    path, out = experiment(tmp_path, seeds=INTERRUPTED_SEEDS), tmp_path / "out"
     process = start_batch(path, out, "--workers", "2")
     try:
         wait_for_runs(process, out, 2)
@@ -406,10 +411,10 @@ def test_a_killed_worker_is_a_failed_run_the_batch_goes_on_and_resume_retries_it
     assert "--resume retries them" in err
     records = [json.loads(p.read_text()) for p in (out / "errors").iterdir()]
     assert records and all("a worker process died" in r["error"] for r in records)
-    assert len(ResultStore(out).finished()) + len(records) == 12  # the batch went on
+    assert len(ResultStore(out).finished()) + len(records) == 2 * INTERRUPTED_SEEDS  # went on
     summary = resume_inline(path, out)
     assert summary.done == len(records)
-    same_dataset(out, clean(6))
+    same_dataset(out, clean(INTERRUPTED_SEEDS))
     assert not list((out / "errors").iterdir())
 
 
