@@ -208,10 +208,10 @@ class Profiles:
         StatusProfile(
             revenue_multiplier=0.3,
             age_years=(1.0, 10.0),
-            rd_intensity=(0.0, 0.06),
-            tech_staff_share=(0.05, 0.30),
+            rd_intensity=(0.02, 0.07),
+            tech_staff_share=(0.10, 0.30),
             cash_months=(1.0, 6.0),
-            other_ip=(0.0, 3.0),
+            other_ip=(1.0, 4.0),
             innovations_per_year=0.2,
         ),
         source=ASSUMED + "; small technology firms, like those that filled Chongqing's registry "

@@ -202,6 +202,8 @@ def round_checks(model, t: int, before: dict) -> int:
     ).all()
     for i in np.flatnonzero(gained):
         assert unmet_criteria(seen, i, r, t) == [], (int(i), t)
+    # only firms that know the ladder apply (awareness is gained after this round, if at all)
+    assert before["registry_aware"][gained].all()
     # a certificate still valid is kept or withdrawn by the audit, never extended
     kept = alive & (before["hitech_until"] > t)
     assert ((until[kept] == before["hitech_until"][kept]) | (until[kept] == t)).all()

@@ -154,3 +154,28 @@ def test_year0_high_growth_firms_are_the_qualifying_firms_that_seek_it(liangping
     assert list(per_sector) == [s.high_growth for s in liangping.population.sectors]
     # more firms qualify than hold it: the recognition is taken up, not automatic
     assert qualifying.sum() > held.sum()
+
+
+def test_year0_rd_goes_to_recognised_then_latent_firms_then_the_others(liangping):
+    """The region's year-0 business R&D: the registry's pool keeps its R&D before the others."""
+    from types import SimpleNamespace
+
+    from sim.agents.population import scale_rd_to_region
+
+    def columns():
+        return {
+            "tech_sme": np.array([True, False, False, False]),
+            "hitech_until": np.array([-10, -10, -10, -10]),
+            "rd_history": np.array([[10.0] * 3, [4.0] * 3, [6.0] * 3, [6.0] * 3]),
+            "rd_intensity": np.full(4, 0.05),
+            "rd_per_tech_staff": np.full(4, 0.5),
+        }
+
+    latent = np.array([False, True, False, False])
+    row = liangping.plan.get("rd_gdp_ratio")
+    for target, expected in ((30.0, [10, 4, 8, 8]), (12.0, [10, 2, 0, 0])):
+        region = SimpleNamespace(firm_rd_share=target / (row.baseline / 100.0 * 1000.0), gdp=1000.0)
+        scenario = SimpleNamespace(plan=liangping.plan, region=region)
+        cols = columns()
+        scale_rd_to_region(scenario, cols, latent)
+        np.testing.assert_allclose(cols["rd_history"][:, 0], expected)

@@ -117,7 +117,12 @@ FIRM_COLUMNS = {
     "equity_received": (np.float64, (), "M CNY", "guidance-fund investment received, total"),
     "equity_rd_left": (np.float64, (), "M CNY", "part of fund tickets still to spend on R&D"),
     "equity_rd_per_month": (np.float64, (), "M CNY/month", "pace of that spending"),
-    "registry_aware": (np.bool_, (), "flag", "knows the tech-SME registry and its benefits"),
+    "registry_aware": (
+        np.bool_,
+        (),
+        "flag",
+        "knows the ladder: the tech-SME registry and the certification it leads to",
+    ),
     "public_receipts_ytd": (np.float64, (), "M CNY", "grants and awards received this year"),
     "innovation_boost": (
         np.float64,

@@ -335,13 +335,15 @@ def hitech_benefit(f, r, i, policy):
 def aims_at_hitech(f, r, i, t):
     """Whether a firm expects to pass the high-tech review once its R&D is at the bar.
 
-    What it cannot change within a year must hold: its products lie in the high-tech fields
-    and it is old enough by the next round. Its innovation score must pass with R&D at the
-    bar, counting the results that R&D would bring over three years. Tech staff come with the
-    R&D; a missing core IP item is filed or bought (``file_core_ip``).
+    What it cannot change within a year must hold: its products lie in the high-tech fields,
+    it knows the ladder (``registry_aware``) and it is old enough by the next round. Its
+    innovation score must pass with R&D at the bar, counting the results that R&D would bring
+    over three years. Tech staff come with the R&D; a missing core IP item is filed or bought
+    (``file_core_ip``).
     """
     if not (
         f.hitech_product_share[i] >= r.hitech_min_product_share  # the rarest first
+        and f.registry_aware[i]
         and t - f.birth_month[i] >= r.hitech_min_age_months - 12
     ):
         return False
@@ -734,12 +736,14 @@ def certification_round(f, r, i, t, key, policy, cultivation_pass_bonus):
         if below and rng.draw(key, rng.HITECH_AUDIT) < r.hitech_audit_rate:
             f.hitech_until[i] = t  # status withdrawn at this round
         return
+    if not f.registry_aware[i]:
+        return  # a firm that does not know the ladder does not apply
     file_core_ip(f, r, i, t)
     if not meets_hitech_criteria(f, r, i, t):
         return
     first = f.hitech_since[i] == NEVER
     worth = hitech_benefit(f, r, i, policy) * r.hitech_validity_years
-    worth += policy.award_new_hitech if first else 0.0
+    worth += policy.award_new_hitech if first else policy.award_renewed_hitech
     # firms differ in what applying costs them: uniform around the mean cost
     cost = 2.0 * r.hitech_application_cost * rng.draw(key, rng.HITECH_APPLICATION)
     if not (f.cultivated[i] or worth > cost):

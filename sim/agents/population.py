@@ -65,13 +65,13 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     columns["invention_patents"] = allocate_patents(
         seed, profile.patent_weight, scenario.population.valid_invention_patents
     )
-    scale_rd_to_region(scenario, columns)
+    scale_rd_to_region(scenario, columns, status == STATUSES.index("latent"))
     file_ip_to_stay_registered(scenario, columns, registered & (columns["hitech_until"] == NEVER))
     columns["rd_effort"] = columns["rd_intensity"].copy()
     z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_PRODUCTIVITY)
     columns["productivity"] = scenario.firms.productivity_dispersion * z
     columns["taxable_last_year"] = last_year_taxable(scenario, columns)
-    columns["registry_aware"] = registered
+    columns["registry_aware"] = registered | certified  # they know the ladder they are on
     return columns
 
 
@@ -137,25 +137,31 @@ def per_firm_profile(profiles, which: np.ndarray) -> SimpleNamespace:
     return SimpleNamespace(**values)
 
 
-def scale_rd_to_region(scenario, columns) -> None:
+def scale_rd_to_region(scenario, columns, latent: np.ndarray) -> None:
     """Scale the R&D of unrecognised firms once to match the region's year-0 R&D.
 
     All firms then perform ``region.firm_rd_share`` of the year-0 gross R&D (rd_gdp_ratio
-    baseline x GDP), whatever the seed.
-
-    Registered and certified firms keep the R&D their status requires; if they alone exceed
-    the share, the others' R&D is scaled to zero.
+    baseline x GDP), whatever the seed. Registered and certified firms keep the R&D their
+    status requires; the latent firms, the registry's pool, keep theirs next, and the other
+    firms' R&D fills what is left. Where the recognised and latent firms alone exceed the
+    share, the others do no R&D and the latent firms' R&D is scaled down to fit.
     """
     row = scenario.plan.get("rd_gdp_ratio")
     if row is None:
         return
     target = scenario.region.firm_rd_share * row.baseline / 100.0 * scenario.region.gdp
     recognised = columns["tech_sme"] | (columns["hitech_until"] >= 0)
+    latent = latent & ~recognised
+    others = ~recognised & ~latent
     rd = columns["rd_history"][:, 0]
-    other_rd = rd[~recognised].sum()
-    if other_rd <= 0:
+    room = max(0.0, target - rd[recognised].sum())
+    latent_rd, other_rd = rd[latent].sum(), rd[others].sum()
+    if latent_rd + other_rd <= 0:
         return
-    factor = np.where(recognised, 1.0, max(0.0, target - rd[recognised].sum()) / other_rd)
+    latent_factor = min(1.0, room / latent_rd) if latent_rd > 0 else 1.0
+    room -= latent_factor * latent_rd
+    other_factor = room / other_rd if other_rd > 0 else 1.0
+    factor = np.select([latent, others], [latent_factor, other_factor], 1.0)
     columns["rd_intensity"] = columns["rd_intensity"] * factor
     columns["rd_history"] = columns["rd_history"] * factor[:, None]
     columns["rd_per_tech_staff"] = np.clip(

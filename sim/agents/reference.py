@@ -199,6 +199,7 @@ class ReferenceFirm(mesa.Agent):
         r = self.model.rules
         if not (
             self.hitech_product_share >= r.hitech_min_product_share
+            and self.registry_aware
             and t - self.birth_month >= r.hitech_min_age_months - 12
         ):
             return False
@@ -396,12 +397,14 @@ class ReferenceFirm(mesa.Agent):
             if below and self.draw(t, rng.HITECH_AUDIT) < r.hitech_audit_rate:
                 self.hitech_until = t
             return
+        if not self.registry_aware:
+            return
         self.file_core_ip(t)
         if not self.meets_hitech_criteria(t):
             return
         first = self.hitech_since == NEVER
         worth = self.hitech_benefit(policy) * r.hitech_validity_years
-        worth += policy.award_new_hitech if first else 0.0
+        worth += policy.award_new_hitech if first else policy.award_renewed_hitech
         cost = 2.0 * r.hitech_application_cost * self.draw(t, rng.HITECH_APPLICATION)
         if not (self.cultivated or worth > cost):
             return

@@ -417,6 +417,7 @@ PolicyInForce = namedtuple(
         "loss_carry_years",  # years a tax loss can be carried forward
         "loss_carry_years_recognised",  # the same for certified firms and tech SMEs
         "award_new_hitech",  # M CNY, paid for a first certification
+        "award_renewed_hitech",  # M CNY, paid for a renewal
         "award_new_tech_sme",  # M CNY, paid for a new registration
         "credit_access_value",  # M CNY/yr a registered firm values access to credit at
     ],

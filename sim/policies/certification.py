@@ -62,6 +62,7 @@ class CertificationSupport(LeverGroup):
         support = self.levers_in(year)
         return {
             "award_new_hitech": support.award_new_hitech,
+            "award_renewed_hitech": support.award_renewed_hitech,
             "award_new_tech_sme": support.award_new_tech_sme,
         }
 
