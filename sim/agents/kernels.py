@@ -182,6 +182,8 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     ]
     target, bar = rd_target(f, sectors, r, i, t, policy, f.rd_intensity[i] * cost_factor)
     f.rd_effort[i] += r.rd_adjustment_per_month * (target - f.rd_effort[i])
+    # R&D is a programme a firm runs or not: one that stops stops at once (x 1.0 or 0.0, no branch)
+    f.rd_effort[i] *= target > 0.0
     relabelled = max(bar - f.rd_effort[i], 0.0)  # the books reach the bar before real R&D does
     deployed = min(f.equity_rd_per_month[i], f.equity_rd_left[i])  # fund tickets, M CNY
     rd = min(f.rd_effort[i] * sales + deployed, r.rd_cash_share * max(f.cash[i], 0.0))

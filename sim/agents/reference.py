@@ -66,6 +66,8 @@ class ReferenceFirm(mesa.Agent):
         preferred = self.rd_intensity * self.user_cost_factor(rate, deduction, price)
         target, bar = self.rd_target(t, policy, preferred, sector.industrial)
         self.rd_effort += r.rd_adjustment_per_month * (target - self.rd_effort)
+        if target <= 0.0:
+            self.rd_effort = 0.0  # a firm that stops its R&D programme stops at once
         relabelled = max(bar - self.rd_effort, 0.0)
         deployed = min(self.equity_rd_per_month, self.equity_rd_left)
         rd = min(self.rd_effort * sales + deployed, r.rd_cash_share * max(self.cash, 0.0))
