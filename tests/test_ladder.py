@@ -42,7 +42,8 @@ def test_year0_counts_are_the_plan_baseline_and_the_rule_keeps_exactly_them(path
             if status == "specialised":
                 rows = rows[~held["little_giant"][rows]]  # counted as little giants
             keeps = np.zeros(len(f.alive), dtype=bool)
-            keeps[rows] = ladder.seeks(seed, rows, status, model.ladder_costs[status], worth[status])
+            cost = model.ladder_costs[status]
+            keeps[rows] = ladder.seeks(seed, rows, status, cost, worth[status])
             assert np.array_equal(keeps, held[status]), status
 
 
@@ -198,3 +199,26 @@ def test_star_listing_moves_a_firm_off_the_otc_board():
         profit_history=[20.0, 25.0],
     )
     assert not december(g, 11)[0]["star"]
+
+
+def test_an_award_from_2021_makes_more_qualifying_firms_seek_the_status_and_is_paid():
+    scenario = load_scenario("scenarios/liangping_2021_2025.toml")
+    award = {"policy.certification_support.award_specialised": {2021: 2.0}}
+    awarded = load_scenario("scenarios/liangping_2021_2025.toml", overrides=award)
+    base = InnovationEcosystem(setup=scenario, agents="lean")
+    model = InnovationEcosystem(setup=awarded, agents="lean")
+    assert model.ladder_costs == base.ladder_costs  # calibrated on year 0: no award then
+    assert model.ladder_worth(2021)["specialised"] == base.ladder_worth(2021)["specialised"] + 2
+    held = model.firms.arrays().specialised_until > -1  # year-0 holders: renewals, no award
+    base.run(12)
+    model.run(12)
+    f = model.firms.arrays()
+    new = f.specialised_until[: len(held)] == 11 + 36
+    new = np.concatenate([new & ~held, f.specialised_until[len(held) :] == 47])
+    old = base.firms.arrays().specialised_until
+    assert np.count_nonzero(new) > np.count_nonzero(old[: len(held)][~held] == 47)
+    extra = (
+        model.indicators["spend_certification_support"]
+        - base.indicators["spend_certification_support"]
+    )
+    assert extra == pytest.approx(2.0 * np.count_nonzero(new), rel=0.05)
