@@ -192,6 +192,7 @@ def test_star_listing_moves_a_firm_off_the_otc_board():
     f.profit_history[0] = [20.0, 25.0]  # 0.8 bn: below the standard, but listed firms stay
     _, counts = december(f, 23)
     assert counts["star_listed"] == 1
+    assert counts["otc_listed"] == 0  # it qualifies for the OTC board, but is on the STAR market
     g = one_firm(
         invention_patents=6,
         revenue_history=[100.0, 80.0, 60.0],

@@ -500,10 +500,12 @@ def year_end(f, rules, t, seed, costs, worth, industrial) -> dict[str, np.ndarra
             new = applying[passes_review(seed, t, applying, status, rules.review_pass_rate)]
             until[new] = t + 12 * rules.validity_years
         else:
+            listable = alive & (until <= t) & met & wants
             if status == "otc":
                 tech = f.tech_sme.astype(bool) | (f.hitech_until > t)
                 until[alive & (until > t) & ~tech] = t  # leaves the board
-            applying = rows[alive & (until <= t) & met & wants]
+                listable &= f.star_until <= t  # a STAR-listed firm does not come back
+            applying = rows[listable]
             if status == "star":
                 applying = applying[
                     passes_review(seed, t, applying, status, rules.review_pass_rate)
