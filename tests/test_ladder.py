@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,3 +224,18 @@ def test_an_award_from_2021_makes_more_qualifying_firms_seek_the_status_and_is_p
         - base.indicators["spend_certification_support"]
     )
     assert extra == pytest.approx(2.0 * np.count_nonzero(new), rel=0.05)
+
+
+def test_a_baseline_the_population_cannot_reach_is_one_line_and_exit_2(tmp_path, capsys):
+    plan = Path("scenarios/targets/liangping_14th_fyp_targets.csv").read_text(encoding="utf-8")
+    lines = plan.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("little_giants,"))
+    lines[row] = lines[row].replace(",firms,1,10,", ",firms,400,500,")
+    (tmp_path / "targets").mkdir()
+    (tmp_path / "targets" / "liangping_14th_fyp_targets.csv").write_text("\n".join(lines) + "\n")
+    scenario = tmp_path / "many_giants.toml"
+    scenario.write_text(Path("scenarios/ci_smoke.toml").read_text(encoding="utf-8"))
+    assert main(["run", str(scenario), "--format", "json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err
+    assert "little giants" in err and "400" in err
