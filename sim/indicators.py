@@ -11,13 +11,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.agents import ladder
 from sim.schema import InputError
 
-# id: (unit, meaning). The first eight are plan indicators; the rest describe the run.
+# id: (unit, meaning). The first 15 are plan indicators; the rest describe the run.
 INDICATORS = {
     "tech_smes": ("firms", "registered technology-based SMEs"),
     "hitech_firms": ("firms", "certified high-tech enterprises"),
     "high_growth_firms": ("firms", "high-growth technology firms"),
+    "specialized_firms": ("firms", "specialised-and-sophisticated SMEs (little giants included)"),
+    "little_giants": ("firms", "specialised-and-sophisticated little giants"),
+    "hidden_champions": ("firms", "hidden (single) champions"),
+    "otc_listed": ("firms", "firms listed on the Chongqing OTC sci-tech board"),
+    "star_listed": ("firms", "firms listed on the Shanghai STAR market"),
     "rd_gdp_ratio": ("percent", "gross R&D expenditure / GDP"),
     "rd_revenue_ratio_above_scale": ("percent", "R&D / revenue of above-scale industrial firms"),
     "invention_patents_per_10k": ("patents", "valid invention patents per 10,000 residents"),
@@ -67,7 +73,7 @@ INDICATORS = {
     "business_rd_relabelled": ("M CNY", "of business R&D, expenses relabelled as R&D"),
     "firm_payouts": ("M CNY", "cash paid out by the modelled firms to their owners"),
 }
-PLAN_INDICATORS = list(INDICATORS)[:10]
+PLAN_INDICATORS = list(INDICATORS)[:15]
 # Counts a lever schedule sets directly (the lever modules in sim/policies/ open talents,
 # institutes and dispatches on the plan's yearly schedule): inputs, not simulated outcomes.
 # rd_platforms is the schedule's quota less platforms in firms that exit, or quota lost when no
@@ -95,6 +101,11 @@ COUNT_INDICATORS = [
     "tech_smes",
     "hitech_firms",
     "high_growth_firms",
+    "specialized_firms",
+    "little_giants",
+    "hidden_champions",
+    "otc_listed",
+    "star_listed",
     "firms",
     "births",
     "exits",
@@ -133,6 +144,7 @@ def firm_totals(f, sector_flags, above_scale_revenue: float, month: int) -> dict
         "tech_smes": int(np.count_nonzero(f.tech_sme[alive])),
         "hitech_firms": int(np.count_nonzero(f.hitech_until[alive] > month)),
         "high_growth_firms": int(np.count_nonzero(f.high_growth[alive])),
+        **ladder.counts(f, month),
         "firms": len(alive),
         "valid_invention_patents": int(f.invention_patents[alive].sum()),
         "invention_applications": int(f.applications_last_year[alive].sum()),

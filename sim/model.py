@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.agents import ladder
 from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
 from sim.agents.government import COST_INDICATORS, Government
 from sim.agents.kernels import SET_GROWTH_VOLATILITY, close_year, step_month
@@ -27,6 +28,7 @@ from sim.agents.rules import PolicyInForce, build_rules, build_sector_params, ru
 from sim.calendar import DEAL_MONTHS, calendar
 from sim.indicators import COUNT_INDICATORS, INDICATORS, RegionClosure, firm_totals, sector_flags
 from sim.policies import LEVER_GROUPS, update_innovation_boost
+from sim.policies.certification import ladder_awards
 from sim.schema import in_year, replace_validated
 
 AGENT_MODES = ("full", "lean")
@@ -95,6 +97,11 @@ class InnovationEcosystem(mesa.Model):
         self.indicators: dict[str, float | None] = {}
 
         year0 = initial_population(setup, self.seed)
+        # the upper rungs: year-0 holders and each status's cost, calibrated on the plan's counts
+        # (before the high-growth take-up, which reads the histories a little giant may need)
+        self.ladder_costs = ladder.recognise_year0(
+            setup, self.seed, year0, self.ladder_worth(setup.baseline_year)
+        )
         self.sector_params.high_growth_take_up[:] = high_growth_take_up(setup, self.seed, year0)
         self._add_firms(year0)
         totals = self._firm_totals()
@@ -160,6 +167,18 @@ class InnovationEcosystem(mesa.Model):
         policy = self.policy_in_force(year)
         close_year(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, policy, bonus)
 
+    def ladder_worth(self, year: int) -> dict[str, float]:
+        """What each upper rung is worth to a firm seeking it in ``year`` (M CNY)."""
+        support = self.policy_in(year).certification_support
+        return ladder.benefit(self.setup.ladder, ladder_awards(support))
+
+    def ladder_rounds(self, t: int, year: int) -> dict:
+        """31 December, after the kernels' rounds: the upper rungs of the ladder."""
+        return ladder.year_end(
+            self.firms.arrays(), self.setup.ladder, t, self.seed, self.ladder_costs,
+            self.ladder_worth(year), self.sector_params.industrial,
+        )  # fmt: skip
+
     def policy_in(self, year: int):
         """The levers in force in ``year``: ``policy`` with every schedule resolved (cached)."""
         policy, years = self._resolved
@@ -180,7 +199,10 @@ class InnovationEcosystem(mesa.Model):
         """31 December: firms' year end and status rounds, lever groups, books, indicators."""
         f = self.firms.arrays()
         before = {"hitech_until": f.hitech_until.copy(), "tech_sme": f.tech_sme.copy()}
+        profit = f.profit_ytd.copy()
         self.close_firm_years(t)
+        ladder.update_profit_history(f, profit)
+        before["ladder_granted"] = self.ladder_rounds(t, year)
         self._lever_groups("on_december", f, t, year, before)
         update_innovation_boost(self.policy_in(year), f)
         lever_indicators = self._lever_indicators(f, year)
@@ -248,7 +270,10 @@ class InnovationEcosystem(mesa.Model):
         return int(start + 1.5 * births + 64)
 
     def _add_firms(self, columns: dict[str, np.ndarray]) -> None:
-        rows = self.firms.append(columns)
+        count = len(columns["sector"])
+        first = len(self.firms)
+        defaults = ladder.new_firm_columns(self.setup.ladder, self.seed, first, count)
+        rows = self.firms.append(defaults | columns)
         if len(rows):
             f, start, stop = self.firms.arrays(), int(rows[0]), int(rows[-1]) + 1
             SET_GROWTH_VOLATILITY(f, self.sector_params, self.rules, start, stop)

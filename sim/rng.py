@@ -69,6 +69,11 @@ REGISTRY_CAMPAIGN = 58
 INCUBATION_SEEKER = 59  # a firm's trait: seeks an incubator place (drawn at INIT_MONTH)
 KNOWLEDGE_PARTNER = 60
 HIGH_GROWTH_TAKE_UP = 61  # a firm's trait: seeks high-growth recognition (key INIT_MONTH)
+# The upper rungs of the ladder (sim/agents/ladder.py), one id per status in STATUSES order:
+LADDER_TRAIT = 70  # 70-74: a firm's trait, its cost of seeking the status (key INIT_MONTH)
+LADDER_REVIEW = 75  # 75-79: the review of an application in a December
+LADDER_COHORT = 80  # year-0 holders: the year their MIIT status was granted (key INIT_MONTH)
+LADDER_POINTS = 81  # a firm's specialised-SME points on criteria not modelled (key INIT_MONTH)
 
 # Month key used for draws made while the initial population is synthesised: far from any
 # simulated month so the streams never meet.

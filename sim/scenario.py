@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.agents.ladder import LadderRules
 from sim.agents.population import STATUSES
 from sim.agents.rules import Certification, FirmBehaviour
 from sim.policies.attraction import AttractionLevers
@@ -304,6 +305,7 @@ class Scenario:
     targets: TargetsRef = param(source="run setting, chosen by the user")
     firms: FirmBehaviour = param(FirmBehaviour())
     certification: Certification = param(Certification())
+    ladder: LadderRules = param(LadderRules())
     policy: Policy = param(Policy())
     calibration: CalibrationRef = param(CalibrationRef(), source="run setting, chosen by the user")
     plan: PlanTargets | None = loaded(None)  # the plan table of ``targets.file``

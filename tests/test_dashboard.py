@@ -205,7 +205,16 @@ def test_ladder_counts_match_the_indicators(smoke_setups):
     assert counts["tech_smes"] == run.district.indicators["tech_smes"]
     assert counts["hitech_firms"] == run.district.indicators["hitech_firms"]
     assert counts["firms"] >= counts["tech_smes"] > 0
-    assert counts["listed_firms"] is None  # listing is not modelled yet: the chart says so
+    for rung in ("specialized_firms", "little_giants", "otc_listed", "star_listed"):
+        assert counts[rung] == run.district.indicators[rung]
+    assert counts["specialized_firms"] >= counts["little_giants"] >= 0
+    assert list(counts)[-5:] == [
+        "specialized_firms",
+        "little_giants",
+        "hidden_champions",
+        "otc_listed",
+        "star_listed",
+    ]
 
 
 def test_charts_are_png_and_change_with_the_run(smoke_setups):

@@ -32,7 +32,11 @@ STATUS_COLOURS = {
     "tech_smes": "#4c9be8",
     "hitech_firms": "#e67e22",
     "high_growth_firms": "#27ae60",
-    "listed_firms": "#8e44ad",
+    "specialized_firms": "#16a085",
+    "little_giants": "#2c3e50",
+    "hidden_champions": "#d35400",
+    "otc_listed": "#8e44ad",
+    "star_listed": "#c0392b",
 }
 # At most this many firms are drawn as points: enough to see the cloud, fast at 20,000 firms.
 MAX_POINTS = 2000

@@ -151,13 +151,12 @@ def ladder_counts(model) -> dict[str, int | None]:
     counts: dict[str, int | None] = {
         rung: int(np.count_nonzero(mask)) for rung, mask in firm_status(model).items()
     }
-    counts.setdefault("listed_firms", None)
     return counts
 
 
 @solara.component
 def StatusLadder(run: DistrictRun, view: View):
-    """Firms -> tech SMEs -> certified high-tech -> high-growth -> listed, this month."""
+    """Firms -> tech SMEs -> high-tech -> high-growth -> specialised ... STAR-listed, now."""
     follows_steps()
     language = view.language.value
     twin = run.counterfactual

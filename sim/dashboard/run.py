@@ -15,6 +15,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 
+from sim.agents import ladder
 from sim.model import InnovationEcosystem
 from sim.scenario import Scenario, load_scenario, scenario_from_dict
 from sim.schema import InputError, read_toml
@@ -146,14 +147,15 @@ class DashboardRun(DistrictRun):
 def firm_status(model: InnovationEcosystem) -> dict[str, np.ndarray]:
     """Boolean masks of operating firms by rung of the status ladder, bottom to top.
 
-    A rung whose column the firm table does not have (listing is not modelled yet) is left
-    out, so it appears once the model records it.
+    The upper rungs (specialised SMEs to STAR listings, ``sim.agents.ladder``) are keyed by
+    their indicator ids.
     """
     f = model.firms.arrays()
     alive = f.alive.astype(bool)
     rungs = {"firms": alive, "tech_smes": alive & f.tech_sme.astype(bool)}
     rungs["hitech_firms"] = alive & (f.hitech_until > model.month)
     rungs["high_growth_firms"] = alive & f.high_growth.astype(bool)
-    if hasattr(f, "listed"):
-        rungs["listed_firms"] = alive & np.asarray(f.listed).astype(bool)
+    upper = ladder.holders(f, model.month)  # the upper rungs, by their indicator ids
+    for status, indicator in ladder.STATUS_INDICATORS.items():
+        rungs[indicator] = upper[status]
     return rungs

@@ -3,7 +3,9 @@
 Each January the ``pool_size`` registered tech SMEs closest to the HNTE R&D bar (highest R&D
 ratio, not yet certified) enter the cultivation pool: they are coached (``coaching_cost`` each,
 paid to service providers), always apply at the December round and pass review more often. On
-31 December the district pays awards for first certifications, renewals and new tech SMEs.
+31 December the district pays awards for first certifications, renewals and new tech SMEs, and
+for new specialised SMEs, little giants, hidden champions and listings: firms weigh these
+awards when they decide to seek those statuses (docs/model.md 7.8).
 """
 
 from dataclasses import dataclass
@@ -33,6 +35,21 @@ class CertificationSupportLevers:
     )
     award_new_tech_sme: float = param(
         0.0, unit="M CNY", lo=0, source=OFF + "; Yubei district pays 0.01"
+    )
+    award_specialised: float = param(
+        0.0, unit="M CNY", lo=0, source=OFF, doc="paid for a new specialised-SME recognition"
+    )
+    award_little_giant: float = param(
+        0.0, unit="M CNY", lo=0, source=OFF, doc="paid for a new little-giant recognition"
+    )
+    award_hidden_champion: float = param(
+        0.0, unit="M CNY", lo=0, source=OFF, doc="paid for a new hidden-champion recognition"
+    )
+    award_otc_listing: float = param(
+        0.0, unit="M CNY", lo=0, source=OFF, doc="paid for a listing on the Chongqing OTC board"
+    )
+    award_star_listing: float = param(
+        0.0, unit="M CNY", lo=0, source=OFF, doc="paid for a listing on the STAR market"
     )
     campaign_firms: int = param(
         0,
@@ -93,20 +110,36 @@ class CertificationSupport(LeverGroup):
         self.government.received(self.name, support.coaching_cost * len(chosen))
 
     def on_december(self, f, t: int, year: int, before: dict) -> None:
-        """Awards for first certifications, renewals and new tech SMEs."""
+        """Awards for first certifications, renewals, new tech SMEs and the upper rungs."""
         support = self.levers_in(year)
         new_hitech = np.flatnonzero(f.alive & (f.hitech_since == t))
         renewed = np.flatnonzero(
             f.alive & (before["hitech_until"] == t) & (f.hitech_until > t) & (f.hitech_since != t)
         )
         new_sme = np.flatnonzero(f.alive & f.tech_sme & ~before["tech_sme"])
+        granted = before.get("ladder_granted", {})
+        empty = np.zeros(0, dtype=np.int64)
         for rows, award in (
             (new_hitech, support.award_new_hitech),
             (renewed, support.award_renewed_hitech),
             (new_sme, support.award_new_tech_sme),
+        ) + tuple(
+            (granted.get(status, empty), amount)
+            for status, amount in ladder_awards(support).items()
         ):
             if award > 0:
                 self.government.pay_firms(f, rows, np.full(len(rows), award), self.name)
+
+
+def ladder_awards(support) -> dict[str, float]:
+    """The awards for the upper rungs of the ladder, by status (``sim.agents.ladder``)."""
+    return {
+        "specialised": support.award_specialised,
+        "little_giant": support.award_little_giant,
+        "champion": support.award_hidden_champion,
+        "otc": support.award_otc_listing,
+        "star": support.award_star_listing,
+    }
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
