@@ -34,6 +34,7 @@ Everything is numpy over the firm table, run on 31 December after the kernels' r
 """
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -284,8 +285,21 @@ class Quantities:
     sector_share: np.ndarray  # share of its sector's revenue among operating firms
 
 
-def quantities(f, t: int) -> Quantities:
-    """The firm table's values the criteria read."""
+def sector_revenues(f) -> np.ndarray:
+    """Each sector's revenue of the last booked year, over its operating firms (M CNY)."""
+    alive = f.alive.astype(bool)
+    return np.bincount(
+        f.sector[alive],
+        weights=f.revenue_history[alive, 0],
+        minlength=int(f.sector.max(initial=0)) + 1,
+    )
+
+
+def quantities(f, t: int, sector_revenue: np.ndarray | None = None) -> Quantities:
+    """The firm table's values the criteria read.
+
+    ``f`` may hold some rows of the table only, with the whole table's ``sector_revenue``.
+    """
     rev, rd = f.revenue_history, f.rd_history
     years = (t - f.birth_month.astype(np.float64)) / 12.0
     full2 = (rev[:, 2] > 0) & (rev[:, 0] > 0) & (years >= 2.999)
@@ -293,10 +307,8 @@ def quantities(f, t: int) -> Quantities:
     # "compound growth of the last three years": the first year's revenue to the third's
     growth_3 = growth_2
     yearly = np.where(rev > 0, np.divide(rd, rev, out=np.zeros_like(rd), where=rev > 0), 0.0)
-    alive = f.alive.astype(bool)
-    sector_revenue = np.bincount(
-        f.sector[alive], weights=rev[alive, 0], minlength=int(f.sector.max(initial=0)) + 1
-    )
+    if sector_revenue is None:
+        sector_revenue = sector_revenues(f)
     return Quantities(
         years=years,
         revenue=rev[:, 0],
@@ -341,12 +353,51 @@ def specialised_score(f, q: Quantities, rules: LadderRules) -> np.ndarray:
     )
 
 
+# The columns the criteria read.
+CRITERIA_COLUMNS = (
+    "alive", "sector", "birth_month", "revenue_history", "rd_history", "profit_history",
+    "employees", "tech_staff", "hitech_product_share", "invention_patents", "other_ip",
+    "specialised_points", "equity_received", "little_giant_until", "tech_sme", "hitech_until",
+)  # fmt: skip
+
+
 def criteria(f, rules: LadderRules, t: int, industrial: np.ndarray) -> dict[str, np.ndarray]:
     """Firms that meet each status's criteria on 31 December of month ``t`` (operating ones).
 
-    ``industrial``: per sector, whether it is manufacturing (single champions are).
+    ``industrial``: per sector, whether it is manufacturing (single champions are). Only the
+    firms that could meet one are examined (``candidates``): most firms have none of the R&D,
+    patents or IP every status asks for.
     """
-    q = quantities(f, t)
+    rows = candidates(f, rules, t)
+    subset = SimpleNamespace(**{name: getattr(f, name)[rows] for name in CRITERIA_COLUMNS})
+    met = criteria_of(subset, rules, t, industrial, sector_revenues(f))
+    whole = {}
+    for status, mask in met.items():
+        whole[status] = np.zeros(len(f.alive), dtype=bool)
+        whole[status][rows[mask]] = True
+    return whole
+
+
+def candidates(f, rules: LadderRules, t: int) -> np.ndarray:
+    """Operating firms with what some status asks for.
+
+    The specialised R&D, an invention patent (champions, STAR), or IP and a tech status (OTC).
+    """
+    tech = f.tech_sme.astype(bool) | (f.hitech_until > t)
+    return np.flatnonzero(
+        f.alive.astype(bool)
+        & (
+            (f.rd_history[:, 0] >= rules.specialised_min_rd)
+            | (f.invention_patents > 0)
+            | (f.invention_patents >= rules.star_min_inventions)
+            | (tech & (f.other_ip > 0))
+        )
+    )
+
+
+def criteria_of(f, rules, t, industrial, sector_revenue) -> dict[str, np.ndarray]:
+    """``criteria`` for the rows ``f`` holds."""
+    q = quantities(f, t, sector_revenue)
     alive = f.alive.astype(bool)
     sme = (f.employees < rules.sme_max_employees) & (q.revenue < rules.sme_max_revenue)
     specialised = (
@@ -486,9 +537,11 @@ def year_end(f, rules, t, seed, costs, worth, industrial) -> dict[str, np.ndarra
     rows = np.arange(len(f.alive))
     alive = f.alive.astype(bool)
     granted = {}
+    met_before = criteria(f, rules, t, industrial)
     for status in STATUSES:
-        # champions read this year's little giants; listings this year's tech statuses
-        met = criteria(f, rules, t, industrial)[status]
+        met = met_before[status]
+        if status == "champion":  # champions read the little giants granted just above
+            met = criteria(f, rules, t, industrial)[status]
         until = getattr(f, UNTIL_COLUMNS[status])
         wants = np.zeros(len(rows), dtype=bool)
         candidates = rows[met]
