@@ -431,8 +431,7 @@ def criteria_of(f, rules, t, industrial, sector_revenue) -> dict[str, np.ndarray
         & rd_class
         & (f.invention_patents >= rules.little_giant_min_inventions)
     )
-    holds_little_giant = f.little_giant_until > t
-    champion = (
+    champion_base = (
         alive
         & industrial[f.sector]
         & (q.years >= rules.champion_min_years)
@@ -441,8 +440,8 @@ def criteria_of(f, rules, t, industrial, sector_revenue) -> dict[str, np.ndarray
         & (f.invention_patents > 0)
         & (q.profit > 0)
         & (q.sector_share >= rules.champion_min_sector_share)
-        & ((q.revenue >= rules.champion_min_revenue) | holds_little_giant)
     )
+    champion = champion_base & champion_size(f, rules, t)
     tech = f.tech_sme.astype(bool) | (f.hitech_until > t)
     otc = (
         alive
@@ -477,7 +476,13 @@ def criteria_of(f, rules, t, industrial, sector_revenue) -> dict[str, np.ndarray
         "champion": champion,
         "otc": otc,
         "star": star,
+        "champion_base": champion_base,  # all a champion needs but its size (or little giant)
     }
+
+
+def champion_size(f, rules: LadderRules, t: int) -> np.ndarray:
+    """A champion's size: revenue of at least ``champion_min_revenue``, or a little giant."""
+    return (f.revenue_history[:, 0] >= rules.champion_min_revenue) | (f.little_giant_until > t)
 
 
 # A listing has no end date: its "until" month is far beyond any run.
@@ -541,7 +546,7 @@ def year_end(f, rules, t, seed, costs, worth, industrial) -> dict[str, np.ndarra
     for status in STATUSES:
         met = met_before[status]
         if status == "champion":  # champions read the little giants granted just above
-            met = criteria(f, rules, t, industrial)[status]
+            met = met_before["champion_base"] & champion_size(f, rules, t)
         until = getattr(f, UNTIL_COLUMNS[status])
         wants = np.zeros(len(rows), dtype=bool)
         candidates = rows[met]
