@@ -350,10 +350,10 @@ def wait_for_runs(process, out, count, timeout=180):
         time.sleep(0.02)
 
 
-# Batches interrupted mid-way: 20 runs of the district's five years (~0.25 s each here, against
-# ~0.06 s for the 12-month smoke scenario), so an interruption after the second run finds runs
-# still to do even when the test process waits its turn for the CPU.
-INTERRUPTED_SEEDS = 10
+# Batches interrupted mid-way: 60 runs of the district's five years (~0.15-0.25 s each here,
+# against ~0.06 s for the 12-month smoke scenario), so an interruption after the second run
+# finds runs still to do even when the test process waits seconds for its turn on the CPU.
+INTERRUPTED_SEEDS = 30
 INTERRUPTED_SCENARIO = ROOT / "scenarios" / "liangping_2021_2025.toml"
 
 
@@ -368,7 +368,7 @@ def test_ctrl_c_prints_the_exact_resume_command_and_it_completes_the_dataset(tmp
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 130 and one_line(err), err
-    assert re.match(r"innosim batch: interrupted; \d+ of 20 runs are saved in ", err)
+    assert re.match(r"innosim batch: interrupted; \d+ of 60 runs are saved in ", err)
     command = shlex.split(err.split("resume with: ")[1])
     assert command == ["innosim", "batch", str(path), "--out", str(out), "--workers", "1",
                        "--resume"]  # fmt: skip
