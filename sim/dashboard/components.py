@@ -259,7 +259,13 @@ def Scorecard(run: DistrictRun, view: View):
     )
     title = f"{word('scorecard', language)} · {word('as_of', language)} {run.district.year}"
     with solara.Card(title, classes=["innosim-scorecard-card"]):
-        solara.HTML(tag="div", unsafe_innerHTML=html, style="font-size: 12px; overflow: auto")
+        # the grid cell has a fixed height: the plan's 33 rows scroll inside it, never over
+        # the cards below
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html,
+            style="font-size: 12px; overflow: auto; max-height: 290px",
+        )
 
 
 @solara.component
