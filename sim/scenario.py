@@ -163,6 +163,9 @@ class StatusProfile:
     revenue_multiplier: float = param(1.0, unit="x median", lo=0.01, hi=100)
     age_years: tuple[float, float] = param((1.0, 15.0), unit="yr", lo=0, hi=100)
     rd_intensity: tuple[float, float] = param((0.0, 0.01), unit="share of revenue", lo=0, hi=1)
+    rd_performing_share: float = param(
+        1.0, unit="share", lo=0, hi=1, doc="firms that run R&D (the others may start later)"
+    )
     tech_staff_share: tuple[float, float] = param((0.01, 0.04), unit="share", lo=0, hi=1)
     hitech_product_share: tuple[float, float] = param((0.0, 0.5), unit="share", lo=0, hi=1)
     cash_months: tuple[float, float] = param((1.0, 6.0), unit="months of revenue", lo=0, hi=120)
@@ -204,7 +207,12 @@ class Profiles:
         ),
         source=ASSUMED + "; consistent with the tech-SME score >= 60",
     )
-    other: StatusProfile = param(StatusProfile(), source=ASSUMED)
+    other: StatusProfile = param(
+        StatusProfile(rd_performing_share=0.4),
+        source=ASSUMED + "; rd_performing_share: a third to two fifths of China's above-scale "
+        "industrial enterprises had R&D activities in 2018-2021 (NBS science and technology "
+        "yearbooks, recalled; range 0.25-0.5)",
+    )
     latent: StatusProfile = param(
         StatusProfile(
             revenue_multiplier=0.3,

@@ -168,6 +168,7 @@ def test_year0_rd_goes_to_recognised_then_latent_firms_then_the_others(liangping
             "hitech_until": np.array([-10, -10, -10, -10]),
             "rd_history": np.array([[10.0] * 3, [4.0] * 3, [6.0] * 3, [6.0] * 3]),
             "rd_intensity": np.full(4, 0.05),
+            "rd_intensity_long_run": np.full(4, 0.05),
             "rd_per_tech_staff": np.full(4, 0.5),
         }
 

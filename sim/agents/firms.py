@@ -31,6 +31,13 @@ FIRM_COLUMNS = {
         "share",
         "preferred R&D/revenue under the reference tax rules",
     ),
+    "rd_intensity_long_run": (
+        np.float64,
+        (),
+        "share",
+        "long-run preferred R&D/revenue: the preference reverts to it, a restart resumes it",
+    ),
+    "rd_start_rate": (np.float64, (), "1/yr", "chance a year that it starts R&D while it has none"),
     "rd_effort": (np.float64, (), "share", "real R&D/revenue the firm runs now (adjusts slowly)"),
     "rd_spend": (np.float64, (), "M CNY/month", "real R&D spent in the latest month"),
     "productivity": (np.float64, (), "log", "competitiveness: log productivity of its products"),

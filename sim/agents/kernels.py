@@ -297,29 +297,83 @@ def pay_out(f, r, i):
 def rd_target(f, sectors, r, i, t, policy, preferred):
     """(real R&D/revenue the firm aims at, reported R&D/revenue it books at least) this month.
 
-    ``preferred`` is its preference at today's user cost. A firm that meets the other
-    high-tech criteria and sits below the R&D bar reaches for it when the yearly benefit of
-    the status (the tax saving on its profit, the award) exceeds the yearly cost of the
-    extra R&D, of which a share is relabelled rather than real (Chen et al. 2021): its real
-    R&D moves toward the rest, and its books report the bar meanwhile.
+    ``preferred`` is its preference at today's user cost. A firm below the R&D bar of a
+    status it can otherwise reach (high-tech certification first, else the tech-SME
+    registry's score) reaches for the bar when the yearly benefit of the status exceeds the
+    yearly cost of the extra R&D, of which a share is relabelled rather than real (Chen et
+    al. 2021): its real R&D moves toward the rest, and its books report the bar meanwhile.
     """
+    target, bar = reach_for_hitech(f, sectors, r, i, t, policy, preferred)
+    if bar > 0.0:
+        return target, bar
+    return reach_for_registry(f, sectors, r, i, t, policy, preferred)
+
+
+@njit(cache=True, inline="always")
+def reach_for_hitech(f, sectors, r, i, t, policy, preferred):
+    """(target, bar) toward the HNTE R&D bar if worth it, else (``preferred``, 0)."""
     if not aims_at_hitech(f, r, i, t):
         return preferred, 0.0
     bar = hitech_rd_threshold(r, f.revenue[i]) + r.threshold_margin
     if preferred >= bar:
         return preferred, 0.0
-    gap = bar - preferred
-    real_gap = (1.0 - r.relabel_share) * gap
-    rate = policy.tax_standard if f.taxable_last_year[i] > 0.0 else 0.0
-    deduction = deduction_of(policy, sectors.industrial[f.sector[i]], f.tech_sme[i])
-    cost = real_gap * f.revenue[i] * (1.0 - rate * (1.0 + deduction))
+    cost = extra_rd_cost(f, sectors, r, i, policy, bar - preferred)
     cost += r.hitech_application_cost / r.hitech_validity_years
     if not has_core_ip(f, i):
         cost += r.ip_item_cost / r.hitech_validity_years
     benefit = hitech_benefit(f, r, i, policy) + policy.award_new_hitech / r.hitech_validity_years
     if benefit < cost:
         return preferred, 0.0
-    return preferred + real_gap, bar
+    return preferred + (1.0 - r.relabel_share) * (bar - preferred), bar
+
+
+@njit(cache=True, inline="always")
+def reach_for_registry(f, sectors, r, i, t, policy, preferred):
+    """(target, bar) toward the R&D tier the tech-SME score needs if worth it, else (preferred, 0).
+
+    A small, uncertified R&D performer that knows the registry and has tech staff needs the
+    R&D points its staff and IP (all the items it may file) leave short of the score.
+    """
+    small = f.employees[i] <= r.tech_sme_max_employees and f.revenue[i] <= r.tech_sme_max_revenue
+    staff = tech_staff_points(tech_staff_share(f, i))
+    if not (small and preferred > 0.0 and f.registry_aware[i] and f.hitech_until[i] <= t):
+        return preferred, 0.0
+    ip = (
+        INVENTION_PATENT_POINTS
+        if f.invention_patents[i] > 0
+        else OTHER_IP_POINTS * OTHER_IP_MAX_ITEMS
+    )
+    bar = registry_rd_bar(r.tech_sme_min_score - staff - ip)
+    if staff == 0.0 or bar <= 0.0:
+        return preferred, 0.0
+    bar += r.threshold_margin
+    if preferred >= bar:
+        return preferred, 0.0
+    cost = extra_rd_cost(f, sectors, r, i, policy, bar - preferred) + r.tech_sme_compliance_cost
+    if registration_benefit(f, sectors, r, i, policy) < cost:
+        return preferred, 0.0
+    return preferred + (1.0 - r.relabel_share) * (bar - preferred), bar
+
+
+@njit(cache=True, inline="always")
+def registry_rd_bar(points):
+    """The lowest R&D/revenue tier worth ``points`` of the score; 0 if none needed, -1 if none."""
+    if points <= 0.0:
+        return 0.0
+    bar = -1.0
+    for tier, tier_points in RD_POINTS:  # highest first: the last that suffices is the lowest
+        if tier_points >= points:
+            bar = tier
+    return bar
+
+
+@njit(cache=True, inline="always")
+def extra_rd_cost(f, sectors, r, i, policy, gap):
+    """Yearly after-tax cost of raising reported R&D by ``gap`` x revenue, part relabelled."""
+    rate = policy.tax_standard if f.taxable_last_year[i] > 0.0 else 0.0
+    deduction = deduction_of(policy, sectors.industrial[f.sector[i]], f.tech_sme[i])
+    real_gap = (1.0 - r.relabel_share) * gap
+    return real_gap * f.revenue[i] * (1.0 - rate * (1.0 + deduction))
 
 
 @njit(cache=True, inline="always")
@@ -620,18 +674,23 @@ def book_year(f, i):
 
 @njit(cache=True, inline="always")
 def revise_rd_preference(f, r, i, key):
-    """A yearly shock to the preferred R&D intensity; some firms stop R&D, some start it.
+    """A yearly shock to the preferred R&D intensity; some firms stop R&D, some start again.
 
-    The shock is a log random walk whose mean intensity stays the same.
+    The log preference reverts toward the firm's long-run level (an AR(1) around it), so the
+    distribution of intensities is stationary while firms change rank. A firm that stops
+    resumes at its long-run level, at a rate that keeps its group's share of R&D performers
+    stationary (``population.rd_start_rate``).
     """
-    sigma = r.rd_preference_volatility
-    if f.rd_intensity[i] > 0.0 and rng.draw(key, rng.RD_START) < r.rd_stop_rate:
+    u = rng.draw(key, rng.RD_START)
+    if f.rd_intensity[i] > 0.0 and u < r.rd_stop_rate:
         f.rd_intensity[i] = 0.0
     elif f.rd_intensity[i] > 0.0:
         z = rng.draw_normal(key, rng.RD_PREFERENCE)
-        f.rd_intensity[i] = min(f.rd_intensity[i] * math.exp(sigma * z - 0.5 * sigma * sigma), 1.0)
-    elif rng.draw(key, rng.RD_START) < r.rd_start_rate:
-        f.rd_intensity[i] = r.rd_start_intensity * (0.5 + rng.draw(key, rng.RD_PREFERENCE))
+        gap = math.log(f.rd_intensity_long_run[i] / f.rd_intensity[i])
+        shock = r.rd_preference_reversion * gap + r.rd_preference_volatility * z
+        f.rd_intensity[i] = min(f.rd_intensity[i] * math.exp(shock), 1.0)
+    elif u < f.rd_start_rate[i]:
+        f.rd_intensity[i] = f.rd_intensity_long_run[i]
 
 
 @njit(cache=True, inline="always")

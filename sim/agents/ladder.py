@@ -607,6 +607,7 @@ def lift_specialised(scenario, f, rows: np.ndarray) -> None:
     )
     f.rd_history[rows] = np.maximum(f.rd_history[rows], f.revenue_history[rows] * ratio[:, None])
     f.rd_intensity[rows] = np.maximum(f.rd_intensity[rows], ratio)
+    f.rd_intensity_long_run[rows] = np.maximum(f.rd_intensity_long_run[rows], ratio)
     f.profit_history[:] = year0_profit_history(scenario, vars(f))
 
 
@@ -667,6 +668,7 @@ def lift_little_giants(scenario, f, rows: np.ndarray, industrial) -> None:
         bar = rules.little_giant_rd_ratio_large if large else rules.little_giant_rd_ratio_medium
         rd[:] = rev * np.maximum(ratio, bar + 0.001)
         f.rd_intensity[i] = max(f.rd_intensity[i], bar + 0.001)
+        f.rd_intensity_long_run[i] = max(f.rd_intensity_long_run[i], bar + 0.001)
         short = rules.little_giant_min_inventions - int(f.invention_patents[i])
         while short > 0:
             donors = np.argsort(-f.invention_patents, kind="stable")

@@ -163,6 +163,7 @@ def scale_rd_to_region(scenario, columns, latent: np.ndarray) -> None:
     other_factor = room / other_rd if other_rd > 0 else 1.0
     factor = np.select([latent, others], [latent_factor, other_factor], 1.0)
     columns["rd_intensity"] = columns["rd_intensity"] * factor
+    columns["rd_intensity_long_run"] = columns["rd_intensity_long_run"] * factor
     columns["rd_history"] = columns["rd_history"] * factor[:, None]
     columns["rd_per_tech_staff"] = np.clip(
         columns["rd_per_tech_staff"] * factor, MIN_RD_PER_TECH_STAFF, MAX_RD_PER_TECH_STAFF
@@ -252,11 +253,12 @@ def draw_firms(
     dispersion = sector_values(scenario, "revenue_dispersion")[sector]
     revenue = revenue_median * profile.revenue_multiplier * np.exp(dispersion * z)
     employees = np.maximum(1.0, revenue / sector_values(scenario, "revenue_per_employee")[sector])
-    rd_intensity = between(profile.rd_intensity, rng.INIT_RD)
+    preferred = between(profile.rd_intensity, rng.INIT_RD)
     tech_staff = employees * between(profile.tech_staff_share, rng.INIT_TECH_STAFF)
-    rd_per_staff = np.divide(
-        rd_intensity * revenue, tech_staff, out=np.zeros(n), where=tech_staff > 0
-    )
+    rd_per_staff = np.divide(preferred * revenue, tech_staff, out=np.zeros(n), where=tech_staff > 0)
+    # a firm without R&D has the preference it would run R&D at (revise_rd_preference)
+    performs = rng.uniforms(seed, rng.INIT_MONTH, ids, rng.INIT_RD_PERFORMS)
+    performs = performs < profile.rd_performing_share
     low, high = profile.other_ip
     other_ip = np.minimum(
         np.floor(
@@ -284,7 +286,10 @@ def draw_firms(
         "employees": employees,
         "tech_staff": tech_staff,
         "rd_per_tech_staff": np.clip(rd_per_staff, MIN_RD_PER_TECH_STAFF, MAX_RD_PER_TECH_STAFF),
-        "rd_intensity": rd_intensity,
+        "rd_intensity": np.where(performs, preferred, 0.0),
+        "rd_intensity_long_run": preferred,
+        "rd_start_rate": rd_start_rate(profile.rd_performing_share, scenario.firms.rd_stop_rate)
+        * np.ones(n),
         "cash": revenue / 12.0 * between(profile.cash_months, rng.INIT_CASH),
         "hitech_product_share": product_share(scenario, seed, ids, sector, profile, in_fields),
         "other_ip": other_ip.astype(np.int32),
@@ -295,6 +300,19 @@ def draw_firms(
         "incubated_until": np.full(n, NEVER, dtype=np.int32),
         "loan_due_month": np.full(n, NEVER, dtype=np.int32),
     }
+
+
+def rd_start_rate(performing_share, stop_rate: float):
+    """Yearly chance that a firm without R&D starts, set by the firm's group.
+
+    The group's share of R&D performers (``performing_share``) is then stationary: starts
+    balance stops (``stop_rate``).
+
+    A group that all performs gets 1: a firm that stops resumes at its next year end.
+    """
+    share = np.asarray(performing_share, dtype=np.float64)
+    balanced = stop_rate * share / np.maximum(1.0 - share, 1e-12)
+    return np.minimum(balanced, 1.0)
 
 
 def product_share(scenario, seed, ids, sector, profile, in_fields) -> np.ndarray:

@@ -165,27 +165,64 @@ class ReferenceFirm(mesa.Agent):
     def rd_target(self, t: int, policy, preferred: float, industrial: bool):
         """(real R&D/revenue aimed at, reported R&D/revenue booked at least).
 
-        A firm reaches for the HNTE bar when the status is worth more a year than the extra
-        R&D costs, part of which it relabels.
+        A firm reaches for the HNTE bar, else for the R&D tier the tech-SME score needs, when
+        the status is worth more a year than the extra R&D costs, part of which it relabels.
         """
+        target, bar = self.reach_for_hitech(t, policy, preferred, industrial)
+        if bar > 0.0:
+            return target, bar
+        return self.reach_for_registry(t, policy, preferred, industrial)
+
+    def reach_for_hitech(self, t: int, policy, preferred: float, industrial: bool):
+        """(target, bar) toward the HNTE R&D bar if worth it, else (preferred, 0)."""
         r = self.model.rules
         if not self.aims_at_hitech(t):
             return preferred, 0.0
         bar = self.hitech_rd_threshold(self.revenue) + r.threshold_margin
         if preferred >= bar:
             return preferred, 0.0
-        gap = bar - preferred
-        real_gap = (1.0 - r.relabel_share) * gap
-        rate = policy.tax_standard if self.taxable_last_year > 0.0 else 0.0
-        deduction = self.deduction(policy, industrial, self.tech_sme)
-        cost = real_gap * self.revenue * (1.0 - rate * (1.0 + deduction))
+        cost = self.extra_rd_cost(policy, bar - preferred, industrial)
         cost += r.hitech_application_cost / r.hitech_validity_years
         if not self.has_core_ip():
             cost += r.ip_item_cost / r.hitech_validity_years
         benefit = self.hitech_benefit(policy) + policy.award_new_hitech / r.hitech_validity_years
         if benefit < cost:
             return preferred, 0.0
-        return preferred + real_gap, bar
+        return preferred + (1.0 - r.relabel_share) * (bar - preferred), bar
+
+    def reach_for_registry(self, t: int, policy, preferred: float, industrial: bool):
+        """(target, bar) toward the R&D tier the tech-SME score needs if worth it."""
+        r = self.model.rules
+        small = (
+            self.employees <= r.tech_sme_max_employees and self.revenue <= r.tech_sme_max_revenue
+        )
+        if not (small and preferred > 0.0 and self.registry_aware and self.hitech_until <= t):
+            return preferred, 0.0
+        staff = _tier(self.tech_staff_share(), TECH_STAFF_POINTS)
+        ip = (
+            INVENTION_PATENT_POINTS
+            if self.invention_patents > 0
+            else OTHER_IP_POINTS * OTHER_IP_MAX_ITEMS
+        )
+        needed = r.tech_sme_min_score - staff - ip
+        bars = [bar for bar, points in RD_POINTS if points >= needed]
+        if staff == 0.0 or needed <= 0.0 or not bars:
+            return preferred, 0.0
+        bar = min(bars) + r.threshold_margin
+        if preferred >= bar:
+            return preferred, 0.0
+        cost = self.extra_rd_cost(policy, bar - preferred, industrial) + r.tech_sme_compliance_cost
+        if self.registration_benefit(policy) < cost:
+            return preferred, 0.0
+        return preferred + (1.0 - r.relabel_share) * (bar - preferred), bar
+
+    def extra_rd_cost(self, policy, gap: float, industrial: bool) -> float:
+        """Yearly after-tax cost of reporting ``gap`` x revenue more R&D, part relabelled."""
+        r = self.model.rules
+        rate = policy.tax_standard if self.taxable_last_year > 0.0 else 0.0
+        deduction = self.deduction(policy, industrial, self.tech_sme)
+        real_gap = (1.0 - r.relabel_share) * gap
+        return real_gap * self.revenue * (1.0 - rate * (1.0 + deduction))
 
     def hitech_benefit(self, policy) -> float:
         """The status's yearly worth: tax saved at the reduced rate, programmes, reputation."""
@@ -305,18 +342,18 @@ class ReferenceFirm(mesa.Agent):
         return sector.revenue_volatility * min(3.0, size ** (-r.size_volatility_exponent))
 
     def revise_rd_preference(self, t: int) -> None:
-        """A yearly log random-walk shock to preferred R&D; some firms stop, some start."""
+        """A yearly shock to preferred R&D, reverting to its long-run level; stops and starts."""
         r = self.model.rules
-        sigma = r.rd_preference_volatility
-        if self.rd_intensity > 0.0 and self.draw(t, rng.RD_START) < r.rd_stop_rate:
+        u = self.draw(t, rng.RD_START)
+        if self.rd_intensity > 0.0 and u < r.rd_stop_rate:
             self.rd_intensity = 0.0
         elif self.rd_intensity > 0.0:
             z = rng.normal_py(self.model.seed, t, self.firm_id, rng.RD_PREFERENCE)
-            self.rd_intensity = min(
-                self.rd_intensity * math.exp(sigma * z - 0.5 * sigma * sigma), 1.0
-            )
-        elif self.draw(t, rng.RD_START) < r.rd_start_rate:
-            self.rd_intensity = r.rd_start_intensity * (0.5 + self.draw(t, rng.RD_PREFERENCE))
+            gap = math.log(self.rd_intensity_long_run / self.rd_intensity)
+            shock = r.rd_preference_reversion * gap + r.rd_preference_volatility * z
+            self.rd_intensity = min(self.rd_intensity * math.exp(shock), 1.0)
+        elif u < self.rd_start_rate:
+            self.rd_intensity = self.rd_intensity_long_run
 
     def book_year(self) -> None:
         """Push this year's totals onto the three-year histories and reset the counters."""

@@ -179,8 +179,14 @@ class FirmBehaviour:
         source=ASSUMED + "; range 0.1-0.3: R&D intensity persistent but not fixed",
         doc="sd of the yearly shock to a firm's log preferred R&D intensity",
     )
-    rd_start_rate: float = param(
-        0.03, unit="1/yr", lo=0, hi=1, source=ASSUMED, doc="firms without R&D that start some"
+    rd_preference_reversion: float = param(
+        0.3,
+        unit="1/yr",
+        lo=0,
+        hi=1,
+        source=ASSUMED + "; range 0.1-0.5: firm effects dominate R&D-intensity panels, the "
+        "yearly deviation from them persists (lagged coefficient ~0.5-0.9)",
+        doc="share of the log gap to its long-run preferred R&D intensity a firm closes in a year",
     )
     rd_stop_rate: float = param(
         0.05,
@@ -190,9 +196,6 @@ class FirmBehaviour:
         source="R&D performance persists: ~90-95% of performers still perform a year later "
         "(Manez et al. 2009, check); range 0.03-0.1",
         doc="R&D performers that stop",
-    )
-    rd_start_intensity: float = param(
-        0.015, unit="share", lo=0, hi=1, source=ASSUMED, doc="mean intensity they start at"
     )
     # finance
     cash_target_years: float = param(
