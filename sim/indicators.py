@@ -55,6 +55,8 @@ INDICATORS = {
     "knowledge_collaborations": ("firms", "firms collaborating with a knowledge source this year"),
     "kvl_lent": ("M CNY", "knowledge-value loans lent in the year"),
     "kvl_loss_ratio": ("share", "overdue / lent, knowledge-value loans, cumulative"),
+    "kvl_cumulative_firms": ("firms", "firms lent to by the knowledge-value scheme, cumulative"),
+    "kvl_cumulative_firm_loans": ("loans", "knowledge-value loans made (firm-times), cumulative"),
     "compensation_fund_balance": ("M CNY", "risk-compensation fund at year end"),
     "equity_invested": ("M CNY", "guidance-fund investment in firms in the year"),
     "spend_vouchers": ("M CNY", "public spend: innovation vouchers used"),
@@ -122,6 +124,8 @@ COUNT_INDICATORS = [
     "service_institutions",
     "major_new_products",
     "knowledge_collaborations",
+    "kvl_cumulative_firms",
+    "kvl_cumulative_firm_loans",
 ]
 
 

@@ -44,6 +44,7 @@ class Bank(mesa.Agent):
         self.loans_made = 0
         self.lent_this_year = 0.0
         self.borrowers = np.empty(0, dtype=np.int64)  # firms owing a loan, by id
+        self.firms_served = np.empty(0, dtype=np.int64)  # firms ever lent to, by id
 
     @property
     def loss_ratio(self) -> float:
@@ -106,6 +107,7 @@ class Bank(mesa.Agent):
         self.lent += float(amount.sum())
         self.lent_this_year += float(amount.sum())
         self.loans_made += len(rows)
+        self.firms_served = np.union1d(self.firms_served, rows)
 
 
 # One compiled pass over the table instead of nine whole-table masks a month.

@@ -83,6 +83,9 @@ class KnowledgeValueCredit(LeverGroup):
         self.committed = capital  # M CNY of fund capital paid in (top-ups apart)
         self.bank = Bank(model, self.compensation_fund)
         self.lent_before = 0.0  # M CNY lent up to the last 31 December
+        # counts since the scheme began: the baseline's (plan table), then this run's loans
+        self.firms_before = _baseline(model.setup, "kvl_cumulative_firms")
+        self.loans_before = _baseline(model.setup, "kvl_cumulative_firm_loans")
 
     def on_january(self, f, t: int, year: int) -> None:
         """The yearly public top-up, from the second year of the plan on."""
@@ -108,6 +111,8 @@ class KnowledgeValueCredit(LeverGroup):
         return {
             "kvl_loss_ratio": self.bank.loss_ratio,
             "compensation_fund_balance": self.compensation_fund.balance,
+            "kvl_cumulative_firms": self.firms_before + len(self.bank.firms_served),
+            "kvl_cumulative_firm_loans": self.loans_before + self.bank.loans_made,
         }
 
     def flow_indicators(self, f, year: int) -> dict:
@@ -115,3 +120,9 @@ class KnowledgeValueCredit(LeverGroup):
         lent = self.bank.lent - self.lent_before
         self.lent_before = self.bank.lent
         return {"kvl_lent": lent}
+
+
+def _baseline(setup, indicator: str) -> int:
+    """The year-0 value of a cumulative count in the plan table; 0 if it has none."""
+    row = setup.plan.get(indicator)
+    return 0 if row is None or row.baseline is None else round(row.baseline)
