@@ -103,3 +103,14 @@ def test_the_observed_file_is_the_mapped_rows_of_the_city_series(chongqing):
     for o in observed:
         if o.year == 2018:
             assert o.value == chongqing.plan.get(o.id).baseline
+
+
+def test_validate_reads_the_whole_city_series(chongqing):
+    """Every row of chongqing_series.csv is a simulated year of a model indicator."""
+    path = TARGETS / "chongqing_series.csv"
+    observed = read_observed(path, simulated_years(chongqing), chongqing.scenario.name)
+    with path.open(encoding="utf-8") as handle:
+        assert len(observed) == sum(1 for _ in csv.DictReader(handle))
+    ids = {o.id for o in observed}
+    assert {"kvl_cumulative_firms", "kvl_cumulative_firm_loans", "tech_smes"} <= ids
+    assert max(o.year for o in observed) == 2025
