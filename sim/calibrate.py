@@ -39,8 +39,6 @@ import logging
 import math
 import random
 import shlex
-import signal
-import threading
 import time
 import traceback
 import uuid
@@ -59,6 +57,7 @@ from sim.atomic import write_atomic
 from sim.batch.inputs import changes, file_sha256, model_version
 from sim.batch.worker import _LOCK, limit_numba_threads
 from sim.calibration import FORMAT, write_calibration
+from sim.ctrl_c import CtrlC
 from sim.schema import InputError, replace_validated
 from sim.validate import Observation, Row, compare, relative_error, summarise
 
@@ -302,32 +301,24 @@ class RunFailed(InputError):
     exit_status = 1
 
 
-class Interrupts:
-    """Ctrl-C while runs are made stops them at once; while pyabc writes, right after it."""
+class Interrupts(CtrlC):
+    """Ctrl-C while runs are made stops them at once; while pyabc writes, right after it.
+
+    Every press is recorded (``sim.ctrl_c``): one whose ``KeyboardInterrupt`` was dropped in a
+    finalizer is raised again by the engine's next check or by ``check()``.
+    """
 
     def __init__(self):
-        self.sampling = False
-        self.pending = False
-        self.previous = None
+        super().__init__(raising=False)
 
-    def __enter__(self) -> "Interrupts":
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
+    @property
+    def sampling(self) -> bool:
+        """True while runs are made: Ctrl-C raises at once."""
+        return self.raising
 
-    def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-
-    def _handle(self, signum, frame) -> None:
-        if self.sampling:
-            raise KeyboardInterrupt
-        self.pending = True
-
-    def check(self) -> None:
-        """Raise ``KeyboardInterrupt`` if Ctrl-C came while it was held off."""
-        if self.pending:
-            raise KeyboardInterrupt
+    @sampling.setter
+    def sampling(self, value: bool) -> None:
+        self.raising = value
 
 
 class OrderedSampler(Sampler):

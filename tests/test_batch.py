@@ -235,13 +235,6 @@ samples = {samples}
 
 
 def test_local_batch_runs_are_the_model_runs(tmp_path):
-    path = write_experiment(tmp_path, TAX_SWEEP)
-    summary = run_batch(path, workers=2, out=tmp_path / "out")
-    assert (summary.total, summary.done, summary.failed) == (12, 12, 0)
-    data = read_results(tmp_path / "out")
-    assert len(data) == 12 * 2  # 12 runs x years 2020, 2021
-    assert data[["run_id", "year"]].duplicated().sum() == 0
-    run = data[data["run_id"] == 7]
     scenario = load_scenario(
         REFERENCE_SCENARIO,
         {
@@ -250,7 +243,16 @@ def test_local_batch_runs_are_the_model_runs(tmp_path):
             "firms.innovation_zeta": 0.4,
         },
     )
+    # Run 7 made here first: in a fresh clone this compiles the model's kernels once, into
+    # Numba's cache, rather than in both workers at once (the workers then load the cache).
     expected = run_scenario(scenario, 100).indicators
+    path = write_experiment(tmp_path, TAX_SWEEP)
+    summary = run_batch(path, workers=2, out=tmp_path / "out")
+    assert (summary.total, summary.done, summary.failed) == (12, 12, 0)
+    data = read_results(tmp_path / "out")
+    assert len(data) == 12 * 2  # 12 runs x years 2020, 2021
+    assert data[["run_id", "year"]].duplicated().sum() == 0
+    run = data[data["run_id"] == 7]
     got = run[expected.columns].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, expected)
     assert run["seed"].unique().tolist() == [100] and run["policy_mix_id"].unique() == [2]

@@ -1,24 +1,43 @@
 """``innosim report``: attainment probabilities, paired effects, charts, HTML, sensitivity."""
 
+import contextlib
 import csv
 import html
+import io
 import json
 import re
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REFERENCE_SCENARIO, ROOT
-from test_batch import LAG_CLASH, innosim, write_experiment
+from test_batch import LAG_CLASH, write_experiment
 
 from sim.batch import read_results
 from sim.batch.analysis import prim
 from sim.batch.batch import run_batch
 from sim.batch.interop import make_model
 from sim.batch.report import make_report
+from sim.cli import main
 from sim.run import run_scenario
 from sim.scenario import load_scenario
+
+
+def innosim(*args, check=True):
+    """``innosim ARGS`` run by the console script's ``main`` in this process: its exit status,
+    stdout and stderr, without a new interpreter's start-up for each message checked."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main([str(a) for a in args])
+        except SystemExit as exit:  # argparse's errors
+            status = exit.code
+    if check and status != 0:
+        raise AssertionError(err.getvalue())
+    return SimpleNamespace(returncode=status, stdout=out.getvalue(), stderr=err.getvalue())
+
 
 # Targets for 2021 near the middle of reference_300's outcomes, so probabilities are neither
 # all 0 nor all 1 (the district's 2025 targets are far beyond a 300-firm population).

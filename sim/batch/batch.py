@@ -44,6 +44,7 @@ from sim.batch.store import (
     run_name,
     write_atomic,
 )
+from sim.ctrl_c import CtrlC
 from sim.indicators import INDICATORS
 from sim.progress import BatchProgress
 from sim.schema import InputError
@@ -166,7 +167,8 @@ def _run_locked(e, design, runner, store, resume, force, agents, again, progress
 
     status = "interrupted"
     try:
-        runner.run((_task(e, design, i, agents) for i in pending), on_result)
+        with CtrlC():  # the first Ctrl-C stops the batch, even one whose exception was dropped
+            runner.run((_task(e, design, i, agents) for i in pending), on_result)
         status = "failed runs" if counts["failed"] else "complete"
     except KeyboardInterrupt:
         saved = len(finished) + counts["done"]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from sim import ctrl_c
 from sim.batch.worker import execute, init_worker, run_task
 from sim.schema import InputError
 
@@ -73,7 +74,9 @@ class InlineEngine:
     def run(self, tasks: Iterable[dict], on_result: OnResult) -> None:
         """Run every task in order."""
         for task in tasks:
+            ctrl_c.check()
             on_result(execute(task))
+        ctrl_c.check()
 
 
 class LocalEngine:
@@ -198,16 +201,27 @@ def _top_up(pool, queue: _Queue, in_flight: dict, window: int, function=run_task
     return False
 
 
+def _first_completed(in_flight: dict) -> set:
+    """The futures done once at least one is, checking for Ctrl-C every ``ctrl_c.WAKE`` s."""
+    while True:
+        ctrl_c.check()
+        done, _ = wait(in_flight, timeout=ctrl_c.WAKE, return_when=FIRST_COMPLETED)
+        if done:
+            return done
+
+
 def _collect(in_flight: dict, broken: bool, on_result: OnResult) -> tuple[int, list[dict]]:
     """Hand finished results to ``on_result``; return how many, and the tasks a death lost.
 
     Once the pool is known to be broken, every future in flight settles quickly (with its
-    result or with ``BrokenProcessPool``), so wait for all of them.
+    result or with ``BrokenProcessPool``), so wait for all of them. A Ctrl-C is acted on
+    between results and while waiting (``sim.ctrl_c``), even if its ``KeyboardInterrupt`` was
+    dropped.
     """
     if broken:
         done, _ = wait(in_flight, timeout=60)
     else:
-        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        done = _first_completed(in_flight)
     finished, lost = 0, []
     for future in done:
         task = in_flight.pop(future)
@@ -218,6 +232,7 @@ def _collect(in_flight: dict, broken: bool, on_result: OnResult) -> tuple[int, l
             continue
         finished += 1
         on_result(result)
+        ctrl_c.check()
     if lost:  # the pool is broken: every run still in flight is lost with it
         done, _ = wait(in_flight, timeout=60)
         for future in list(in_flight):
@@ -286,6 +301,7 @@ class DaskEngine:
 
             top_up()
             for future in futures:
+                ctrl_c.check()
                 task = in_flight.pop(future.key)
                 try:
                     result = future.result()
@@ -293,6 +309,7 @@ class DaskEngine:
                     result = failed(task, err, "the Dask worker failed")
                 future.release()
                 on_result(result)
+                ctrl_c.check()
                 top_up()
 
     def _connect(self, stack: contextlib.ExitStack):
