@@ -114,6 +114,7 @@ def test_a_calibration_file_relative_to_the_scenario_file_wins_over_its_own_valu
     text = DEFAULT_SCENARIO.read_text().replace(
         'file = "targets/', f'file = "{DEFAULT_SCENARIO.parent}/targets/'
     )
+    text = re.sub(r'\[calibration\]\nfile = "[^"]*"\n', "", text)  # the shipped fit: replaced
     scenario_path = tmp_path / "scenario.toml"
     scenario_path.write_text(
         text + '\n[firms]\ninnovation_zeta = 0.9\n\n[calibration]\nfile = "fits/fit.json"\n'

@@ -69,6 +69,7 @@ def test_a_table_large_enough_for_parallel_kernels_gives_the_same_bytes_on_1_and
     scenario = tmp_path / "large.toml"
     scenario.write_text(text)
     shutil.copytree(Path(DEFAULT_SCENARIO).parent / "targets", tmp_path / "targets")
+    shutil.copytree(Path(DEFAULT_SCENARIO).parent / "calibration", tmp_path / "calibration")
     args = ("run", scenario, "--months", "13", "--format", "json")
     one_thread = innosim(*args, env={"NUMBA_NUM_THREADS": "1"}).stdout
     two_threads = innosim(*args, env={"NUMBA_NUM_THREADS": "2"}).stdout
@@ -147,9 +148,9 @@ def write(tmp_path, text, name="bad.toml"):
 
 
 def scenario_text(**replace):
-    text = DEFAULT_SCENARIO.read_text().replace(
-        'file = "targets/', f'file = "{ROOT}/scenarios/targets/'
-    )
+    text = DEFAULT_SCENARIO.read_text()
+    for folder in ("targets", "calibration"):
+        text = text.replace(f'file = "{folder}/', f'file = "{ROOT}/scenarios/{folder}/')
     for old, new in replace.items():
         assert old in text
         text = text.replace(old, new, 1)
