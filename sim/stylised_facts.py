@@ -83,7 +83,7 @@ FACTS: tuple[Fact, ...] = (
     Fact("growth.size_slope", "growth", "slope of log sd(growth) on log revenue",
          "-0.15 to -0.2 (accepted -0.25 to -0.10)", SIZE_VARIANCE, lo=-0.25, hi=-0.10),
     # R&D persistence
-    Fact("rd.rank_first_last", "rd", "Spearman of R&D intensity, first vs last year",
+    Fact("rd.rank_first_last", "rd", "Spearman of R&D intensity, first vs last year, performers",
          "< 0.9: persistent, not a fixed trait", RD_PERSISTENCE, hi=0.9),
     Fact("rd.rank_year_to_year", "rd", "Spearman of R&D intensity, year to year",
          "high but < 1", RD_PERSISTENCE, hi=0.98),
