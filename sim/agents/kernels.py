@@ -334,10 +334,11 @@ def reach_for_registry(f, sectors, r, i, t, policy, preferred):
     A small, uncertified R&D performer that knows the registry and has tech staff needs the
     R&D points its staff and IP (all the items it may file) leave short of the score.
     """
-    small = f.employees[i] <= r.tech_sme_max_employees and f.revenue[i] <= r.tech_sme_max_revenue
-    staff = tech_staff_points(tech_staff_share(f, i))
-    if not (small and preferred > 0.0 and f.registry_aware[i] and f.hitech_until[i] <= t):
+    if not (preferred > 0.0 and f.registry_aware[i] and f.hitech_until[i] <= t):
         return preferred, 0.0
+    if f.employees[i] > r.tech_sme_max_employees or f.revenue[i] > r.tech_sme_max_revenue:
+        return preferred, 0.0
+    staff = tech_staff_points(tech_staff_share(f, i))
     ip = (
         INVENTION_PATENT_POINTS
         if f.invention_patents[i] > 0
