@@ -45,9 +45,11 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     profiles = scenario.population.profiles
     profile = per_firm_profile([getattr(profiles, s) for s in STATUSES], status)
     median = sector_values(scenario, "revenue_median")[sector]
-    # the status tables are the outcome of selection: a firm in the high-tech fields with the
-    # R&D would be certified already, so only the latent firms draw from the fields' shares
-    in_fields = status == STATUSES.index("latent")
+    # registered and latent firms draw from the fields' shares: a registered firm in the
+    # high-tech fields may still lack the three-year R&D ratio, the IP, the score or the age,
+    # and certify in a later round (with only the latent firms in the fields, the city's
+    # certifications lagged 13-18% in 2019-2020); the other firms make no high-tech products
+    in_fields = np.isin(status, [STATUSES.index("latent"), STATUSES.index("tech_sme")])
     columns = draw_firms(scenario, seed, ids, sector, profile, median, -1, in_fields=in_fields)
     recognised = status <= STATUSES.index("tech_sme")  # certified or registered
     # certified firms are registered too, once the registry exists
