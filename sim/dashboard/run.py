@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.agents import ladder
 from sim.model import InnovationEcosystem
-from sim.scenario import Scenario, load_scenario, scenario_from_dict
+from sim.scenario import Scenario, layered, load_scenario, scenario_from_dict
 from sim.schema import InputError, read_toml
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -44,6 +44,7 @@ def load_setups(scenario_path: str, counterfactual_path: str) -> Setups:
     scenario = load_scenario(scenario_path)
     data = read_toml(Path(scenario_path), scenario_path)
     data["policy"] = read_toml(Path(counterfactual_path), counterfactual_path).get("policy", {})
+    data = layered(data, {}, Path(scenario_path))  # the same fitted behaviour as the scenario
     counterfactual = scenario_from_dict(
         data,
         f"{scenario_path} with the levers of {counterfactual_path}",
