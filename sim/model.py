@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.agents import ladder
+from sim.agents import burn_in, ladder
 from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
 from sim.agents.government import COST_INDICATORS, Government
 from sim.agents.kernels import SET_GROWTH_VOLATILITY, close_year, step_month
@@ -104,11 +104,12 @@ class InnovationEcosystem(mesa.Model):
         )
         self.sector_params.high_growth_take_up[:] = high_growth_take_up(setup, self.seed, year0)
         self._add_firms(year0)
+        self.government = Government(self)
+        self.groups = {group.name: group(self, self.firms.arrays()) for group in LEVER_GROUPS}
+        self.burn_in(setup.scenario.burn_in_years)
         totals = self._firm_totals()
         self.closure = RegionClosure.calibrate(setup, totals)
-        self.government = Government(self)
         f = self.firms.arrays()
-        self.groups = {group.name: group(self, f) for group in LEVER_GROUPS}
         self.datacollector = mesa.DataCollector(
             model_reporters={"year": "year"} | {name: _reporter(name) for name in INDICATORS},
             agenttype_reporters={Firm: _firm_reporters()} if collect_firms else None,
@@ -156,13 +157,48 @@ class InnovationEcosystem(mesa.Model):
         if month_of_year == 12:
             self._close_year(t, year)
 
+    def burn_in(self, years: int) -> None:
+        """``years`` of the firms' own dynamics before year 0 (``sim/agents/burn_in.py``).
+
+        The drawn population is the state ``years`` before the baseline year; the firms live
+        those years under the baseline year's policies and rules while the lever groups stand
+        still; then the counts go back to the year-0 ones.
+        """
+        if years == 0:
+            return
+        counts = burn_in.anchored_counts(self.firms.arrays())
+        start = -12 * years
+        burn_in.shift_back(self.firms.arrays(), -start)
+        baseline = self.setup.baseline_year
+        self.rules = rules_in_year(self.declared_rules, baseline)
+        policy = self.policy_in_force(baseline)
+        for t in range(start, 0):
+            self.month = t
+            if self.date(t)[1] == 1:
+                update_innovation_boost(self.policy_in(baseline), self.firms.arrays())
+            self.step_firms(t, policy)
+            self._remove_exited(t)
+            self._add_entrants(t)
+            if self.date(t)[1] == 12:
+                self._firm_year_end(t, baseline)
+                update_innovation_boost(self.policy_in(baseline), self.firms.arrays())
+                for name in YEARLY_FIRM_COUNTERS:
+                    getattr(self.firms.arrays(), name)[:] = 0
+        self._unfound(burn_in.surplus_firms(self.firms.arrays(), counts["firms"], start))
+        missing = burn_in.missing_firms(self, counts["firms"])
+        if missing is not None:
+            gap = self.setup.firms.entrant_productivity_gap
+            self._add_firms(self._at_sector_productivity(missing, gap))
+        burn_in.re_anchor_statuses(self, counts)
+        self._lever_groups("after_burn_in", self.firms.arrays())
+        self.births_this_year = self.exits_this_year = 0
+
     def step_firms(self, t: int, policy: PolicyInForce) -> None:
         """The firm kernel: market, R&D, innovation, patents, staff, accounts, exit."""
         step_month(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, policy)
 
-    def close_firm_years(self, t: int) -> None:
-        """The year-end kernel: firms book their year; certification and registry rounds."""
-        year = self.date(t)[0]
+    def close_firm_years(self, t: int, year: int) -> None:
+        """The year-end kernel under ``year``'s policies: books, certification and registry."""
         bonus = self.policy_in(year).certification_support.pass_bonus
         policy = self.policy_in_force(year)
         close_year(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, policy, bonus)
@@ -199,16 +235,24 @@ class InnovationEcosystem(mesa.Model):
         """31 December: firms' year end and status rounds, lever groups, books, indicators."""
         f = self.firms.arrays()
         before = {"hitech_until": f.hitech_until.copy(), "tech_sme": f.tech_sme.copy()}
-        profit = f.profit_ytd.copy()
-        self.close_firm_years(t)
-        ladder.update_profit_history(f, profit)
-        before["ladder_granted"] = self.ladder_rounds(t, year)
+        before["ladder_granted"] = self._firm_year_end(t, year)
         self._lever_groups("on_december", f, t, year, before)
         update_innovation_boost(self.policy_in(year), f)
         lever_indicators = self._lever_indicators(f, year)
         totals = self._firm_totals(t)
         self._close_books(f, year)
         self._record_year(totals, lever_indicators, observed=True)
+
+    def _firm_year_end(self, t: int, year: int) -> dict:
+        """Firms book the year and the status rounds run, under ``year``'s policies.
+
+        Returns the firms granted an upper rung, by status.
+        """
+        f = self.firms.arrays()
+        profit = f.profit_ytd.copy()
+        self.close_firm_years(t, year)
+        ladder.update_profit_history(f, profit)
+        return self.ladder_rounds(t, year)
 
     def _lever_groups(self, hook: str, *args) -> None:
         for group in self.groups.values():
@@ -266,7 +310,9 @@ class InnovationEcosystem(mesa.Model):
     def _expected_firms(self) -> int:
         sectors = self.setup.population.sectors
         start = sum(s.year0_firms for s in sectors)
-        births = sum(s.births_per_year for s in sectors) * self.setup.scenario.horizon_months / 12
+        info = self.setup.scenario
+        years = info.horizon_months / 12 + info.burn_in_years
+        births = sum(s.births_per_year for s in sectors) * years
         return int(start + 1.5 * births + 64)
 
     def _add_firms(self, columns: dict[str, np.ndarray]) -> None:
@@ -287,9 +333,21 @@ class InnovationEcosystem(mesa.Model):
         return columns | {"productivity": mean - gap}
 
     def _remove_exited(self, t: int) -> None:
-        exited = np.flatnonzero(self.firms.column("exit_month") == t)
+        # an operating firm's exit month is -1, a month of the burn-in
+        gone = ~self.firms.column("alive").astype(bool)
+        exited = np.flatnonzero((self.firms.column("exit_month") == t) & gone)
         self.exits_this_year += len(exited)
-        for row in exited:
+        self._remove_agents(exited)
+
+    def _unfound(self, rows: np.ndarray) -> None:
+        """Firms that were never founded after all (the burn-in's surplus)."""
+        f = self.firms.arrays()
+        f.alive[rows] = False
+        f.exit_month[rows] = f.birth_month[rows]  # before year 0: no year counts them
+        self._remove_agents(rows)
+
+    def _remove_agents(self, rows: np.ndarray) -> None:
+        for row in rows:
             agent = self.firm_agents.pop(int(row), None)
             if agent is not None:
                 agent.remove()

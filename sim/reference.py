@@ -54,10 +54,9 @@ class ReferenceEcosystem(InnovationEcosystem):
             if weights[k] > 0.0:
                 means[k] = sums[k] / weights[k]
 
-    def close_firm_years(self, t: int) -> None:
-        """Each operating firm's 31 December."""
+    def close_firm_years(self, t: int, year: int) -> None:
+        """Each operating firm's 31 December, under ``year``'s policies."""
         f = self.firms.arrays()
-        year = self.date(t)[0]
         bonus = self.policy_in(year).certification_support.pass_bonus
         policy = self.policy_in_force(year)
         operating = self.firms_operating()
@@ -65,6 +64,14 @@ class ReferenceEcosystem(InnovationEcosystem):
         for firm in operating:
             firm.close_year(t, policy, bonus)
             firm.store(f)
+
+    def _remove_agents(self, rows) -> None:
+        """Firms that leave the table (the burn-in's surplus): their reference firms too."""
+        super()._remove_agents(rows)
+        for row in rows:
+            firm = self.reference_firms.pop(int(row), None)
+            if firm is not None:
+                firm.remove()
 
     def update_registered_shares(self, operating: list[ReferenceFirm]) -> None:
         """Each sector's share of operating firms in the tech-SME registry."""

@@ -327,7 +327,7 @@ def _mix_py(z: int) -> int:
 def _hash_py(seed: int, month: int, entity: int, purpose: int) -> int:
     """The 64-bit hash behind a draw (``_mix`` of seed, month, entity, purpose in turn)."""
     z = _mix_py((seed & _MASK) ^ _GOLDEN)
-    z = _mix_py(z ^ month)
+    z = _mix_py(z ^ (month & _MASK))  # a burn-in month is negative: its 64-bit pattern
     z = _mix_py(z ^ entity)
     return _mix_py(z ^ purpose)
 

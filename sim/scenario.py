@@ -52,6 +52,16 @@ class ScenarioInfo:
     start_month: int = param(1, unit="month", lo=1, hi=12, doc="first simulated month")
     horizon_months: int = param(unit="months", lo=1, hi=1200, doc="months simulated")
     seed: int = param(0, unit="-", lo=0, hi=2**63 - 1, doc="seed of all random streams")
+    burn_in_years: int = param(
+        0,
+        unit="years",
+        lo=0,
+        hi=20,
+        source="a choice: the slowest year-0 state the model carries, the three-year R&D and "
+        "revenue histories the statuses read, is its own after 3 years",
+        doc="years the drawn population lives under the baseline year's policies before year 0 "
+        "(then re-anchored on the baseline counts; 0: start from the drawn population)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

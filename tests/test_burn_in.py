@@ -1,0 +1,111 @@
+"""The burn-in: the drawn population lives years under the baseline's policies, re-anchored."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.agents import burn_in, ladder
+from sim.indicators import COUNT_INDICATORS
+from sim.model import InnovationEcosystem
+from sim.reference import ReferenceEcosystem
+from sim.run import run_scenario
+from sim.scenario import load_scenario
+from tests.conftest import DEFAULT_SCENARIO, REFERENCE_SCENARIO
+
+RATIOS = (
+    "rd_gdp_ratio",
+    "rd_revenue_ratio_above_scale",
+    "rd_staff_per_10k_employed",
+    "hitech_industry_share",
+    "strategic_emerging_share",
+    "industry_va_gdp_share",
+    "invention_patents_per_10k",
+)
+
+
+def burnt_in(path, years: int, seed: int | None = None) -> InnovationEcosystem:
+    scenario = load_scenario(path, overrides={"scenario.burn_in_years": years})
+    return InnovationEcosystem(setup=scenario, seed=seed, agents="full")
+
+
+@pytest.fixture(scope="module")
+def district():
+    """The district drawn (no burn-in) and burnt in for three years, seed 0."""
+    return burnt_in(DEFAULT_SCENARIO, 0), burnt_in(DEFAULT_SCENARIO, 3)
+
+
+def test_year0_counts_are_the_baseline_and_ratios_within_2_percent(district):
+    drawn, burnt = (m.yearly_indicators().iloc[0] for m in district)
+    for name in COUNT_INDICATORS:
+        if not pd.isna(drawn[name]):
+            assert burnt[name] == drawn[name], name
+    assert burnt["tech_smes"] == 205 and burnt["hitech_firms"] == 64
+    for name in RATIOS:
+        assert burnt[name] == pytest.approx(drawn[name], rel=0.02), name
+    # the flows of year 0 are not observed, with a burn-in or without
+    assert pd.isna(burnt["births"]) and pd.isna(burnt["spend_total"])
+
+
+def test_the_firms_lived_the_years_between(district):
+    drawn, burnt = (m.firms.arrays() for m in district)
+    # firms were born during the burn-in and some of the drawn ones exited
+    assert (burnt.birth_month[burnt.alive] >= -36).sum() > 50
+    assert (~burnt.alive[: len(drawn.alive)]).sum() > 50
+    # the drawn firms' dates moved back three years; histories are the model's own
+    survivors = np.flatnonzero(burnt.alive[: len(drawn.alive)])
+    assert (burnt.birth_month[survivors] == drawn.birth_month[survivors] - 36).all()
+    assert not np.allclose(burnt.rd_history[survivors], drawn.rd_history[survivors])
+    # money is back at year-0 levels: each sector's booked revenue as drawn
+    np.testing.assert_allclose(
+        burn_in.sector_revenue(burnt), burn_in.sector_revenue(drawn), rtol=1e-9
+    )
+
+
+def test_the_burn_in_spends_and_counts_nothing(district):
+    drawn, burnt = district
+    assert set(burnt.government.spent) == set(drawn.government.spent)
+    for group in ("attraction", "talent", "incubation"):
+        assert vars(burnt.groups[group]).keys() == vars(drawn.groups[group]).keys()
+    assert burnt.groups["attraction"].attracted == 0
+    assert burnt.groups["talent"].talents == []
+    assert burnt.month == -1 and burnt.births_this_year == burnt.exits_this_year == 0
+
+
+def test_agents_and_table_agree_after_the_burn_in(district):
+    _, burnt = district
+    alive = np.flatnonzero(burnt.firms.column("alive"))
+    assert sorted(burnt.firm_agents) == alive.tolist()
+
+
+def test_statuses_are_held_by_firms_at_the_margin(district):
+    _, burnt = district
+    f = burnt.firms.arrays()
+    held = ladder.holders(f, -1)
+    assert held["specialised"].sum() == 9 and held["little_giant"].sum() == 1
+    # firms on the ladder know it, and only they
+    on_ladder = f.alive & (f.tech_sme | (f.hitech_until > -1))
+    assert (f.registry_aware[f.alive] == on_ladder[f.alive]).all()
+
+
+def test_same_seed_same_run_and_the_burn_in_draws_its_own_streams():
+    scenario = load_scenario(REFERENCE_SCENARIO, overrides={"scenario.burn_in_years": 2})
+    a = run_scenario(scenario, seed=5, months=24).indicators
+    b = run_scenario(scenario, seed=5, months=24).indicators
+    assert a.equals(b)
+    plain = run_scenario(load_scenario(REFERENCE_SCENARIO), seed=5, months=24).indicators
+    assert not a.iloc[1:].equals(plain.iloc[1:])
+
+
+def test_reference_equals_the_kernels_through_a_burn_in():
+    scenario = load_scenario(REFERENCE_SCENARIO, overrides={"scenario.burn_in_years": 1})
+    kernels = run_scenario(scenario, months=12).indicators
+    reference = ReferenceEcosystem(setup=scenario)
+    reference.run(12)
+    pd.testing.assert_frame_equal(reference.yearly_indicators(), kernels, rtol=1e-9)
+
+
+def test_burn_in_years_are_validated(tmp_path):
+    from sim.schema import InputError
+
+    with pytest.raises(InputError, match="burn_in_years"):
+        load_scenario(DEFAULT_SCENARIO, overrides={"scenario.burn_in_years": -1})
