@@ -72,6 +72,8 @@ class InnovationEcosystem(mesa.Model):
             needs ``agents="full"``).
     """
 
+    FIRM_AGENTS: tuple[type, ...] = (Firm,)  # agents that are firms; the others serve levers
+
     def __init__(self, *, setup, seed: int | None = None, agents: str = "full",
                  collect_firms: bool = False):  # fmt: skip
         if agents not in AGENT_MODES:
@@ -104,9 +106,9 @@ class InnovationEcosystem(mesa.Model):
         )
         self.sector_params.high_growth_take_up[:] = high_growth_take_up(setup, self.seed, year0)
         self._add_firms(year0)
-        self.government = Government(self)
-        self.groups = {group.name: group(self, self.firms.arrays()) for group in LEVER_GROUPS}
+        self.recording = True  # False during a burn-in: its years are not collected
         self.burn_in(setup.scenario.burn_in_years)
+        self._open_lever_groups()
         totals = self._firm_totals()
         self.closure = RegionClosure.calibrate(setup, totals)
         f = self.firms.arrays()
@@ -141,7 +143,7 @@ class InnovationEcosystem(mesa.Model):
         self.month += 1
         t = self.month
         year, month_of_year = self.date(t)
-        self.rules = rules_in_year(self.declared_rules, year)
+        self.rules = rules_in_year(self.declared_rules, self.in_force_year(year))
         f = self.firms.arrays()
         if month_of_year == 1:
             self._lever_groups("on_january", f, t, year)
@@ -158,47 +160,49 @@ class InnovationEcosystem(mesa.Model):
             self._close_year(t, year)
 
     def burn_in(self, years: int) -> None:
-        """``years`` of the firms' own dynamics before year 0 (``sim/agents/burn_in.py``).
+        """``years`` of the district before year 0 (``sim/agents/burn_in.py``).
 
-        The drawn population is the state ``years`` before the baseline year; the firms live
-        those years under the baseline year's policies and rules while the lever groups stand
-        still; then the counts go back to the year-0 ones.
+        The drawn population is the state ``years`` before the baseline year; the district lives
+        those years under the baseline year's policies and rules (``in_force_year``), the lever
+        groups included, and nothing is recorded. Then the lever groups close: their books,
+        agents and placements go, and they open afresh at year 0 as without a burn-in; the
+        firms' counts go back to the year-0 ones.
         """
         if years == 0:
             return
         counts = burn_in.anchored_counts(self.firms.arrays())
         start = -12 * years
         burn_in.shift_back(self.firms.arrays(), -start)
-        baseline = self.setup.baseline_year
-        self.rules = rules_in_year(self.declared_rules, baseline)
-        policy = self.policy_in_force(baseline)
-        for t in range(start, 0):
-            self.month = t
-            if self.date(t)[1] == 1:
-                update_innovation_boost(self.policy_in(baseline), self.firms.arrays())
-            self.step_firms(t, policy)
-            self._remove_exited(t)
-            self._add_entrants(t)
-            if self.date(t)[1] == 12:
-                self._firm_year_end(t, baseline)
-                update_innovation_boost(self.policy_in(baseline), self.firms.arrays())
-                for name in YEARLY_FIRM_COUNTERS:
-                    getattr(self.firms.arrays(), name)[:] = 0
+        self._open_lever_groups()
+        self.recording = False
+        self.month = start - 1
+        for _ in range(-start):
+            self.step()
+        self.recording = True
+        for agent in list(self.agents):
+            if not isinstance(agent, self.FIRM_AGENTS):
+                agent.remove()
+        burn_in.clear_lever_placements(self.firms.arrays())
         self._unfound(burn_in.surplus_firms(self.firms.arrays(), counts["firms"], start))
         missing = burn_in.missing_firms(self, counts["firms"])
         if missing is not None:
             gap = self.setup.firms.entrant_productivity_gap
             self._add_firms(self._at_sector_productivity(missing, gap))
         burn_in.re_anchor_statuses(self, counts)
-        self._lever_groups("after_burn_in", self.firms.arrays())
         self.births_this_year = self.exits_this_year = 0
+
+    def _open_lever_groups(self) -> None:
+        """The government and the lever groups, placing their year-0 state in the firms."""
+        self.government = Government(self)
+        self.groups = {group.name: group(self, self.firms.arrays()) for group in LEVER_GROUPS}
 
     def step_firms(self, t: int, policy: PolicyInForce) -> None:
         """The firm kernel: market, R&D, innovation, patents, staff, accounts, exit."""
         step_month(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, policy)
 
-    def close_firm_years(self, t: int, year: int) -> None:
-        """The year-end kernel under ``year``'s policies: books, certification and registry."""
+    def close_firm_years(self, t: int) -> None:
+        """The year-end kernel: firms book their year; certification and registry rounds."""
+        year = self.date(t)[0]
         bonus = self.policy_in(year).certification_support.pass_bonus
         policy = self.policy_in_force(year)
         close_year(self.firms.arrays(), self.sector_params, self.rules, t, self.seed, policy, bonus)
@@ -215,8 +219,16 @@ class InnovationEcosystem(mesa.Model):
             self.ladder_worth(year), self.sector_params.industrial,
         )  # fmt: skip
 
+    def in_force_year(self, year: int) -> int:
+        """The year whose policies and rules are in force in ``year``.
+
+        Before year 0 (a burn-in) it is the baseline year.
+        """
+        return max(year, self.setup.baseline_year)
+
     def policy_in(self, year: int):
         """The levers in force in ``year``: ``policy`` with every schedule resolved (cached)."""
+        year = self.in_force_year(year)
         policy, years = self._resolved
         if policy is not self.policy:
             policy, years = self._resolved = (self.policy, {})
@@ -235,24 +247,19 @@ class InnovationEcosystem(mesa.Model):
         """31 December: firms' year end and status rounds, lever groups, books, indicators."""
         f = self.firms.arrays()
         before = {"hitech_until": f.hitech_until.copy(), "tech_sme": f.tech_sme.copy()}
-        before["ladder_granted"] = self._firm_year_end(t, year)
+        profit = f.profit_ytd.copy()
+        self.close_firm_years(t)
+        ladder.update_profit_history(f, profit)
+        before["ladder_granted"] = self.ladder_rounds(t, year)
         self._lever_groups("on_december", f, t, year, before)
         update_innovation_boost(self.policy_in(year), f)
+        if not self.recording:
+            self._close_books(f, year)
+            return
         lever_indicators = self._lever_indicators(f, year)
         totals = self._firm_totals(t)
         self._close_books(f, year)
         self._record_year(totals, lever_indicators, observed=True)
-
-    def _firm_year_end(self, t: int, year: int) -> dict:
-        """Firms book the year and the status rounds run, under ``year``'s policies.
-
-        Returns the firms granted an upper rung, by status.
-        """
-        f = self.firms.arrays()
-        profit = f.profit_ytd.copy()
-        self.close_firm_years(t, year)
-        ladder.update_profit_history(f, profit)
-        return self.ladder_rounds(t, year)
 
     def _lever_groups(self, hook: str, *args) -> None:
         for group in self.groups.values():

@@ -15,6 +15,8 @@ from sim.model import InnovationEcosystem
 class ReferenceEcosystem(InnovationEcosystem):
     """``InnovationEcosystem`` whose firms step as ``ReferenceFirm`` agents."""
 
+    FIRM_AGENTS = (*InnovationEcosystem.FIRM_AGENTS, ReferenceFirm)
+
     def __init__(self, *, setup, seed: int | None = None):
         self.reference_firms: dict[int, ReferenceFirm] = {}
         super().__init__(setup=setup, seed=seed, agents="lean")
@@ -54,9 +56,10 @@ class ReferenceEcosystem(InnovationEcosystem):
             if weights[k] > 0.0:
                 means[k] = sums[k] / weights[k]
 
-    def close_firm_years(self, t: int, year: int) -> None:
-        """Each operating firm's 31 December, under ``year``'s policies."""
+    def close_firm_years(self, t: int) -> None:
+        """Each operating firm's 31 December."""
         f = self.firms.arrays()
+        year = self.date(t)[0]
         bonus = self.policy_in(year).certification_support.pass_bonus
         policy = self.policy_in_force(year)
         operating = self.firms_operating()

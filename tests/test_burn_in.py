@@ -61,14 +61,35 @@ def test_the_firms_lived_the_years_between(district):
     )
 
 
-def test_the_burn_in_spends_and_counts_nothing(district):
-    drawn, burnt = district
-    assert set(burnt.government.spent) == set(drawn.government.spent)
-    for group in ("attraction", "talent", "incubation"):
-        assert vars(burnt.groups[group]).keys() == vars(drawn.groups[group]).keys()
-    assert burnt.groups["attraction"].attracted == 0
-    assert burnt.groups["talent"].talents == []
-    assert burnt.month == -1 and burnt.births_this_year == burnt.exits_this_year == 0
+def test_the_levers_act_during_the_burn_in_and_nothing_carries_over(monkeypatch):
+    from sim.agents.government import Government
+
+    booked = []
+    record = Government.record
+
+    def spy(self, group, amount):
+        booked.append((self.model.current_year, group, amount))
+        record(self, group, amount)
+
+    monkeypatch.setattr(Government, "record", spy)
+    model = burnt_in(DEFAULT_SCENARIO, 2)
+    drawn = burnt_in(DEFAULT_SCENARIO, 0)
+    # the baseline year's levers paid out in both burn-in years (vouchers, incubators, ...)
+    years = {year for year, _, amount in booked if amount > 0}
+    assert years == {2019, 2020}  # the baseline year and the one before
+    assert {group for year, group, amount in booked if year == 2019 and amount > 0} >= {
+        "vouchers",
+        "incubation",
+    }
+    # year 0 opens afresh: the same books, agents and counts as without a burn-in
+    assert dict(model.government.spent) == dict(drawn.government.spent) == {}
+    lever_agents = [type(a).__name__ for a in model.agents if not isinstance(a, model.FIRM_AGENTS)]
+    drawn_agents = [type(a).__name__ for a in drawn.agents if not isinstance(a, drawn.FIRM_AGENTS)]
+    assert sorted(lever_agents) == sorted(drawn_agents)
+    assert model.groups["attraction"].attracted == 0 and model.groups["talent"].talents == []
+    assert model.month == -1 and model.births_this_year == model.exits_this_year == 0
+    f = model.firms.arrays()
+    assert (f.loan_balance == 0).all() and not f.cultivated.any()
 
 
 def test_agents_and_table_agree_after_the_burn_in(district):

@@ -104,10 +104,10 @@ def snapshot_before_year_end(model) -> list:
     snapshots = []
     year_end = model.close_firm_years
 
-    def copy_then_close(t: int, year: int) -> None:
+    def copy_then_close(t: int) -> None:
         f = model.firms.arrays()
         snapshots.append((t, {name: getattr(f, name).copy() for name in FIRM_COLUMNS}))
-        year_end(t, year)
+        year_end(t)
 
     model.close_firm_years = copy_then_close
     return snapshots

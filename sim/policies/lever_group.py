@@ -66,9 +66,6 @@ class LeverGroup:
     def on_deal_month(self, f, t: int, year: int) -> None:
         """Before the firm step of the first month of each quarter (``DEAL_MONTHS``)."""
 
-    def after_burn_in(self, f) -> None:
-        """Before year 0, after a burn-in: place the year-0 state in the firms of year 0."""
-
     def arriving_firms(self, f, t: int, year: int) -> dict | None:
         """Columns of firms that join the district in January (before the firm step), if any."""
         return None

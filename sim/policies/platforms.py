@@ -151,18 +151,8 @@ class Platforms(LeverGroup):
         seekers = self.seekers(f)
         self.open_sources(f, seekers, "university", levers.universities, year)
         self.open_sources(f, seekers, "new_rd_institute", levers.existing_new_rd_institutes, year)
-        self.place_year0(f)
-
-    def after_burn_in(self, f) -> None:
-        """The year-0 partnerships and platforms, in the firms of year 0 after the burn-in."""
-        f.platform[:] = False
-        self.place_year0(f)
-
-    def place_year0(self, f) -> None:
-        """The partnerships of year 0 and the platforms hosted in firms then."""
-        self.form_collaborations(f, self.seekers(f), rng.INIT_MONTH)
-        self.services_share = self._services_share(self.model, f)
-        levers = self.levers_in(self.model.setup.baseline_year)
+        self.form_collaborations(f, seekers, rng.INIT_MONTH)  # the partnerships of year 0
+        self.services_share = self._services_share(model, f)
         self._place_existing_platforms(f, levers.existing_platforms)
 
     # ------------------------------------------------------------------------- January
