@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.flags import setting
 from sim.stylised_facts import FACTS, Fact
 
 TABLE_BEGIN = "<!-- BEGIN stylised-facts -->"
@@ -480,6 +481,26 @@ def _growth_facts(panel: pd.DataFrame, out: dict) -> None:
         return {"value": value, "n": n, "detail": {"classes": classes}}
 
     out["growth.size_slope"] = _try(slope)
+    out["growth.rd_premium"] = _try(lambda: rd_premium(panel, g))
+
+
+def rd_premium(panel: pd.DataFrame, g: pd.DataFrame) -> dict:
+    """Least-squares slope of growth on the year-before R&D intensity, firms over 3 years old.
+
+    The growth regressions of the returns-to-R&D literature: growth = a + rho x R&D/sales; young
+    firms are left out (their growth is selection, not returns).
+    """
+    intensity, _ = rd_intensity(panel)
+    _need(panel, "birth_month")
+    # month index of each 31 December: -1 for the first one collected (year 0)
+    december = 12 * (panel["year"] - panel.groupby("seed")["year"].transform("min")) - 1
+    old = (december - panel["birth_month"]) >= 36
+    start = panel[["seed", "row", "year"]].assign(rd=intensity, year=panel["year"] + 1)[old]
+    both = g.merge(start.dropna(), on=["seed", "row", "year"])
+    if len(both) < 20 or both["rd"].std() == 0:
+        raise NotAvailable(f"{len(both)} firm-years with growth and R&D intensity")
+    slope = float(np.polyfit(both["rd"], both["growth"], 1)[0])
+    return {"value": slope, "n": len(both)}
 
 
 def _rd_facts(panel: pd.DataFrame, out: dict, used: dict) -> None:
@@ -890,15 +911,19 @@ def doc_table(facts: tuple[Fact, ...] = FACTS) -> str:
     return "\n".join(rows)
 
 
-def run_facts(path: str, seeds: int = 3, months: int | None = None, progress=None) -> dict:
-    """Run the scenario at ``path`` for ``seeds`` seeds and compute the facts.
+def run_facts(
+    path: str, seeds: int = 3, months: int | None = None, progress=None, overrides=None
+) -> dict:
+    """Run the scenario at ``path`` (with ``overrides``) for ``seeds`` seeds; compute the facts.
 
     Returns:
         The JSON structure: scenario, scenario_file, seeds, months, years, measures, facts.
     """
     from sim.scenario import load_scenario
 
-    overrides = {} if months is None else {"scenario.horizon_months": months}
+    overrides = dict(overrides or {})
+    if months is not None:
+        overrides["scenario.horizon_months"] = months
     setup = load_scenario(path, overrides=overrides)
     seed_list = [setup.scenario.seed + i for i in range(seeds)]
     runs = []
@@ -935,6 +960,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scenario", nargs="?", help="scenario file (TOML)")
     parser.add_argument("--seeds", type=int, default=3, help="runs: the scenario's seed and on")
     parser.add_argument("--months", type=int, default=None, help="months (default: horizon)")
+    parser.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a scenario value, checked like the file (repeatable), as in innosim run",
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--doc-table", action="store_true", help="print the markdown table")
     args = parser.parse_args(argv)
@@ -951,7 +984,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.scenario}: file not found")
     started = time.perf_counter()
     try:
-        result = run_facts(args.scenario, args.seeds, args.months)
+        result = run_facts(args.scenario, args.seeds, args.months, overrides=dict(args.set))
     except InputError as err:
         print(f"python -m sim.stylised: error: {err}", file=sys.stderr)
         return 2

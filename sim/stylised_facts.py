@@ -45,6 +45,10 @@ RD_PERSISTENCE = (
     "Manez et al. 2009, J. Ind. Econ. 57 (sunk costs; Spanish manufacturing, ESEE): "
     "about 9 in 10 R&D performers perform again the next year"
 )
+RD_RETURN = (
+    "Hall, Mairesse & Mohnen 2010, Handbook of the Economics of Innovation 2, ch. 24: private "
+    "rates of return to R&D mostly 0.2-0.3 in growth regressions on R&D intensity (recalled: check)"
+)
 CHEN = "Chen, Liu, Suarez Serrato & Xu 2021, AER 111 (bunching at the 3/4/5% HNTE notches)"
 INCUBATION_MATCHED = (
     "Schwartz 2013, J. Technol. Transf. 38 (matched controls, 5 German incubators: no higher "
@@ -82,6 +86,9 @@ FACTS: tuple[Fact, ...] = (
          "> 0 (Laplace fits better)", STANLEY, lo=0.0),
     Fact("growth.size_slope", "growth", "slope of log sd(growth) on log revenue",
          "-0.15 to -0.2 (accepted -0.25 to -0.10)", SIZE_VARIANCE, lo=-0.25, hi=-0.10),
+    Fact("growth.rd_premium", "growth",
+         "slope of growth on R&D intensity, firms > 3 years old",
+         "0.2-0.3 (accepted 0.1-0.5)", RD_RETURN, lo=0.1, hi=0.5),
     # R&D persistence
     Fact("rd.rank_first_last", "rd", "Spearman of R&D intensity, first vs last year, performers",
          "< 0.9: persistent, not a fixed trait", RD_PERSISTENCE, hi=0.9),

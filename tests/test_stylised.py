@@ -318,3 +318,22 @@ def test_matched_incubation_facts_need_the_applicant_scores():
     stylised._incubation_facts([run], out)
     assert "not recorded" in out["incubation.survival_gap"]["note"]
     assert out["incubation.survival_gap_naive"]["value"] > 0.1
+
+
+def test_rd_premium_recovers_a_known_return_and_leaves_young_firms_out():
+    rng = np.random.default_rng(3)
+    firms, years = 2000, range(2020, 2024)
+    rd = np.where(rng.random(firms) < 0.5, 0.0, rng.uniform(0.01, 0.1, firms))
+    birth = np.where(np.arange(firms) < firms // 2, -100, 30)  # half are young throughout
+    revenue = np.full(firms, 10.0)
+    rows = []
+    for year in years:
+        rows += [(1, row, year, revenue[row], rd[row] * revenue[row]) for row in range(firms)]
+        # old firms earn 0.3 per unit of R&D intensity; young ones grow 2.0 per unit (selection)
+        rho = np.where(birth < 0, 0.3, 2.0)
+        revenue = revenue * np.exp(rho * rd + rng.normal(0, 0.02, firms))
+    panel = pd.DataFrame(rows, columns=["seed", "row", "year", "booked_revenue", "booked_rd"])
+    panel["revenue"] = panel["booked_revenue"]
+    panel["birth_month"] = birth[panel["row"]]
+    slope = stylised.rd_premium(panel, stylised.growth_rates(panel))["value"]
+    assert slope == pytest.approx(0.3, abs=0.02)
