@@ -44,7 +44,7 @@ def param_flag(text: str) -> ParamFlag:
     """``KEY=LO:HI`` with numbers LO < HI, or ``KEY`` for a parameter with a declared range."""
     key, sep, span = text.partition("=")
     key = key.strip()
-    example = "e.g. firms.competition_chi=0.5:2"
+    example = "e.g. firms.competition_chi=0.2:0.6"
     if not key or " " in key:
         raise argparse.ArgumentTypeError(f"{text!r}: must be KEY=LO:HI or KEY, {example}")
     if not sep:

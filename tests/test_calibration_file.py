@@ -43,7 +43,7 @@ def test_the_declared_calibration_ranges_are_those_of_the_uncertain_behaviour():
         "firms.rd_user_cost_elasticity": (0.2, 2.0),
         "firms.innovation_zeta": (0.5, 4.5),
         "firms.relabel_share": (0.2, 0.7),
-        "firms.competition_chi": (0.5, 2.0),
+        "firms.competition_chi": (0.2, 0.6),
         "certification.tech_sme_status_value": (0.0, 0.05),
         "certification.registry_awareness_rate": (0.03, 0.3),
         "certification.registry_word_of_mouth": (0.2, 0.6),
