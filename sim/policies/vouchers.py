@@ -69,13 +69,38 @@ def allocate_vouchers(f, levers: VoucherLevers, seed: int, t: int) -> float:
         f.alive & (f.revenue <= levers.max_revenue) & (f.rd_intensity > 0) & ~f.attracted
     )
     draws = rng.uniforms(seed, t, ids.astype(np.int64), rng.VOUCHER_APPLICATION)
-    applicants = ids[draws < levers.application_rate]
-    order = applicants[np.argsort(draws[draws < levers.application_rate], kind="stable")]
-    wanted = np.minimum(levers.cap_per_firm, f.revenue[order] * f.rd_intensity[order])
-    cumulative = np.cumsum(wanted)
-    granted = np.clip(levers.budget - (cumulative - wanted), 0.0, wanted)
-    f.voucher_balance[order] = granted
+    applying = draws < levers.application_rate
+    applicants, draws = ids[applying], draws[applying]
+    order, wanted, cumulative = lottery_head(f, applicants, draws, levers)
+    granted = np.zeros(len(applicants))  # firms after the head: the budget is used up
+    granted[: len(order)] = np.clip(levers.budget - (cumulative - wanted), 0.0, wanted)
+    f.voucher_balance[applicants] = 0.0
+    f.voucher_balance[order] = granted[: len(order)]
     return float(granted.sum())
+
+
+def lottery_head(f, applicants: np.ndarray, draws: np.ndarray, levers: VoucherLevers):
+    """The lottery's head: (rows, vouchers wanted, running total wanted) in lottery order.
+
+    The order is by draw, ties by row; the head runs to the applicant who uses up the budget
+    (or to the last).
+
+    Only this head is sorted, as the firms after it get nothing: the budget does not grow with
+    the region, and sorting every applicant took ~70 ms a January at 10^6 firms.
+    """
+    size = max(256, 2 * int(levers.budget / levers.cap_per_firm))  # 2x the firms served at the cap
+    while True:
+        if 4 * size >= len(draws):  # a head of most applicants: one sort of all is quicker
+            head = np.argsort(draws, kind="stable")
+        else:  # the draws below the (size + 1)-th smallest: a prefix of the full order
+            head = np.flatnonzero(draws < np.partition(draws, size)[size])
+            head = head[np.argsort(draws[head], kind="stable")]
+        order = applicants[head]
+        wanted = np.minimum(levers.cap_per_firm, f.revenue[order] * f.rd_intensity[order])
+        cumulative = np.cumsum(wanted)
+        if len(head) == len(draws) or (len(head) > 0 and cumulative[-1] >= levers.budget):
+            return order, wanted, cumulative
+        size *= 4
 
 
 def return_unused_vouchers(f) -> float:
