@@ -17,6 +17,20 @@ THREADED_GROUP = "threaded_kernels"
 THREADED_KERNELS = pytest.mark.xdist_group(THREADED_GROUP)
 
 
+def pytest_sessionstart(session):
+    """Under xdist, compile the single-thread kernels once, here, before the workers start.
+
+    Numba's cache index is rewritten whole by each process that adds a compiled variant, so two
+    workers compiling variants of one kernel at once can lose each other's entries (and compile
+    them again later). Afterwards the workers only load these; the threaded group compiles the
+    threaded variants alone.
+    """
+    if session.config.pluginmanager.hasplugin("dsession"):
+        from sim.run import run_scenario
+
+        run_scenario(load_scenario(SMOKE_SCENARIO), months=12)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """Group each other test with its module; the threaded-kernel group runs first.
