@@ -11,9 +11,11 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)
 	$(VENV)/bin/innosim run $(SCENARIO)
 
+# Two workers; tests/conftest.py groups the tests and puts the threaded-kernel group first
+# (--no-loadscope-reorder keeps that order).
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

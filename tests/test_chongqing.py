@@ -4,7 +4,7 @@ year 0 and runs a year; the observed file validate reads is the city series' map
 import csv
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, THREADED_KERNELS
 
 from sim.model import InnovationEcosystem
 from sim.run import run_scenario
@@ -13,6 +13,7 @@ from sim.validate import read_observed, simulated_years
 
 SCENARIO = ROOT / "scenarios" / "chongqing_2018_2022.toml"
 TARGETS = ROOT / "scenarios" / "targets"
+pytestmark = THREADED_KERNELS  # the city's firm table is above the threading threshold
 CLOSURE_BASELINES = (
     "rd_gdp_ratio",
     "rd_revenue_ratio_above_scale",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DEFAULT_SCENARIO, REFERENCE_SCENARIO, ROOT
+from conftest import DEFAULT_SCENARIO, REFERENCE_SCENARIO, ROOT, THREADED_KERNELS
 
 INNOSIM = str(Path(sys.executable).parent / "innosim")  # the installed console script
 
@@ -61,6 +61,7 @@ def test_default_scenario_json_is_byte_identical_across_runs_and_thread_counts()
     assert json.loads(first)["indicators"][-1]["year"] == 2025
 
 
+@THREADED_KERNELS
 def test_a_table_large_enough_for_parallel_kernels_gives_the_same_bytes_on_1_and_2_threads(
     tmp_path,
 ):

@@ -22,7 +22,7 @@ from sim.dashboard.run import DashboardRun, DistrictRun, load_setups, parse_seed
 from sim.model import InnovationEcosystem
 from sim.scenario import Policy, load_scenario
 from sim.schema import InputError, param, parameter_rows
-from tests.conftest import DEFAULT_SCENARIO, ROOT, SMOKE_SCENARIO
+from tests.conftest import DEFAULT_SCENARIO, ROOT, SMOKE_SCENARIO, THREADED_KERNELS
 
 NO_POLICY = ROOT / "scenarios" / "liangping_no_policy.toml"
 
@@ -245,6 +245,7 @@ def twenty_thousand_firms():
     return dataclasses.replace(load_setups(str(DEFAULT_SCENARIO), str(NO_POLICY)), scenario=scaled)
 
 
+@THREADED_KERNELS
 def test_playing_20000_firms_steps_and_redraws_every_month():
     """A month while playing at 20,000 firms: the step and the charts redrawn every month.
 

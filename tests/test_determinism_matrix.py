@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SMOKE_SCENARIO
+from conftest import ROOT, SMOKE_SCENARIO, THREADED_KERNELS
 
 from sim.agents.kernels import PARALLEL_MIN_ROWS
 from sim.batch import read_results
@@ -22,6 +22,7 @@ from sim.scenario import load_scenario
 
 distributed = pytest.importorskip("distributed")
 INNOSIM = str(Path(sys.executable).parent / "innosim")
+pytestmark = THREADED_KERNELS
 MODES = [(workers, threads) for workers in (1, 2) for threads in (1, 2)]
 
 

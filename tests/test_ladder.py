@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import THREADED_KERNELS
 
 from sim.agents import ladder
 from sim.agents.firms import FirmTable
@@ -61,6 +62,7 @@ def test_cli_run_scores_the_five_as_outcomes_from_the_baseline(capsys):
     assert scored["star_listed"]["target"] == 2
 
 
+@THREADED_KERNELS  # the Chongqing scenario: above the threading threshold
 def test_a_scenario_without_the_baselines_runs_with_declared_costs():
     scenario = load_scenario("scenarios/chongqing_2018_2022.toml")
     assert all(ladder.baseline_count(scenario, s) is None for s in ladder.STATUSES)
