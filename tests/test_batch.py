@@ -376,3 +376,23 @@ def test_killed_batch_resumes_to_exactly_the_uninterrupted_dataset(tmp_path):
     assert manifest["status"] == "complete" and len(manifest["sessions"]) == 2
     assert [r["status"] for r in manifest["runs"]] == ["ok"] * 45
     assert not [p for p in killed.rglob(".*")]  # stale temporary files were cleared
+
+
+@pytest.mark.parametrize("numba_first", [False, True])
+def test_one_thread_per_worker_only_before_numba_and_without_leaking_after(numba_first):
+    # a worker limits itself before Numba loads; a process that already runs Numba (a task run
+    # in the calling process) keeps its threads and does not pass the limit to its children
+    code = (
+        ("import numba; " if numba_first else "")
+        + "import os; from sim.batch.worker import limit_numba_threads; limit_numba_threads(); "
+        + "import numba; print(os.environ.get('NUMBA_NUM_THREADS'), numba.config.NUMBA_NUM_THREADS)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=True
+    )
+    variable, threads = run.stdout.split()
+    if numba_first:
+        assert variable == "None" and int(threads) == len(os.sched_getaffinity(0))
+    else:
+        assert variable == "1" and threads == "1"

@@ -10,6 +10,7 @@ boundary and a run on a Dask worker is the run on a laptop.
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -21,9 +22,12 @@ def limit_numba_threads() -> None:
     """One Numba thread per worker process (the batch is parallel across processes).
 
     Takes effect only before Numba is imported; a ``NUMBA_NUM_THREADS`` the user set wins.
+    Once Numba is in, the environment is left alone: a task run in the calling process (one
+    worker) would otherwise leave the variable to every subprocess it starts later.
     Results do not depend on the thread count (counter-based random streams).
     """
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    if "numba" not in sys.modules:
+        os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 
 def init_worker(coordinator: int | None = None) -> None:
