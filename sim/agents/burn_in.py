@@ -214,6 +214,7 @@ def re_anchor_hitech(model, f, count: int) -> None:
 
 def re_anchor_registry(model, f, count: int) -> None:
     """Registered tech SMEs back to ``count``, at the margin of the score."""
+    # measured afresh: re_anchor_hitech has just changed certifications, R&D and IP
     margin = StatusMargins(model, f)
     order = -(margin.score + 1000.0 * margin.certified)  # certified firms stay registered
     registered = np.flatnonzero(margin.alive & f.tech_sme.astype(bool))
