@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from sim.calibration import SUFFIXES
 from sim.effects_commands import _n
-from sim.flags import non_negative_int, positive_int, setting
+from sim.flags import add_set_flag, non_negative_int, positive_int, setting
 from sim.schema import InputError, show
 
 METHODS = ("abc-smc",)
@@ -109,14 +109,11 @@ def add_calibrate_command(sub) -> None:
         action="store_true",
         help="fit only the --param parameters (default: the declared ones and the --param ones)",
     )
-    calibrate.add_argument(
-        "--set",
-        type=set_flag,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
+    add_set_flag(
+        calibrate,
         help="fix a scenario value in every run (repeatable); a declared parameter set here is "
         "not fitted",
+        type=set_flag,
     )
     calibrate.add_argument(
         "--budget",

@@ -16,7 +16,7 @@ from sim.atomic import write_atomic
 from sim.batch.commands import add_batch_command, add_report_command
 from sim.calibrate_commands import add_calibrate_command
 from sim.effects_commands import add_compare_command, add_effects_command
-from sim.flags import months, non_negative_int, positive_int, setting
+from sim.flags import add_set_flag, months, non_negative_int, positive_int
 from sim.indicators import PLAN_INDICATORS
 from sim.progress import ProgressBar
 from sim.schema import InputError
@@ -89,12 +89,8 @@ def add_run_command(sub) -> None:
     )
     run.add_argument("scenario", type=Path, help="scenario TOML file")
     run.add_argument("--seed", type=non_negative_int, help="seed (default: the scenario's)")
-    run.add_argument(
-        "--set",
-        type=setting,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
+    add_set_flag(
+        run,
         help="set a scenario value, checked like the file (repeatable), e.g. "
         "--set policy.vouchers.budget=8 --set policy.hitech_tax_rate=0.25",
     )

@@ -8,7 +8,7 @@ import math
 import sys
 from pathlib import Path
 
-from sim.flags import non_negative_int, positive_int, setting
+from sim.flags import add_set_flag, non_negative_int, positive_int
 from sim.schema import InputError
 
 FORMATS = ("table", "json")
@@ -86,13 +86,8 @@ def _common_flags(parser) -> None:
     parser.add_argument(
         "--months", type=positive_int, help="months to simulate (default: the horizon)"
     )
-    parser.add_argument(
-        "--set",
-        type=setting,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set a scenario value on every side (repeatable), checked like the file",
+    add_set_flag(
+        parser, help="set a scenario value on every side (repeatable), checked like the file"
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
 

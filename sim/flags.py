@@ -1,4 +1,4 @@
-"""Command-line flag types shared by every ``innosim`` subcommand (argparse ``type=``)."""
+"""Command-line flags shared by every ``innosim`` subcommand: types (argparse ``type=``), flags."""
 
 import argparse
 
@@ -46,6 +46,13 @@ def setting(text: str) -> tuple[str, object]:
     except tomllib.TOMLDecodeError:
         value = raw.strip()
     return key, value
+
+
+def add_set_flag(parser, help: str, type=setting) -> None:
+    """``--set KEY=VALUE`` (repeatable) on ``parser``; ``type`` may wrap ``setting``."""
+    parser.add_argument(
+        "--set", type=type, action="append", default=[], metavar="KEY=VALUE", help=help
+    )
 
 
 MAX_MONTHS = 1200  # the declared bound of scenario.horizon_months (sim/scenario.py)

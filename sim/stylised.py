@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.flags import setting
+from sim.flags import add_set_flag
 from sim.stylised_facts import FACTS, Fact
 
 TABLE_BEGIN = "<!-- BEGIN stylised-facts -->"
@@ -960,13 +960,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scenario", nargs="?", help="scenario file (TOML)")
     parser.add_argument("--seeds", type=int, default=3, help="runs: the scenario's seed and on")
     parser.add_argument("--months", type=int, default=None, help="months (default: horizon)")
-    parser.add_argument(
-        "--set",
-        type=setting,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set a scenario value, checked like the file (repeatable), as in innosim run",
+    add_set_flag(
+        parser, help="set a scenario value, checked like the file (repeatable), as in innosim run"
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--doc-table", action="store_true", help="print the markdown table")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from sim.effects_commands import _n
-from sim.flags import months, non_negative_int, positive_int, setting
+from sim.flags import add_set_flag, months, non_negative_int, positive_int
 
 FORMATS = ("table", "json")
 DEFAULT_SEEDS = 5
@@ -52,14 +52,7 @@ def add_validate_command(sub) -> None:
     validate.add_argument(
         "--months", type=months, help="months to simulate, 1-1200 (default: the horizon)"
     )
-    validate.add_argument(
-        "--set",
-        type=setting,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set a scenario value (repeatable), checked like the file",
-    )
+    add_set_flag(validate, help="set a scenario value (repeatable), checked like the file")
     validate.add_argument(
         "--hold-out",
         action="append",

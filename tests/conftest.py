@@ -8,6 +8,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIO = ROOT / "scenarios" / "liangping_2021_2025.toml"
 SMOKE_SCENARIO = ROOT / "scenarios" / "ci_smoke.toml"
 REFERENCE_SCENARIO = ROOT / "tests" / "data" / "reference_300.toml"
+# The ratio indicators the regional closure solves to equal their plan baselines at year 0.
+CLOSURE_RATIOS = (
+    "rd_gdp_ratio",
+    "rd_revenue_ratio_above_scale",
+    "rd_staff_per_10k_employed",
+    "hitech_industry_share",
+    "strategic_emerging_share",
+    "industry_va_gdp_share",
+)
 
 # `make test` runs the suite on two pytest-xdist workers with --dist loadgroup: each group of
 # tests runs in one worker. Tests that run a firm table above kernels.PARALLEL_MIN_ROWS on two

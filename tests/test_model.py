@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import CLOSURE_RATIOS
 
 from sim.agents.firms import Firm
 from sim.model import InnovationEcosystem
@@ -13,14 +14,7 @@ def test_year0_indicators_equal_the_plan_baseline(liangping):
     assert first["hitech_firms"] == 64
     assert first["high_growth_firms"] == 7
     assert first["valid_invention_patents"] == 148
-    for indicator in (
-        "rd_gdp_ratio",
-        "rd_revenue_ratio_above_scale",
-        "rd_staff_per_10k_employed",
-        "hitech_industry_share",
-        "strategic_emerging_share",
-        "industry_va_gdp_share",
-    ):
+    for indicator in CLOSURE_RATIOS:
         assert first[indicator] == pytest.approx(liangping.plan.get(indicator).baseline, rel=1e-12)
     # 148 / 658,000 residents is the published 2.25 per 10,000, rounded
     assert first["invention_patents_per_10k"] == pytest.approx(2.25, abs=0.005)

@@ -63,6 +63,7 @@ from sim.agents.population import (
     report_rd_at_the_bar,
     seeks_high_growth,
 )
+from sim.policies import LEVER_GROUPS
 
 # Month-index columns the drawn population sets (the lever groups' are set afresh at year 0).
 # NEVER and the listing mark are not dates.
@@ -107,23 +108,10 @@ def clear_lever_placements(f) -> None:
     survival); a loan outstanding is repaid from cash.
     """
     f.cash[:] -= f.loan_balance
-    f.loan_balance[:] = 0.0
-    f.loan_rate[:] = 0.0
-    f.loan_due_month[:] = NEVER
-    f.credit_blocked[:] = False
-    f.equity_rd_left[:] = 0.0
-    f.equity_rd_per_month[:] = 0.0
-    f.voucher_balance[:] = 0.0
-    f.incubated_until[:] = NEVER
-    f.incubator[:] = 0
-    f.growth_boost[:] = 0.0
-    f.exit_hazard_factor[:] = 1.0
-    f.cultivated[:] = False
-    f.talents[:] = 0
-    f.commissioner_visits[:] = 0
-    f.platform[:] = False
-    f.knowledge_partner[:] = 0
-    f.partner_fit[:] = 0.0
+    for group in LEVER_GROUPS:
+        for name, cleared in group.placements.items():
+            getattr(f, name)[:] = cleared
+    # no group places it: the model derives it from the placements above (update_innovation_boost)
     f.innovation_boost[:] = 1.0
 
 
@@ -226,6 +214,7 @@ def re_anchor_hitech(model, f, count: int) -> None:
 
 def re_anchor_registry(model, f, count: int) -> None:
     """Registered tech SMEs back to ``count``, at the margin of the score."""
+    # measured afresh: re_anchor_hitech has just changed certifications, R&D and IP
     margin = StatusMargins(model, f)
     order = -(margin.score + 1000.0 * margin.certified)  # certified firms stay registered
     registered = np.flatnonzero(margin.alive & f.tech_sme.astype(bool))

@@ -68,6 +68,7 @@ class CertificationSupport(LeverGroup):
     """The cultivation pool in January; awards for new statuses on 31 December."""
 
     name = "certification_support"
+    placements = {"cultivated": False}
 
     def on_january(self, f, t: int, year: int) -> None:
         """The registration campaign, then the cultivation pool."""

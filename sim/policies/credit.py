@@ -14,6 +14,7 @@ force. From the second year of the plan the fund is topped up each January.
 
 from dataclasses import dataclass
 
+from sim.agents.firms import NEVER
 from sim.agents.lenders import Bank, RiskCompensationFund
 from sim.policies.lever_group import LeverGroup
 from sim.schema import param
@@ -75,6 +76,12 @@ class KnowledgeValueCredit(LeverGroup):
 
     name = "credit"
     flows = ("kvl_lent",)
+    placements = {
+        "loan_balance": 0.0,
+        "loan_rate": 0.0,
+        "loan_due_month": NEVER,
+        "credit_blocked": False,
+    }
 
     def __init__(self, model, f):
         super().__init__(model, f)

@@ -91,6 +91,7 @@ class GuidanceFunds(LeverGroup):
 
     name = "guidance_funds"
     flows = ("equity_invested",)
+    placements = {"equity_rd_left": 0.0, "equity_rd_per_month": 0.0}
 
     def __init__(self, model, f):
         super().__init__(model, f)

@@ -34,6 +34,7 @@ docs/model.md, what tenants represent). Support is set at admission and renewed 
 
 from dataclasses import dataclass
 
+from sim.agents.firms import NEVER
 from sim.agents.incubators import Incubator, incubation_candidates, tenants_by_incubator
 from sim.policies.lever_group import LeverGroup
 from sim.schema import param
@@ -149,6 +150,12 @@ class Incubation(LeverGroup):
     """Service institutions: opened and subsidised each January; tenants every month."""
 
     name = "incubation"
+    placements = {
+        "incubated_until": NEVER,
+        "incubator": 0,
+        "growth_boost": 0.0,
+        "exit_hazard_factor": 1.0,
+    }
 
     def __init__(self, model, f):
         super().__init__(model, f)

@@ -8,7 +8,8 @@ force in the year they act through one accessor, ``self.levers_in(year)``: the g
 with every schedule (``{ year = value }``) resolved to its value that year, so a hook sees plain
 numbers, and a lever changed during a run acts from the next month. Yearly rates of the plan
 (institutions opened, talents recruited a year) are summed year by year (``self.opened_by``).
-Hooks act on the firm table's arrays (``f``) and on the institution agents the group owns.
+Hooks act on the firm table's arrays (``f``) and on the institution agents the group owns; a
+group declares the firm columns it places its state in (``placements``).
 """
 
 from collections.abc import Callable
@@ -22,6 +23,9 @@ class LeverGroup:
 
     name = ""  # the group's key under ``policy`` and in the public ledger
     flows: tuple[str, ...] = ()  # its indicators that are flows of a year (none at year 0)
+    # the firm columns it places its state in, each with its value when the group is closed
+    # (the burn-in clears them: ``burn_in.clear_lever_placements``)
+    placements: dict[str, object] = {}
 
     def __init__(self, model, f):
         self.model = model

@@ -140,6 +140,7 @@ class Platforms(LeverGroup):
 
     name = "platforms"
     flows = ("tech_contract_value",)
+    placements = {"platform": False, "knowledge_partner": 0, "partner_fit": 0.0}
 
     def __init__(self, model, f):
         super().__init__(model, f)

@@ -49,6 +49,7 @@ class TalentProgrammes(LeverGroup):
 
     name = "talent"
     flows = ("tech_commissioners",)
+    placements = {"talents": 0, "commissioner_visits": 0}
 
     def __init__(self, model, f):
         super().__init__(model, f)

@@ -41,6 +41,7 @@ class Vouchers(LeverGroup):
     """Issues the year's vouchers in January, takes unused ones back on 31 December."""
 
     name = "vouchers"
+    placements = {"voucher_balance": 0.0}
 
     def __init__(self, model, f):
         super().__init__(model, f)
