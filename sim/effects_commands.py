@@ -8,7 +8,7 @@ import math
 import sys
 from pathlib import Path
 
-from sim.flags import add_set_flag, non_negative_int, positive_int
+from sim.flags import add_set_flag, months, non_negative_int, positive_int
 from sim.schema import InputError
 
 FORMATS = ("table", "json")
@@ -84,7 +84,7 @@ def _common_flags(parser) -> None:
         help="first seed (default: the (first) scenario's seed)",
     )
     parser.add_argument(
-        "--months", type=positive_int, help="months to simulate (default: the horizon)"
+        "--months", type=months, help="months to simulate, 1-1200 (default: the horizon)"
     )
     add_set_flag(
         parser, help="set a scenario value on every side (repeatable), checked like the file"

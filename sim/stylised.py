@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.flags import add_set_flag
+from sim.flags import add_set_flag, months, positive_int
 from sim.stylised_facts import FACTS, Fact
 
 TABLE_BEGIN = "<!-- BEGIN stylised-facts -->"
@@ -958,8 +958,10 @@ def main(argv: list[str] | None = None) -> int:
         "literature's values (all seeds pooled).",
     )
     parser.add_argument("scenario", nargs="?", help="scenario file (TOML)")
-    parser.add_argument("--seeds", type=int, default=3, help="runs: the scenario's seed and on")
-    parser.add_argument("--months", type=int, default=None, help="months (default: horizon)")
+    parser.add_argument(
+        "--seeds", type=positive_int, default=3, help="runs: the scenario's seed and on"
+    )
+    parser.add_argument("--months", type=months, default=None, help="months (default: horizon)")
     add_set_flag(
         parser, help="set a scenario value, checked like the file (repeatable), as in innosim run"
     )
@@ -971,8 +973,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.scenario is None:
         parser.error("the scenario file is required")
-    if args.seeds < 1 or (args.months is not None and args.months < 1):
-        parser.error("--seeds and --months must be positive")
     from sim.schema import InputError
 
     if not Path(args.scenario).is_file():

@@ -265,6 +265,19 @@ def _selected_start_ups() -> stylised.RunData:
     )
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "allowed"),
+    [("--seeds", "0", ">= 1"), ("--seeds", "x", "whole number"), ("--months", "5000", "1 to 1200")],
+)
+def test_bad_flags_give_one_line_naming_the_value_and_exit_2(capsys, flag, value, allowed):
+    scenario = ROOT / "scenarios" / "ci_smoke.toml"
+    with pytest.raises(SystemExit) as stop:
+        stylised.main([str(scenario), flag, value])
+    assert stop.value.code == 2
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert flag in message and repr(value) in message and allowed in message
+
+
 def test_incubated_firms_are_compared_with_similar_non_tenants():
     out = {}
     stylised._incubation_facts([_selected_start_ups()], out)
