@@ -4,6 +4,7 @@ with its counterfactual, the charts and the scorecard, and speed at 20,000 firms
 import dataclasses
 
 import pytest
+from conftest import DEFAULT_SCENARIO, ROOT, SMOKE_SCENARIO, THREADED_KERNELS
 
 from sim.dashboard import charts
 from sim.dashboard.components import (
@@ -22,7 +23,6 @@ from sim.dashboard.run import DashboardRun, DistrictRun, load_setups, parse_seed
 from sim.model import InnovationEcosystem
 from sim.scenario import Policy, load_scenario
 from sim.schema import InputError, param, parameter_rows
-from tests.conftest import DEFAULT_SCENARIO, ROOT, SMOKE_SCENARIO, THREADED_KERNELS
 
 NO_POLICY = ROOT / "scenarios" / "liangping_no_policy.toml"
 

@@ -11,9 +11,9 @@ import urllib.request
 from urllib.parse import urlparse
 
 import pytest
+from conftest import ROOT, SMOKE_SCENARIO
 
 from sim.dashboard import server
-from tests.conftest import ROOT, SMOKE_SCENARIO
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
