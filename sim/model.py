@@ -182,7 +182,7 @@ class InnovationEcosystem(mesa.Model):
         for agent in list(self.agents):
             if not isinstance(agent, self.FIRM_AGENTS):
                 agent.remove()
-        burn_in.clear_lever_placements(self.firms.arrays())
+        burn_in.clear_lever_placements(self.firms.arrays(), self.groups.values())
         self._unfound(burn_in.surplus_firms(self.firms.arrays(), counts["firms"], start))
         missing = burn_in.missing_firms(self, counts["firms"])
         if missing is not None:

@@ -63,7 +63,6 @@ from sim.agents.population import (
     report_rd_at_the_bar,
     seeks_high_growth,
 )
-from sim.policies import LEVER_GROUPS
 
 # Month-index columns the drawn population sets (the lever groups' are set afresh at year 0).
 # NEVER and the listing mark are not dates.
@@ -101,14 +100,14 @@ def anchored_counts(f, t: int = -1) -> dict:
     return counts | {status: int(np.count_nonzero(held[status])) for status in LEVER_STATUSES}
 
 
-def clear_lever_placements(f) -> None:
-    """The lever groups' state in the firms goes: they place it afresh at year 0.
+def clear_lever_placements(f, groups) -> None:
+    """The state the lever ``groups`` placed in the firms goes: they place it afresh at year 0.
 
     What the levers did during the burn-in stays in the firms' histories (R&D, statuses, cash,
     survival); a loan outstanding is repaid from cash.
     """
     f.cash[:] -= f.loan_balance
-    for group in LEVER_GROUPS:
+    for group in groups:
         for name, cleared in group.placements.items():
             getattr(f, name)[:] = cleared
     # no group places it: the model derives it from the placements above (update_innovation_boost)
