@@ -258,7 +258,7 @@ def _tiers(values: np.ndarray, tiers) -> np.ndarray:
     """Points of the first tier (highest bar first) each value reaches; 0 below all."""
     points = np.zeros(len(values))
     for bar, tier_points in reversed(tiers):  # the higher tiers overwrite the lower
-        points[values >= bar] = tier_points
+        points = np.where(values >= bar, tier_points, points)
     return points
 
 
@@ -389,7 +389,7 @@ def criteria(f, rules: LadderRules, t: int, industrial: np.ndarray) -> dict[str,
     firms that could meet one are examined (``candidates``): most firms have none of the R&D,
     patents or IP every status asks for.
     """
-    rows = candidates(f, rules, t)
+    rows = candidates(f, rules, t, industrial)
     subset = SimpleNamespace(**{name: getattr(f, name)[rows] for name in CRITERIA_COLUMNS})
     met = criteria_of(subset, rules, t, industrial, sector_revenues(f))
     whole = {}
@@ -399,19 +399,24 @@ def criteria(f, rules: LadderRules, t: int, industrial: np.ndarray) -> dict[str,
     return whole
 
 
-def candidates(f, rules: LadderRules, t: int) -> np.ndarray:
+def candidates(f, rules: LadderRules, t: int, industrial: np.ndarray) -> np.ndarray:
     """Operating firms with what some status asks for.
 
-    The specialised R&D, an invention patent (champions, STAR), or IP and a tech status (OTC).
+    The specialised R&D; an invention patent in a manufacturing firm whose main business is
+    large enough (champions); the STAR market's patents; or IP, a tech status and the OTC
+    board's revenue.
     """
+    ip = f.invention_patents > 0
     tech = f.tech_sme.astype(bool) | (f.hitech_until > t)
+    champion = ip & industrial[f.sector] & (f.hitech_product_share >= rules.champion_min_main_share)
+    otc = tech & (ip | (f.other_ip > 0)) & (f.revenue_history[:, 0] >= rules.otc_min_revenue)
     return np.flatnonzero(
         f.alive.astype(bool)
         & (
             (f.rd_history[:, 0] >= rules.specialised_min_rd)
-            | (f.invention_patents > 0)
+            | champion
             | (f.invention_patents >= rules.star_min_inventions)
-            | (tech & (f.other_ip > 0))
+            | otc
         )
     )
 
