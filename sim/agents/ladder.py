@@ -385,18 +385,30 @@ CRITERIA_COLUMNS = (
 def criteria(f, rules: LadderRules, t: int, industrial: np.ndarray) -> dict[str, np.ndarray]:
     """Firms that meet each status's criteria on 31 December of month ``t`` (operating ones).
 
-    ``industrial``: per sector, whether it is manufacturing (single champions are). Only the
-    firms that could meet one are examined (``candidates``): most firms have none of the R&D,
-    patents or IP every status asks for.
+    ``industrial``: per sector, whether it is manufacturing (single champions are). Masks over
+    the whole table (``criteria_rows`` gives the rows).
+    """
+    whole = {}
+    for status, rows in criteria_rows(f, rules, t, industrial).items():
+        whole[status] = np.zeros(len(f.alive), dtype=bool)
+        whole[status][rows] = True
+    return whole
+
+
+def criteria_rows(f, rules: LadderRules, t: int, industrial: np.ndarray) -> dict[str, np.ndarray]:
+    """The rows of the firms that meet each status's criteria (``criteria``), in order.
+
+    Only the firms that could meet one are examined (``candidates``): most firms have none of
+    the R&D, patents or IP every status asks for.
     """
     rows = candidates(f, rules, t, industrial)
-    subset = SimpleNamespace(**{name: getattr(f, name)[rows] for name in CRITERIA_COLUMNS})
-    met = criteria_of(subset, rules, t, industrial, sector_revenues(f))
-    whole = {}
-    for status, mask in met.items():
-        whole[status] = np.zeros(len(f.alive), dtype=bool)
-        whole[status][rows[mask]] = True
-    return whole
+    met = criteria_of(rows_of(f, rows, CRITERIA_COLUMNS), rules, t, industrial, sector_revenues(f))
+    return {status: rows[mask] for status, mask in met.items()}
+
+
+def rows_of(f, rows: np.ndarray, names) -> SimpleNamespace:
+    """The columns ``names`` of the firms ``rows``, as attributes."""
+    return SimpleNamespace(**{name: getattr(f, name)[rows] for name in names})
 
 
 def candidates(f, rules: LadderRules, t: int, industrial: np.ndarray) -> np.ndarray:
@@ -506,6 +518,9 @@ def criteria_of(f, rules, t, industrial, sector_revenue) -> dict[str, np.ndarray
     }
 
 
+CHAMPION_SIZE_COLUMNS = ("revenue_history", "little_giant_until")
+
+
 def champion_size(f, rules: LadderRules, t: int) -> np.ndarray:
     """A champion's size: revenue of at least ``champion_min_revenue``, or a little giant."""
     return (f.revenue_history[:, 0] >= rules.champion_min_revenue) | (f.little_giant_until > t)
@@ -565,31 +580,29 @@ def year_end(f, rules, t, seed, costs, worth, industrial) -> dict[str, np.ndarra
     tech status leave the board; qualifying firms that seek a listing list (STAR after review)
     and a STAR-listed firm leaves the OTC board. Returns the firms granted or listed, by status.
     """
-    rows = np.arange(len(f.alive))
     alive = f.alive.astype(bool)
     granted = {}
-    met_before = criteria(f, rules, t, industrial)
+    met_before = criteria_rows(f, rules, t, industrial)
     for status in STATUSES:
         met = met_before[status]
         if status == "champion":  # champions read the little giants granted just above
-            met = met_before["champion_base"] & champion_size(f, rules, t)
+            base = met_before["champion_base"]
+            met = base[champion_size(rows_of(f, base, CHAMPION_SIZE_COLUMNS), rules, t)]
         until = getattr(f, UNTIL_COLUMNS[status])
-        wants = np.zeros(len(rows), dtype=bool)
-        candidates = rows[met]
-        wants[candidates] = seeks(seed, candidates, status, costs[status], worth[status])
+        # only firms that meet the criteria and seek the status renew, apply or list
+        rows = met[seeks(seed, met, status, costs[status], worth[status])]
         if status in MIIT_STATUSES:
-            renew = (until == t) & met & wants
+            renew = rows[until[rows] == t]
             until[renew] = t + 12 * rules.validity_years
-            applying = rows[alive & (until < t) & met & wants]
+            applying = rows[alive[rows] & (until[rows] < t)]
             new = applying[passes_review(seed, t, applying, status, rules.review_pass_rate)]
             until[new] = t + 12 * rules.validity_years
         else:
-            listable = alive & (until <= t) & met & wants
+            applying = rows[alive[rows] & (until[rows] <= t)]
             if status == "otc":
                 tech = f.tech_sme.astype(bool) | (f.hitech_until > t)
                 until[alive & (until > t) & ~tech] = t  # leaves the board
-                listable &= f.star_until <= t  # a STAR-listed firm does not come back
-            applying = rows[listable]
+                applying = applying[f.star_until[applying] <= t]  # STAR-listed: no coming back
             if status == "star":
                 applying = applying[
                     passes_review(seed, t, applying, status, rules.review_pass_rate)
