@@ -108,7 +108,7 @@ def _points(values: np.ndarray, tiers) -> np.ndarray:
     """Points of the first tier (highest first) each value reaches; 0 below all."""
     points = np.zeros(len(values))
     for bar, tier_points in reversed(tiers):
-        points[values >= bar] = tier_points
+        points = np.where(values >= bar, tier_points, points)  # faster than a masked store
     return points
 
 
@@ -157,7 +157,7 @@ def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray
     draw keyed on (seed, month, firm), so the order never depends on the table's.
     """
     # few firms are young: the other tests look at their rows only (a pass over one column)
-    rows = np.flatnonzero((t - f.birth_month) <= levers.admission_max_age_months)
+    rows = np.flatnonzero(f.birth_month >= t - levers.admission_max_age_months)
     rows = rows[f.alive[rows] & (f.incubator[rows] == 0)]
     rows = rows[technology_startups(f, rows, levers)]
     rows = rows[seeks_place(seed, rows, levers)]
