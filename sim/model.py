@@ -341,7 +341,7 @@ class InnovationEcosystem(mesa.Model):
 
     def _remove_exited(self, t: int) -> None:
         # an operating firm's exit month is -1, a month of the burn-in: the month alone does
-        # not tell, but it leaves few rows to look at
+        # not tell, but outside month -1 it leaves a few rows to test
         exited = np.flatnonzero(self.firms.column("exit_month") == t)
         exited = exited[~self.firms.column("alive")[exited]]
         self.exits_this_year += len(exited)

@@ -301,7 +301,7 @@ def operating_sums(alive, group, values):
     """Sums of ``values`` by ``group`` (0, 1, ...) over the operating firms.
 
     Added in row order, as ``np.bincount`` adds them, in one pass without gathering the
-    operating firms' rows (at 10^6 firms, 19 ms -> ~2 ms).
+    operating firms' rows (half the time of the gather alone at 10^6 firms).
     """
     groups = 1
     for i in range(group.shape[0]):
