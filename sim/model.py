@@ -340,9 +340,10 @@ class InnovationEcosystem(mesa.Model):
         return columns | {"productivity": mean - gap}
 
     def _remove_exited(self, t: int) -> None:
-        # an operating firm's exit month is -1, a month of the burn-in
-        gone = ~self.firms.column("alive").astype(bool)
-        exited = np.flatnonzero((self.firms.column("exit_month") == t) & gone)
+        # an operating firm's exit month is -1, a month of the burn-in: the month alone does
+        # not tell, but outside month -1 it leaves a few rows to test
+        exited = np.flatnonzero(self.firms.column("exit_month") == t)
+        exited = exited[~self.firms.column("alive")[exited]]
         self.exits_this_year += len(exited)
         self._remove_agents(exited)
 
@@ -354,6 +355,8 @@ class InnovationEcosystem(mesa.Model):
         self._remove_agents(rows)
 
     def _remove_agents(self, rows: np.ndarray) -> None:
+        if not self.firm_agents:  # lean runs: no agents to remove
+            return
         for row in rows:
             agent = self.firm_agents.pop(int(row), None)
             if agent is not None:

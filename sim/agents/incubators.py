@@ -97,7 +97,7 @@ def support_share(services_per_tenant: float, levers) -> float:
 
 def tenants_by_incubator(f, count: int) -> list[np.ndarray]:
     """The rows of each incubator's tenants (incubator 1 first), from one scan of the table."""
-    tenants = np.flatnonzero(f.incubator)
+    tenants = np.flatnonzero(f.incubator != 0)  # ~10x faster than on the int column itself
     numbers = f.incubator[tenants]
     tenants = tenants[np.argsort(numbers, kind="stable")]
     bounds = np.searchsorted(np.sort(numbers), np.arange(1, count + 2))
@@ -108,7 +108,7 @@ def _points(values: np.ndarray, tiers) -> np.ndarray:
     """Points of the first tier (highest first) each value reaches; 0 below all."""
     points = np.zeros(len(values))
     for bar, tier_points in reversed(tiers):
-        points[values >= bar] = tier_points
+        points = np.where(values >= bar, tier_points, points)  # faster than a masked store
     return points
 
 
@@ -156,12 +156,27 @@ def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray
     Incubators rank them by ``applicant_score``, highest first; ties are broken by a lottery
     draw keyed on (seed, month, firm), so the order never depends on the table's.
     """
-    young = (t - f.birth_month) <= levers.admission_max_age_months
-    rows = np.flatnonzero(f.alive & young & (f.incubator == 0))
+    # few firms are young: the other tests look at their rows only (a pass over one column)
+    rows = np.flatnonzero(f.birth_month >= t - levers.admission_max_age_months)
+    rows = rows[f.alive[rows] & (f.incubator[rows] == 0)]
     rows = rows[technology_startups(f, rows, levers)]
     rows = rows[seeks_place(seed, rows, levers)]
     if len(rows) == 0:
         return rows
     draws = rng.uniforms(seed, t, rows.astype(np.int64), rng.INCUBATOR_ADMISSION)
-    order = np.lexsort((draws, -applicant_score(f, rows)))
-    return rows[order[:room]]
+    return rows[best_first(applicant_score(f, rows), draws, room)]
+
+
+def best_first(score: np.ndarray, draws: np.ndarray, room: int) -> np.ndarray:
+    """Indices of the ``room`` highest scores, ties to the lowest draw, in that order.
+
+    ``np.lexsort((draws, -score))[:room]``, but only the contenders (a score at least the
+    ``room``-th highest) are sorted: a large region has tens of thousands of applicants a month
+    for a few dozen places.
+    """
+    contenders = np.arange(len(score))
+    if 0 < room < len(score):
+        cut = np.partition(score, len(score) - room)[len(score) - room]
+        contenders = np.flatnonzero(score >= cut)
+    order = np.lexsort((draws[contenders], -score[contenders]))
+    return contenders[order[:room]]

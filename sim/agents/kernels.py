@@ -198,7 +198,7 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     # R&D is a programme a firm runs or not: one that stops stops at once (x 1.0 or 0.0, no branch)
     f.rd_effort[i] *= target > 0.0
     relabelled = max(bar - f.rd_effort[i], 0.0)  # the books reach the bar before real R&D does
-    deployed = min(f.equity_rd_per_month[i], f.equity_rd_left[i])  # fund tickets, M CNY
+    deployed = equity_rd_of_month(f, i)
     rd = min(f.rd_effort[i] * sales + deployed, r.rd_cash_share * max(f.cash[i], 0.0))
     voucher = min(f.voucher_balance[i], voucher_rate_of(policy, has_voucher) * rd)  # M CNY
 
@@ -221,16 +221,17 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     f.tech_staff[i] += r.staff_adjustment * (wanted_staff - f.tech_staff[i])
     f.tech_staff[i] = min(f.tech_staff[i], f.employees[i])
 
-    interest = f.loan_balance[i] * f.loan_rate[i] / 12.0
+    interest = interest_of_month(f, i)
     margin = sectors.margin[k] + r.margin_productivity * (f.productivity[i] - mean_k)
     profit = sales * margin - rd - interest  # M CNY before tax (tax: 31 December)
     f.cash[i] += profit + voucher
     pay_out(f, r, i)
     f.profit_ytd[i] += profit
-    f.interest_ytd[i] += interest
     f.rd_spend[i] = rd
     f.revenue_ytd[i] += sales
-    f.equity_rd_left[i] -= deployed
+    if interest != 0.0 or deployed != 0.0:  # few firms hold a loan or a fund ticket
+        f.interest_ytd[i] += interest
+        f.equity_rd_left[i] -= deployed
     if rd > 0.0 or relabelled > 0.0:  # most firms do no R&D: their R&D books stay as they are
         f.voucher_balance[i] -= voucher
         f.voucher_used_ytd[i] += voucher
@@ -245,6 +246,25 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     if rng.draw(key, rng.EXIT) < hazard * f.exit_hazard_factor[i]:
         f.alive[i] = False
         f.exit_month[i] = t
+
+
+@njit(cache=True, inline="always")
+def equity_rd_of_month(f, i):
+    """Fund money spent on R&D this month (M CNY): the pace, until the ticket's R&D part is spent.
+
+    Few firms hold a fund ticket: the others' pace is not read (a column less to stream).
+    """
+    if f.equity_rd_left[i] > 0.0:
+        return min(f.equity_rd_per_month[i], f.equity_rd_left[i])
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def interest_of_month(f, i):
+    """Interest on the knowledge-value loan this month (M CNY); few firms hold one."""
+    if f.loan_balance[i] != 0.0:
+        return f.loan_balance[i] * f.loan_rate[i] / 12.0
+    return 0.0
 
 
 @njit(cache=True, inline="always")
