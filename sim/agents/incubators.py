@@ -15,6 +15,7 @@ from sim.agents.rules import (
     OTHER_IP_POINTS,
     RD_POINTS,
     TECH_STAFF_POINTS,
+    tier_points,
 )
 
 
@@ -104,14 +105,6 @@ def tenants_by_incubator(f, count: int) -> list[np.ndarray]:
     return [tenants[bounds[k] : bounds[k + 1]] for k in range(count)]
 
 
-def _points(values: np.ndarray, tiers) -> np.ndarray:
-    """Points of the first tier (highest first) each value reaches; 0 below all."""
-    points = np.zeros(len(values))
-    for bar, tier_points in reversed(tiers):
-        points = np.where(values >= bar, tier_points, points)  # faster than a masked store
-    return points
-
-
 def applicant_score(f, rows: np.ndarray) -> np.ndarray:
     """What incubators rank applicants by: the tech-SME evaluation score of their observables.
 
@@ -127,7 +120,7 @@ def applicant_score(f, rows: np.ndarray) -> np.ndarray:
         INVENTION_PATENT_POINTS,
         OTHER_IP_POINTS * np.minimum(f.other_ip[rows], OTHER_IP_MAX_ITEMS),
     )
-    return _points(share, TECH_STAFF_POINTS) + _points(f.rd_effort[rows], RD_POINTS) + ip
+    return tier_points(share, TECH_STAFF_POINTS) + tier_points(f.rd_effort[rows], RD_POINTS) + ip
 
 
 def technology_startups(f, rows: np.ndarray, levers) -> np.ndarray:

@@ -42,6 +42,7 @@ from numba import njit
 
 from sim import rng
 from sim.agents.firms import FIRM_COLUMNS, HISTORY_YEARS, NEVER
+from sim.agents.rules import tier_points
 from sim.schema import InputError, in_year, param
 from sim.sources import ASSUMED
 
@@ -256,14 +257,6 @@ class LadderRules:
     star_cost: float = param(30.0, unit="M CNY", lo=0.001, source=ASSUMED + "; ditto (IPO fees)")
 
 
-def _tiers(values: np.ndarray, tiers) -> np.ndarray:
-    """Points of the first tier (highest bar first) each value reaches; 0 below all."""
-    points = np.zeros(len(values))
-    for bar, tier_points in reversed(tiers):  # the higher tiers overwrite the lower
-        points = np.where(values >= bar, tier_points, points)
-    return points
-
-
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros(len(a)), where=b > 0)
 
@@ -375,15 +368,15 @@ def specialised_score(f, q: Quantities, rules: LadderRules) -> np.ndarray:
         INVENTION_IP_POINTS,
         np.where(f.other_ip > 0, OTHER_IP_ITEM_POINTS, 0.0),
     )
-    growth = np.where(q.growth_2 > -1.0, _tiers(q.growth_2, GROWTH_POINTS), 0.0)
+    growth = np.where(q.growth_2 > -1.0, tier_points(q.growth_2, GROWTH_POINTS), 0.0)
     return (
-        _tiers(q.main_share, MAIN_SHARE_POINTS)
+        tier_points(q.main_share, MAIN_SHARE_POINTS)
         + growth
         + niche
         + ip
-        + _tiers(q.rd_ratio, RD_RATIO_POINTS)
-        + _tiers(q.rd_staff, RD_STAFF_POINTS)
-        + _tiers(q.margin, MARGIN_POINTS)
+        + tier_points(q.rd_ratio, RD_RATIO_POINTS)
+        + tier_points(q.rd_staff, RD_STAFF_POINTS)
+        + tier_points(q.margin, MARGIN_POINTS)
         + f.specialised_points
     )
 

@@ -19,6 +19,7 @@ from sim.agents.rules import (
     OTHER_IP_POINTS,
     RD_POINTS,
     TECH_STAFF_POINTS,
+    tier_points,
 )
 
 MIN_RD_PER_TECH_STAFF = 0.05  # M CNY/person/yr: floor so firms without R&D keep finite ratios
@@ -75,11 +76,6 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     columns["taxable_last_year"] = last_year_taxable(scenario, columns)
     columns["registry_aware"] = registered | certified  # they know the ladder they are on
     return columns
-
-
-def tier_points(values: np.ndarray, tiers) -> np.ndarray:
-    """Points of the first tier each value reaches (tiers highest first); 0 below all."""
-    return np.select([values >= bar for bar, _ in tiers], [points for _, points in tiers], 0.0)
 
 
 def file_ip_to_stay_registered(scenario, columns, which: np.ndarray) -> None:

@@ -333,6 +333,17 @@ OTHER_IP_POINTS = 6.0  # per utility model, software copyright or similar item
 OTHER_IP_MAX_ITEMS = 4
 
 
+def tier_points(values: np.ndarray, tiers) -> np.ndarray:
+    """Points of the first tier (highest bar first) each value reaches; 0 below all.
+
+    The numpy form over many firms; the kernels' scalar twin is ``kernels.tier_points``.
+    """
+    points = np.zeros(len(values))
+    for bar, points_of_tier in reversed(tiers):  # the higher tiers overwrite the lower
+        points = np.where(values >= bar, points_of_tier, points)
+    return points
+
+
 def per_month(rate_per_year: float) -> float:
     """Monthly probability equivalent to a yearly hazard."""
     return 1.0 - (1.0 - rate_per_year) ** (1.0 / 12.0)
