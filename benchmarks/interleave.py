@@ -17,6 +17,28 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.flags import months, positive_int
+
+
+def kernels_file(text: str) -> Path:
+    """An existing file: a copy of ``sim/agents/kernels.py`` from an earlier commit."""
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: no such file (a copy of sim/agents/kernels.py)"
+        )
+    return Path(text)
+
+
+def firm_count(text: str) -> int:
+    """A whole number of firms from 1 to 10^8, written ``1000000`` or ``1e6``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (1 <= value <= 1e8 and value == int(value)):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number of firms, 1 to 1e8")
+    return int(value)
+
 
 def load_kernels(path: Path):
     """The kernels module at ``path``, as ``base_kernels`` (compiled into its own cache)."""
@@ -41,10 +63,12 @@ def model_at(firms: int | None, month: int):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.interleave", description=__doc__)
-    parser.add_argument("base_kernels", type=Path)
-    parser.add_argument("--firms", type=lambda s: int(float(s)), help="default: the district")
-    parser.add_argument("--month", type=int, default=30)
-    parser.add_argument("--calls", type=int, default=100, help="calls of each")
+    parser.add_argument("base_kernels", type=kernels_file)
+    parser.add_argument(
+        "--firms", type=firm_count, help="1 to 1e8, e.g. 1e6 (default: the district)"
+    )
+    parser.add_argument("--month", type=months, default=30, help="the snapshot's month, 1-1200")
+    parser.add_argument("--calls", type=positive_int, default=100, help="calls of each")
     args = parser.parse_args(argv)
 
     from sim.agents import kernels
