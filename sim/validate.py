@@ -2,7 +2,11 @@
 
 An observed file is a CSV with columns ``id, year, value`` (others, such as ``source``,
 ``unit`` or ``note``, are ignored): one observation per indicator id (``sim.indicators``,
-computed each 31 December) and year. For each observation the runs give the median over seeds
+computed each 31 December) and year. An optional ``month`` column (1-12, empty = 12) dates an
+observation at the end of that month: statistics are often reported at mid-year. A run's
+value there is interpolated linearly between the 31 Decembers around it (for a flow, the same
+line gives the flow over the twelve months to that month's end, at an even pace within each
+year). For each observation the runs give the median over seeds
 and the 5-95% band (``numpy.quantile``, linear interpolation: with few seeds the band is close
 to the range of the runs; an observation within a relative 1e-9 of it counts as inside, so
 round-off cannot push a value out of a band of zero width); the relative error is
@@ -49,6 +53,7 @@ class Observation:
     year: int
     value: float
     line: int
+    month: int = 12  # observed at the end of this month of ``year``
 
 
 @dataclass(frozen=True)
@@ -64,12 +69,19 @@ class Row:
     error_percent: float | None  # None when observed is 0 and the median is not
     in_band: bool
     held_out: bool
+    month: int = 12
+
+    @property
+    def when(self) -> str:
+        """``2021``, or ``2021-06`` for an observation at the end of June."""
+        return str(self.year) if self.month == 12 else f"{self.year}-{self.month:02d}"
 
     def to_json(self) -> dict:
         """The documented JSON row."""
         return {
             "id": self.id,
             "year": self.year,
+            "month": self.month,
             "observed": self.observed,
             "median": self.median,
             "lo": self.lo,
@@ -210,6 +222,13 @@ def read_observed(path: Path, years: Sequence[int], scenario_name: str) -> list[
         year = _year(cell["year"], f"{at} year")
         if year not in years:
             raise InputError(f"{at} year = {year}: not simulated; {span}")
+        month = _month(record, header, f"{at} month")
+        if month < 12 and year - 1 not in years:
+            raise InputError(
+                f"{at} year = {year}, month = {month}: before the first simulated 31 December "
+                f"({years[0]}); a value within a year is interpolated from the 31 Decembers "
+                "around it"
+            )
         value = _value(cell["value"], f"{at} value")
         if (key, year) in seen:
             raise InputError(
@@ -217,8 +236,30 @@ def read_observed(path: Path, years: Sequence[int], scenario_name: str) -> list[
                 "one value per indicator and year"
             )
         seen[key, year] = line
-        observations.append(Observation(key, year, value, line))
+        observations.append(Observation(key, year, value, line, month))
     return observations
+
+
+def _month(record: list[str], header: list[str], where: str) -> int:
+    """The optional ``month`` cell: 1-12; a missing column or an empty cell is 12."""
+    if "month" not in header:
+        return 12
+    if header.count("month") > 1:
+        raise InputError(f"{where}: column 'month' appears {header.count('month')} times")
+    i = header.index("month")
+    text = record[i].strip() if i < len(record) else ""
+    if not text:
+        return 12
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not (number.is_integer() and 1 <= number <= 12):
+        raise InputError(
+            f"{where} = {text!r}: must be a month 1-12 (the observation is at its end) "
+            "or empty for 31 December"
+        )
+    return int(number)
 
 
 def _year_span(years: Sequence[int], scenario_name: str) -> str:
@@ -302,15 +343,14 @@ def compare(
     ``births``, in the baseline year) is an ``InputError`` naming its line.
     """
     rows = []
-    by_year = {int(year): group for year, group in runs.groupby("year", sort=False)}
     for o in observations:
-        group = by_year.get(o.year)
-        values = np.empty(0) if group is None else group[o.id].to_numpy(dtype=float)
+        values = run_values(runs, o)
         values = values[~np.isnan(values)]
         if values.size == 0:
+            missing = o.year if o.month == 12 else f"{o.year - 1} or {o.year}"
             raise InputError(
                 f"{where}: line {o.line} id = {o.id!r}, year = {o.year}: the runs have no value "
-                f"of {o.id} in {o.year} (a flow over a year has none in the baseline year)"
+                f"of {o.id} in {missing} (a flow over a year has none in the baseline year)"
             )
         lo, median, hi = (float(q) for q in np.quantile(values, [BAND[0], 0.5, BAND[1]]))
         rows.append(
@@ -324,9 +364,28 @@ def compare(
                 error_percent=relative_error(median, o.value),
                 in_band=in_band(o.value, lo, hi),
                 held_out=o.year in held_years or o.id in held_ids,
+                month=o.month,
             )
         )
     return rows
+
+
+def run_values(runs: pd.DataFrame, o: Observation) -> np.ndarray:
+    """Each run's value of ``o.id`` at the end of ``o.month`` of ``o.year``, by seed.
+
+    At 31 December the run's own value; within a year, the line between the run's values on
+    the 31 Decembers before and after.
+    """
+
+    def at_year_end(year: int) -> np.ndarray:
+        rows = runs[runs["year"] == year].sort_values("seed", kind="stable")
+        return rows[o.id].to_numpy(dtype=float)
+
+    end = at_year_end(o.year)
+    if o.month == 12:
+        return end
+    start = at_year_end(o.year - 1)  # the same runs, in the same seed order
+    return start + o.month / 12.0 * (end - start)
 
 
 def in_band(observed: float, lo: float, hi: float) -> bool:

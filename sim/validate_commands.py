@@ -104,13 +104,13 @@ def render_validation(v) -> str:
         f"({_seed_span(seeds)}), {v.months} months.",
         "Median and 5-95% band of the runs; error = (median - observed) / |observed|.",
         "",
-        f"{'id':<30}{'year':>6}{'observed':>12}{'median':>12}   {'5-95% band':<24}"
+        f"{'id':<30}{'year':>8}{'observed':>12}{'median':>12}   {'5-95% band':<24}"
         f"{'error':>9}  in band",
     ]
     for r in v.rows:
         mark = ("yes" if r.in_band else "no") + (" (held out)" if r.held_out else "")
         lines.append(
-            f"{r.id:<30}{r.year:>6}{_v(r.observed):>12}{_v(r.median):>12}   "
+            f"{r.id:<30}{r.when:>8}{_v(r.observed):>12}{_v(r.median):>12}   "
             f"{'[' + _v(r.lo) + ', ' + _v(r.hi) + ']':<24}{_error(r.error_percent):>9}  {mark}"
         )
     lines.append("")

@@ -107,3 +107,19 @@ def test_validate_reads_the_whole_city_series(chongqing):
     ids = {o.id for o in observed}
     assert {"kvl_cumulative_firms", "kvl_cumulative_firm_loans", "tech_smes"} <= ids
     assert max(o.year for o in observed) == 2025
+
+
+def test_the_validation_file_dates_the_mid_year_loan_counts(chongqing):
+    """chongqing_observed_2018_2025.csv: the series' rows, each reported mid-year at month 6."""
+    path = TARGETS / "chongqing_observed_2018_2025.csv"
+    observed = read_observed(path, simulated_years(chongqing), chongqing.scenario.name)
+    with (TARGETS / "chongqing_series.csv").open(encoding="utf-8") as handle:
+        series = list(csv.DictReader(handle))
+    expected = {
+        (r["id"], int(r["year"])): (float(r["value"]), 6 if r["note"].startswith("mid-") else 12)
+        for r in series
+        # a mid-year value of the baseline year is before the first simulated 31 December
+        if not (int(r["year"]) == chongqing.baseline_year and r["note"].startswith("mid-"))
+    }
+    assert {(o.id, o.year): (o.value, o.month) for o in observed} == expected
+    assert sum(o.month == 6 for o in observed) == 2

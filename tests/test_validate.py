@@ -63,8 +63,10 @@ def test_rows_are_the_runs_own_median_and_band_and_the_scores_follow_from_them(r
     ]  # fmt: skip
     for row in data["rows"]:
         assert list(row) == [
-            "id", "year", "observed", "median", "lo", "hi", "error_percent", "in_band", "held_out",
+            "id", "year", "month", "observed", "median", "lo", "hi", "error_percent", "in_band",
+            "held_out",
         ]  # fmt: skip
+        assert row["month"] == 12  # no month column: 31 December
         lo, median, hi = own(runs, row["id"], row["year"])
         assert (row["lo"], row["median"], row["hi"]) == (lo, median, hi)
         assert row["held_out"] is False
@@ -157,6 +159,45 @@ def test_relative_error_and_scores_on_hand_made_rows():
     }  # fmt: skip
 
 
+def test_an_observation_within_a_year_is_compared_on_the_line_between_its_31_decembers(
+    runs, tmp_path
+):
+    def by_seed(indicator, year):
+        rows = runs[runs["year"] == year].sort_values("seed")
+        return rows[indicator].to_numpy(dtype=float)
+
+    def quantiles(values):
+        return [float(q) for q in np.quantile(values, [0.05, 0.5, 0.95])]
+
+    path = tmp_path / "observed.csv"
+    path.write_text(
+        "id,year,month,value\n"
+        "tech_smes,2022,6,250\n"  # a stock at the end of June
+        "births,2022,3,90\n"  # a flow: the twelve months to the end of March
+        "hitech_firms,2022,,70\n"  # no month: 31 December
+        "rd_gdp_ratio,2021,12,0.8\n",
+        encoding="utf-8",
+    )
+    data = validate_json(path)
+    rows = {r["id"]: r for r in data["rows"]}
+    assert [r["month"] for r in data["rows"]] == [6, 3, 12, 12]
+    smes = by_seed("tech_smes", 2021) + 6 / 12 * (
+        by_seed("tech_smes", 2022) - by_seed("tech_smes", 2021)
+    )
+    births = by_seed("births", 2021) + 3 / 12 * (by_seed("births", 2022) - by_seed("births", 2021))
+    assert [rows["tech_smes"][k] for k in ("lo", "median", "hi")] == quantiles(smes)
+    assert [rows["births"][k] for k in ("lo", "median", "hi")] == quantiles(births)
+    assert rows["tech_smes"]["median"] != own(runs, "tech_smes", 2022)[1]
+    assert [rows["hitech_firms"][k] for k in ("lo", "median", "hi")] == own(
+        runs, "hitech_firms", 2022
+    )
+    assert rows["rd_gdp_ratio"]["median"] == own(runs, "rd_gdp_ratio", 2021)[1]
+
+    text = innosim("validate", DEFAULT_SCENARIO, path, *ARGS).stdout.decode()
+    shown = [line.split()[:2] for line in text.splitlines() if line.startswith(("tech", "birt"))]
+    assert shown == [["tech_smes", "2022-06"], ["births", "2022-03"]]
+
+
 # ------------------------------------------------------------------- bad input: exit 2, one line
 
 
@@ -210,6 +251,20 @@ BAD_FILES = {
     "duplicate": (
         b"id,year,value,note\ntech_smes,2021,180,a\nhitech_firms,2021,60,\ntech_smes,2021,181,b\n",
         ["line 4", "id = 'tech_smes', year = 2021 repeats line 2", "one value per"],
+    ),
+    "month out of range": (
+        b"id,year,month,value\ntech_smes,2021,13,190\n",
+        ["line 2 month = '13'", "a month 1-12", "empty for 31 December"],
+    ),
+    "month as a name": (b"id,year,month,value\ntech_smes,2021,June,190\n", ["month = 'June'"]),
+    "fractional month": (b"id,year,month,value\ntech_smes,2021,6.5,190\n", ["month = '6.5'"]),
+    "month before the first 31 December": (
+        b"id,year,month,value\ntech_smes,2020,6,190\n",
+        ["line 2 year = 2020, month = 6", "before the first simulated 31 December (2020)"],
+    ),
+    "month of a flow with no value the year before": (
+        b"id,year,month,value\nbirths,2021,6,80\n",
+        ["line 2 id = 'births', year = 2021", "no value of births in 2020 or 2021"],
     ),
     "flow in the baseline year": (
         b"id,year,value\nbirths,2020,80\n",
