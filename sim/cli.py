@@ -8,7 +8,6 @@ import argparse
 import io
 import json
 import sys
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from sim.indicators import PLAN_INDICATORS
 from sim.progress import ProgressBar
 from sim.schema import InputError
 from sim.validate_commands import add_validate_command
-from sim.words import LANGS, Words
+from sim.words import LANGS, Words, ljust, rjust, width
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -197,11 +196,11 @@ def scorecard_lines(card: list[dict], words: Words | None = None) -> list[str]:
     words = words or Words("en")
     t = words.t
     header = (
-        f"  {_ljust(t['run_indicator'], 30)} {_rjust(t['run_value'], 10)} "
-        f"{_rjust(t['run_target'], 10)} {_rjust(t['run_over'], 10)}  "
-        f"{_ljust(t['run_met'], 4)} {t['run_name']}"
+        f"  {ljust(t['run_indicator'], 30)} {rjust(t['run_value'], 10)} "
+        f"{rjust(t['run_target'], 10)} {rjust(t['run_over'], 10)}  "
+        f"{ljust(t['run_met'], 4)} {t['run_name']}"
     )
-    met_width = max(_width(t["run_met"]), _width(t["yes"]), _width(t["no"]))
+    met_width = max(width(t["run_met"]), width(t["yes"]), width(t["no"]))
     lines = []
     for kind, title in (("outcome", t["run_outcomes"]), ("input", t["run_inputs"])):
         rows = [row for row in card if row.get("kind", "outcome") == kind]
@@ -213,11 +212,11 @@ def scorecard_lines(card: list[dict], words: Words | None = None) -> list[str]:
             name = words.indicator(row["id"])
             if row["value"] is None:
                 lines.append(
-                    f"  {row['id']:<30} {_rjust(t['na'], 10)} {row['target']:>10,.2f} {'':>10}  "
-                    f"{_ljust(t['no'], max(4, met_width))} {name}"
+                    f"  {row['id']:<30} {rjust(t['na'], 10)} {row['target']:>10,.2f} {'':>10}  "
+                    f"{ljust(t['no'], max(4, met_width))} {name}"
                 )
                 continue
-            mark = _ljust(words.yes_no(row["met"]), max(4, met_width))
+            mark = ljust(words.yes_no(row["met"]), max(4, met_width))
             lines.append(
                 f"  {row['id']:<30} {row['value']:>10,.2f} {row['target']:>10,.2f} "
                 f"{row['value'] - row['target']:>+10,.2f}  {mark} {name}"
@@ -231,19 +230,6 @@ def scorecard_lines(card: list[dict], words: Words | None = None) -> list[str]:
         summary += words("run_summary_inputs", met=at_target, total=len(inputs))
     lines.append(summary + t["run_end"])
     return lines
-
-
-def _width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _ljust(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
-
-def _rjust(text: str, width: int) -> str:
-    return " " * max(0, width - _width(text)) + text
 
 
 def add_dashboard_command(sub) -> None:

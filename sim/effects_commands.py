@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sim.flags import add_set_flag, months, non_negative_int, positive_int
 from sim.schema import InputError
+from sim.words import LANGS, Words, ljust, rjust
 
 FORMATS = ("table", "json")
 
@@ -69,6 +70,12 @@ def add_effects_command(sub) -> None:
         action="append",
         metavar="GROUP",
         help="only this lever group (repeatable; default: every group)",
+    )
+    effects.add_argument(
+        "--lang",
+        choices=LANGS,
+        default="en",
+        help="language of the table format: headings, lever groups, units, indicator names",
     )
     _common_flags(effects)
     effects.set_defaults(handler=effects_command)
@@ -134,7 +141,7 @@ def effects_command(args) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(effects.to_json_dict(), indent=2) + "\n")
     else:
-        sys.stdout.write(render_effects(effects))
+        sys.stdout.write(render_effects(effects, Words(args.lang, scenario.plan)))
     return 0
 
 
@@ -169,45 +176,51 @@ def render_comparison(c) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_effects(e) -> str:
-    """One block per lever group: cost, then each outcome's effect, per 10 M CNY, cost/unit."""
+def render_effects(e, words: Words | None = None) -> str:
+    """One block per lever group: cost, then each outcome's effect, per 10 M CNY, cost/unit.
+
+    In Chinese (``words``), a group is named beside its id and each row ends with the
+    indicator's name; the ids stay, since flags and files use them.
+    """
     from sim.indicators import INDICATORS
 
-    lines = [
-        f"Lever effects in {e.scenario}, {e.year}: the scenario minus the same scenario with "
-        f"the group off, paired on {len(e.seeds)} seeds; mean and 90% confidence interval.",
-        "",
-    ]
+    words = words or Words("en")
+    t = words.t
+    chinese = words.lang == "zh"
+    lines = [words("effects_heading", scenario=e.scenario, year=e.year, seeds=len(e.seeds)), ""]
+    header = (
+        f"  {ljust(t['effects_outcome'], 30)}{rjust(t['effects_unit'], 11)}"
+        f"{rjust(t['effects_effect'], 11)}   {ljust(t['effects_interval'], 22)}"
+        f"{rjust(t['effects_per_10m'], 13)}{rjust(t['effects_per_unit'], 12)}"
+    )
     for lever in e.levers:
-        items = " + ".join(e.cost_items[lever.lever]) or "no public cost booked"
         cost = lever.cost
+        name = f"{lever.lever}({words.lever(lever.lever)})" if chinese else lever.lever
+        items = " + ".join(e.cost_items[lever.lever]) or t["effects_no_cost"]
         lines.append(
-            f"{lever.lever}: public cost {_n(cost.mean)} M CNY {_band(cost.lo, cost.hi)} "
-            f"to {e.year} ({items})"
-        )
+            words(
+                "effects_cost", lever=name, cost=_n(cost.mean), band=_band(cost.lo, cost.hi),
+                year=e.year, items=items,
+            )
+        )  # fmt: skip
         moved = [k for k, v in lever.effects.items() if _moves(v)]
         if moved:
-            lines.append(
-                f"  {'outcome':<30}{'unit':>11}{'effect':>11}   {'90% interval':<22}"
-                f"{'per 10 M CNY':>13}{'M CNY/unit':>12}"
-            )
+            lines.append(header)
         for k in moved:
             v = lever.effects[k]
             per = lever.per_10m(k)
             per_unit = lever.cost_per_unit(k)
-            lines.append(
-                f"  {k:<30}{INDICATORS[k][0]:>11}{_n(v.mean, True):>11}   "
-                f"{_band(v.lo, v.hi):<22}{_n(per.mean, True) if per else 'n/a':>13}"
+            row = (
+                f"  {k:<30}{rjust(words.unit(INDICATORS[k][0]), 11)}{_n(v.mean, True):>11}   "
+                f"{_band(v.lo, v.hi):<22}{_n(per.mean, True) if per else t['na']:>13}"
                 f"{_n(per_unit) if per_unit is not None else '-':>12}"
             )
+            lines.append(f"{row}  {words.indicator(k)}" if chinese else row)
         still = [k for k in lever.effects if k not in moved]
         if still:
-            lines.append(f"  no effect on: {', '.join(still)}")
+            lines.append("  " + words("effects_none", ids=", ".join(still)))
         lines.append("")
-    lines.append(
-        "per 10 M CNY: effect x 10 / cost. M CNY/unit: cost / effect, only where the whole "
-        "interval is above 0."
-    )
+    lines.append(t["effects_footer"])
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,7 @@ exists in every language and sentences take their numbers as ``{placeholders}``.
 
 import functools
 import tomllib
+import unicodedata
 from pathlib import Path
 
 from sim.indicators import INDICATORS
@@ -95,3 +96,18 @@ class Words:
     def yes_no(self, flag: bool) -> str:
         """The word for yes or no."""
         return self.t["yes"] if flag else self.t["no"]
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def ljust(text: str, columns: int) -> str:
+    """``text`` padded on the right to ``columns`` terminal columns."""
+    return text + " " * max(0, columns - width(text))
+
+
+def rjust(text: str, columns: int) -> str:
+    """``text`` padded on the left to ``columns`` terminal columns."""
+    return " " * max(0, columns - width(text)) + text

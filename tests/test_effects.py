@@ -147,3 +147,18 @@ def test_help_texts_print_percent_signs_once():
     for command in ("report", "compare", "effects"):
         text = innosim(command, "--help").stdout.decode()
         assert "90% " in text and "%%" not in text
+
+
+def test_effects_table_in_chinese_names_groups_units_and_indicators():
+    args = ("effects", DEFAULT_SCENARIO, "--seeds", "2", "--months", "24", "--lever", "vouchers")
+    zh = innosim(*args, "--lang", "zh").stdout.decode()
+    en = innosim(*args).stdout.decode()
+    assert zh.startswith("liangping_2021_2025 各政策组的效果(2022 年)")
+    assert "vouchers(科技创新券):公共成本 " in zh and "截至 2022 年(spend_vouchers)" in zh
+    rd = next(line for line in zh.splitlines() if line.strip().startswith("business_rd"))
+    assert "百万元" in rd and rd.endswith("企业研发经费")
+    assert zh.rstrip().endswith("仅在整个区间大于 0 时给出。")
+    # the same numbers as the English table, row by row
+    [english] = [line for line in en.splitlines() if line.startswith("  business_rd")]
+    assert rd.split()[2:-1] == english.split()[3:]  # after the id and the unit "M CNY"
+    assert "public cost" in en and "公共成本" not in en
