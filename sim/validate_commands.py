@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sim.effects_commands import _n
 from sim.flags import add_set_flag, months, non_negative_int, positive_int
+from sim.words import LANGS, Words, ljust, rjust
 
 FORMATS = ("table", "json")
 DEFAULT_SEEDS = 5
@@ -21,7 +22,8 @@ def add_validate_command(sub) -> None:
         help="compare a scenario's runs over many seeds with observed values",
         description=(
             "Run SCENARIO on --seeds seeds and, for each indicator id and year of OBSERVED "
-            "(a CSV with columns id, year, value; other columns are ignored), print the "
+            "(a CSV with columns id, year, value and optionally month, 1-12, for a value at "
+            "the end of a month within the year; other columns are ignored), print the "
             "observed value, the simulated median and 5-95% band across seeds, the relative "
             "error of the median and whether the observation lies in the band; then the mean "
             "absolute percentage error (MAPE) and the band coverage, overall and per "
@@ -31,8 +33,8 @@ def add_validate_command(sub) -> None:
         epilog=(
             "Example: innosim validate scenarios/liangping_2021_2025.toml "
             "scenarios/targets/liangping_observed_2020.csv --seeds 10. JSON: {scenario, "
-            "observed_file, seeds, months, band, rows: [{id, year, observed, median, lo, hi, "
-            "error_percent, in_band, held_out}], summary: {rows, mape_percent, band_coverage, "
+            "observed_file, seeds, months, band, rows: [{id, year, month, observed, median, lo, "
+            "hi, error_percent, in_band, held_out}], summary: {rows, mape_percent, band_coverage, "
             "by_id: {<id>: {rows, mape_percent, band_coverage}}}, held_out: {same as summary}}. "
             "error_percent = 100 (median - observed) / |observed|; null when observed is 0 and "
             "the median is not. band_coverage is a share (0 to 1)."
@@ -61,6 +63,12 @@ def add_validate_command(sub) -> None:
         help="report rows of this year or indicator id but summarise them apart (repeatable)",
     )
     validate.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    validate.add_argument(
+        "--lang",
+        choices=LANGS,
+        default="en",
+        help="language of the table format: headings, summaries and indicator names",
+    )
     validate.set_defaults(handler=validate_command)
 
 
@@ -92,58 +100,72 @@ def validate_command(args) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(result.to_json_dict(), indent=2, allow_nan=False) + "\n")
     else:
-        sys.stdout.write(render_validation(result))
+        sys.stdout.write(render_validation(result, Words(args.lang, scenario.plan)))
     return 0
 
 
-def render_validation(v) -> str:
-    """Rows in the file's order, then the summaries (fitted rows, then held out)."""
+def render_validation(v, words: Words | None = None) -> str:
+    """Rows in the file's order, then the summaries (fitted rows, then held out).
+
+    In Chinese (``words``) each row ends with the indicator's name; the ids stay.
+    """
+    words = words or Words("en")
+    t = words.t
     seeds = v.seeds
+    span = (
+        words("validate_seed", first=seeds[0])
+        if len(seeds) == 1
+        else words("validate_seeds", first=seeds[0], last=seeds[-1])
+    )
     lines = [
-        f"{v.scenario} against {v.observed_file}: {len(seeds)} seeds "
-        f"({_seed_span(seeds)}), {v.months} months.",
-        "Median and 5-95% band of the runs; error = (median - observed) / |observed|.",
+        words(
+            "validate_heading", scenario=v.scenario, file=v.observed_file, count=len(seeds),
+            span=span, months=v.months,
+        ),
+        t["validate_how"],
         "",
-        f"{'id':<30}{'year':>8}{'observed':>12}{'median':>12}   {'5-95% band':<24}"
-        f"{'error':>9}  in band",
-    ]
+        f"{ljust(t['validate_id'], 30)}{rjust(t['validate_year'], 8)}"
+        f"{rjust(t['validate_observed'], 12)}{rjust(t['validate_median'], 12)}   "
+        f"{ljust(t['validate_band'], 24)}{rjust(t['validate_error'], 9)}  {t['validate_in_band']}",
+    ]  # fmt: skip
     for r in v.rows:
-        mark = ("yes" if r.in_band else "no") + (" (held out)" if r.held_out else "")
-        lines.append(
+        mark = words.yes_no(r.in_band) + (t["validate_held"] if r.held_out else "")
+        row = (
             f"{r.id:<30}{r.when:>8}{_v(r.observed):>12}{_v(r.median):>12}   "
             f"{'[' + _v(r.lo) + ', ' + _v(r.hi) + ']':<24}{_error(r.error_percent):>9}  {mark}"
         )
+        lines.append(f"{row}  {words.indicator(r.id)}" if words.lang == "zh" else row)
     lines.append("")
-    lines += _summary_lines("Summary", v.summary)
+    lines += _summary_lines(t["validate_summary"], v.summary, words)
     held = v.held_out
     if held.overall.rows:
         lines.append("")
-        lines += _summary_lines("Held out", held)
+        lines += _summary_lines(t["validate_held_title"], held, words)
     lines.append("")
-    lines.append("MAPE: mean |error| over rows with an error (n/a: observed 0, median not).")
-    lines.append("Band coverage: rows whose observation lies in the 5-95% band.")
+    lines.append(t["validate_mape_note"])
+    lines.append(t["validate_band_note"])
     return "\n".join(lines) + "\n"
 
 
-def _summary_lines(title: str, summary) -> list[str]:
+def _summary_lines(title: str, summary, words: Words) -> list[str]:
     overall = summary.overall
     if not overall.rows:
-        return [f"{title}: no rows (every row is held out)."]
-    lines = [f"{title}: {_score(overall)}"]
+        return [words("validate_no_rows", title=title)]
+    lines = [f"{title}: {_score(overall, words)}"]
     if all(score.rows == 1 for score in summary.by_id.values()):
         if overall.rows > 1:
-            lines.append("  (one row per indicator: the rows above are the per-indicator scores)")
+            lines.append(words.t["validate_one_row"])
         return lines
     for key, score in summary.by_id.items():
-        lines.append(f"  {key:<30}{_score(score)}")
+        lines.append(f"  {key:<30}{_score(score, words)}")
     return lines
 
 
-def _score(score) -> str:
-    return (
-        f"MAPE {_percent(score.mape_percent)}, band coverage {score.in_band} of {score.rows} "
-        f"({_percent(100 * score.band_coverage)})"
-    )
+def _score(score, words: Words) -> str:
+    return words(
+        "validate_score", mape=_percent(score.mape_percent), inside=score.in_band,
+        rows=score.rows, share=_percent(100 * score.band_coverage),
+    )  # fmt: skip
 
 
 def _percent(x) -> str:
@@ -158,7 +180,3 @@ def _error(x) -> str:
 def _v(x: float) -> str:
     """A whole number as one (counts), anything else to three significant figures."""
     return f"{int(x):,}" if float(x).is_integer() else _n(x)
-
-
-def _seed_span(seeds) -> str:
-    return f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]} to {seeds[-1]}"

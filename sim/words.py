@@ -65,7 +65,8 @@ class Words:
     def __init__(self, lang: str, plan=None):
         self.lang = check_lang(lang)
         self.t = text()[lang]
-        self.plan = {r.id: r for r in plan.rows} if plan is not None else {}
+        # scored rows and baseline-only rows both carry the names of their indicators
+        self.plan = {r.id: r for r in plan.rows + plan.baselines} if plan is not None else {}
 
     def __call__(self, key: str, **values) -> str:
         """The sentence ``key`` with its ``{placeholders}`` filled from ``values``."""

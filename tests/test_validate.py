@@ -330,3 +330,19 @@ def test_help_names_the_band_and_the_json_shape(capsys):
     status, out, _ = run_main(capsys, "validate", "--help")
     assert status == 0
     assert "5-95% band" in out and "%%" not in out and "held_out" in out
+
+
+def test_the_table_in_chinese_has_the_same_rows_and_names_each_indicator(observed):
+    args = ("validate", DEFAULT_SCENARIO, observed, *ARGS, "--hold-out", "2022")
+    en, zh = innosim(*args), innosim(*args, "--lang", "zh")
+    en_lines, zh_lines = en.stdout.decode().splitlines(), zh.stdout.decode().splitlines()
+    assert zh_lines[0].startswith("liangping_2021_2025 对照 ") and "3 个随机种子" in zh_lines[0]
+    header = next(i for i, line in enumerate(zh_lines) if line.startswith("指标"))
+    rows = zh_lines[header + 1 : header + 5]
+    assert rows[0].endswith("科技型企业") and rows[1].endswith("否(留出)  国家高新技术企业")
+    # the numbers are the English table's
+    en_header = next(i for i, line in enumerate(en_lines) if line.startswith("id "))
+    for zh_row, en_row in zip(rows, en_lines[en_header + 1 : en_header + 5], strict=True):
+        assert zh_row.split()[:7] == en_row.split()[:7]
+    assert any(line.startswith("汇总: MAPE ") for line in zh_lines)
+    assert any(line.startswith("留出样本: MAPE ") and "区间覆盖 1/2" in line for line in zh_lines)
