@@ -244,3 +244,76 @@ def test_every_firm_certified_met_the_criteria_when_certified(levers, seed):
             status_counts_per_year(model)
     assert len(snapshots) == 3
     assert certified > 0  # the property was put to the test
+
+
+# ------------------------------------------------------------------ the tax expenditures
+
+
+def tax_as_the_books_see_it(before: dict, policy, industrial: np.ndarray, t: int) -> dict:
+    """Income tax and the revenue each tax lever forgoes, from the table before the year end.
+
+    Written apart from the kernel: profit less the super-deduction of reported R&D, losses of
+    the carry-forward window set off, the reduced rate while certified.
+    """
+    alive = before["alive"]
+    certified = before["hitech_until"] >= t
+    tech_sme = before["tech_sme"]
+    by_sector = (policy.super_deduction_industrial, policy.super_deduction_other)
+    deduction = np.where(industrial[before["sector"]], *by_sector)
+    deduction = np.where(
+        tech_sme, np.maximum(deduction, policy.super_deduction_tech_sme), deduction
+    )
+    rate = np.where(certified, policy.tax_hitech, policy.tax_standard)
+    window = np.where(
+        certified | tech_sme, policy.loss_carry_years_recognised, policy.loss_carry_years
+    )
+    years = np.arange(before["tax_losses"].shape[1])
+    carried = (before["tax_losses"] * (years[None, :] < window[:, None])).sum(axis=1)
+    taxable = before["profit_ytd"] - deduction * before["rd_ytd"]
+    base = np.maximum(taxable - carried, 0.0)
+    tax = rate * base
+    return {
+        "alive": alive,
+        "tax": tax,
+        "super_deduction": rate * np.maximum(before["profit_ytd"] - carried, 0.0) - tax,
+        "hitech_tax_rate": policy.tax_standard * base - tax,
+    }
+
+
+def test_tax_expenditures_are_the_tax_each_lever_forgoes_firm_by_firm():
+    scenario = district({}, horizon_months=36)
+    model = InnovationEcosystem(setup=scenario, seed=7, agents="lean")
+    snapshots = snapshot_before_year_end(model)
+    industrial = np.asarray(model.sector_params.industrial, dtype=bool)
+    checked = 0
+    for _ in range(scenario.scenario.horizon_months):
+        model.step()
+        if not (snapshots and snapshots[-1][0] == model.month):
+            continue
+        t, before = snapshots[-1]
+        year = model.date(t)[0]
+        books = tax_as_the_books_see_it(before, model.policy_in_force(year), industrial, t)
+        f = model.firms.arrays()
+        rows = np.flatnonzero(books["alive"])
+        np.testing.assert_allclose(
+            f.tax_last_year[rows], books["tax"][rows], rtol=1e-12, atol=1e-12
+        )
+        for lever, column in (
+            ("super_deduction", "forgone_deduction_last_year"),
+            ("hitech_tax_rate", "forgone_rate_last_year"),
+        ):
+            firm_by_firm = books[lever][rows]
+            assert (firm_by_firm >= -1e-12).all(), lever  # a tax lever never raises tax
+            np.testing.assert_allclose(getattr(f, column)[rows], firm_by_firm, atol=1e-12)
+            booked = model.government.forgone[year][lever]
+            assert booked == pytest.approx(firm_by_firm.sum(), rel=1e-9, abs=1e-9), lever
+            assert model.yearly_indicators().iloc[-1][f"tax_expenditure_{lever}"] == booked
+        row = model.yearly_indicators().iloc[-1]
+        assert row["public_cost_total"] == pytest.approx(
+            row["spend_total"]
+            + row["tax_expenditure_super_deduction"]
+            + row["tax_expenditure_hitech_tax_rate"]
+        )
+        checked += 1
+        assert books["hitech_tax_rate"][rows].sum() > 0 and books["super_deduction"][rows].sum() > 0
+    assert checked == 3
