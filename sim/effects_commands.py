@@ -39,6 +39,7 @@ def add_compare_command(sub) -> None:
     compare.add_argument("a", type=Path, help="scenario A (e.g. the plan)")
     compare.add_argument("b", type=Path, help="scenario B (e.g. the counterfactual)")
     _common_flags(compare)
+    _lang_flag(compare)
     compare.set_defaults(handler=compare_command)
 
 
@@ -71,14 +72,18 @@ def add_effects_command(sub) -> None:
         metavar="GROUP",
         help="only this lever group (repeatable; default: every group)",
     )
-    effects.add_argument(
+    _common_flags(effects)
+    _lang_flag(effects)
+    effects.set_defaults(handler=effects_command)
+
+
+def _lang_flag(parser) -> None:
+    parser.add_argument(
         "--lang",
         choices=LANGS,
         default="en",
         help="language of the table format: headings, lever groups, units, indicator names",
     )
-    _common_flags(effects)
-    effects.set_defaults(handler=effects_command)
 
 
 def _common_flags(parser) -> None:
@@ -115,7 +120,7 @@ def compare_command(args) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(comparison.to_json_dict(), indent=2) + "\n")
     else:
-        sys.stdout.write(render_comparison(comparison))
+        sys.stdout.write(render_comparison(comparison, Words(args.lang, a.plan)))
     return 0
 
 
@@ -148,15 +153,22 @@ def effects_command(args) -> int:
 # --------------------------------------------------------------------------------- tables
 
 
-def render_comparison(c) -> str:
-    """One block per indicator: a year a line, A, B, A - B [90% interval]."""
+def render_comparison(c, words: Words | None = None) -> str:
+    """One block per indicator: a year a line, A, B, A - B [90% interval].
+
+    In Chinese (``words``) each block's title adds the indicator's name.
+    """
     from sim.indicators import INDICATORS, PLAN_INDICATORS
 
+    words = words or Words("en")
+    t = words.t
     lines = [
-        f"{c.a} minus {c.b}, paired on {len(c.seeds)} seeds "
-        f"(seeds {c.seeds[0]} to {c.seeds[-1]}); mean and 90% confidence interval.",
+        words(
+            "compare_heading", a=c.a, b=c.b, count=len(c.seeds), first=c.seeds[0],
+            last=c.seeds[-1],
+        ),
         "",
-    ]
+    ]  # fmt: skip
     shown = [*PLAN_INDICATORS, "business_rd", "firms", "spend_total"]
     shown += [i for i in c.rows["indicator"].unique() if i not in shown]
     for indicator in shown:
@@ -164,10 +176,14 @@ def render_comparison(c) -> str:
         if rows.empty or (rows[["a", "b"]].isna().all().all()):
             continue
         kind = rows["kind"].iloc[0]
-        unit = INDICATORS[indicator][0]
-        tag = " [input: set by a lever schedule]" if kind == "input" else ""
-        lines.append(f"{indicator} ({unit}){tag}")
-        lines.append(f"  {'year':<6}{'A':>12}{'B':>12}{'A - B':>12}   90% interval")
+        unit = words.unit(INDICATORS[indicator][0])
+        tag = t["compare_input"] if kind == "input" else ""
+        name = f" {words.indicator(indicator)}" if words.lang == "zh" else ""
+        lines.append(f"{indicator} ({unit}){tag}{name}")
+        lines.append(
+            f"  {ljust(t['compare_year'], 6)}{'A':>12}{'B':>12}"
+            f"{rjust(t['compare_difference'], 12)}   {t['compare_interval']}"
+        )
         for r in rows.itertuples():
             lines.append(
                 f"  {r.year:<6}{_n(r.a):>12}{_n(r.b):>12}{_n(r.mean, True):>12}   "

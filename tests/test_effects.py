@@ -162,3 +162,18 @@ def test_effects_table_in_chinese_names_groups_units_and_indicators():
     [english] = [line for line in en.splitlines() if line.startswith("  business_rd")]
     assert rd.split()[2:-1] == english.split()[3:]  # after the id and the unit "M CNY"
     assert "public cost" in en and "公共成本" not in en
+
+
+def test_compare_table_in_chinese_has_the_english_numbers():
+    args = (
+        "compare", DEFAULT_SCENARIO, DEFAULT_SCENARIO.with_name("liangping_no_policy.toml"),
+        "--seeds", "2", "--months", "12",
+    )  # fmt: skip
+    en = innosim(*args).stdout.decode().splitlines()
+    zh = innosim(*args, "--lang", "zh").stdout.decode().splitlines()
+    assert zh[0].startswith("liangping_2021_2025 减 liangping_no_policy,2 个随机种子配对")
+    assert "tech_smes (家) 科技型企业" in zh and "tech_smes (firms)" in en
+    assert any(line.endswith("[投入类:由政策排期设定] 引进培育高精尖缺人才") for line in zh)
+    assert len(zh) == len(en)
+    numbers = [line.split()[-4:] for line in en if line.startswith("  20")]
+    assert numbers == [line.split()[-4:] for line in zh if line.startswith("  20")]
