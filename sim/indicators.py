@@ -34,6 +34,10 @@ INDICATORS = {
     "firms": ("firms", "operating modelled firms"),
     "births": ("firms", "firms founded during the year"),
     "exits": ("firms", "firms that exited during the year"),
+    "hitech_new": ("firms", "firms newly certified at the year's round (first time or again)"),
+    "hitech_lapsed": ("firms", "certificates ended at the year's round: not renewed or withdrawn"),
+    "tech_smes_new": ("firms", "firms registered at the year's round"),
+    "tech_smes_left": ("firms", "operating firms that left the registry at the year's round"),
     "valid_invention_patents": ("patents", "valid invention patents held by firms"),
     "invention_applications": ("applications", "invention applications filed in the year"),
     "invention_grants": ("patents", "invention patents granted in the year"),
@@ -111,6 +115,10 @@ COUNT_INDICATORS = [
     "firms",
     "births",
     "exits",
+    "hitech_new",
+    "hitech_lapsed",
+    "tech_smes_new",
+    "tech_smes_left",
     "valid_invention_patents",
     "invention_applications",
     "invention_grants",
@@ -127,6 +135,27 @@ COUNT_INDICATORS = [
     "kvl_cumulative_firms",
     "kvl_cumulative_firm_loans",
 ]
+
+
+def status_flows(f, t: int, before: dict) -> dict[str, int]:
+    """The certification and registry round of 31 December ``t`` as flows of operating firms.
+
+    ``before``: ``hitech_until`` and ``tech_sme`` just before the round. A firm holds the
+    certificate after the round when its validity runs past ``t``; one that did not hold it
+    going in is newly certified (first time or again after a lapse); one whose status ends at
+    the round (expired and not renewed, or withdrawn in the audit) lapses. Attracted firms
+    arrive certified during the year, so no round counts them.
+    """
+    alive = f.alive
+    held = before["hitech_until"] >= t
+    holds = f.hitech_until > t
+    registered = before["tech_sme"]
+    return {
+        "hitech_new": int(np.count_nonzero(alive & ~held & holds)),
+        "hitech_lapsed": int(np.count_nonzero(alive & held & ~holds)),
+        "tech_smes_new": int(np.count_nonzero(alive & f.tech_sme & ~registered)),
+        "tech_smes_left": int(np.count_nonzero(alive & registered & ~f.tech_sme)),
+    }
 
 
 def firm_totals(f, sector_flags, above_scale_revenue: float, month: int) -> dict[str, float]:

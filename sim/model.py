@@ -26,7 +26,14 @@ from sim.agents.population import (
 )
 from sim.agents.rules import PolicyInForce, build_rules, build_sector_params, rules_in_year
 from sim.calendar import DEAL_MONTHS, calendar
-from sim.indicators import COUNT_INDICATORS, INDICATORS, RegionClosure, firm_totals, sector_flags
+from sim.indicators import (
+    COUNT_INDICATORS,
+    INDICATORS,
+    RegionClosure,
+    firm_totals,
+    sector_flags,
+    status_flows,
+)
 from sim.policies import LEVER_GROUPS, update_innovation_boost
 from sim.policies.certification import ladder_awards
 from sim.schema import in_year, replace_validated
@@ -36,6 +43,10 @@ AGENT_MODES = ("full", "lean")
 NOT_OBSERVED_IN_YEAR_0 = (
     "births",
     "exits",
+    "hitech_new",
+    "hitech_lapsed",
+    "tech_smes_new",
+    "tech_smes_left",
     "invention_applications",
     "invention_grants",
     "firm_tax",
@@ -249,6 +260,7 @@ class InnovationEcosystem(mesa.Model):
         before = {"hitech_until": f.hitech_until.copy(), "tech_sme": f.tech_sme.copy()}
         profit = f.profit_ytd.copy()
         self.close_firm_years(t)
+        flows = status_flows(f, t, before)
         ladder.update_profit_history(f, profit)
         before["ladder_granted"] = self.ladder_rounds(t, year)
         self._lever_groups("on_december", f, t, year, before)
@@ -257,7 +269,7 @@ class InnovationEcosystem(mesa.Model):
             self._close_books(f, year)
             return
         lever_indicators = self._lever_indicators(f, year)
-        totals = self._firm_totals(t)
+        totals = self._firm_totals(t) | flows
         self._close_books(f, year)
         self._record_year(totals, lever_indicators, observed=True)
 

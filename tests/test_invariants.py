@@ -16,6 +16,7 @@ super-deduction and the high-tech rate are not booked as spending).
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -317,3 +318,39 @@ def test_tax_expenditures_are_the_tax_each_lever_forgoes_firm_by_firm():
         checked += 1
         assert books["hitech_tax_rate"][rows].sum() > 0 and books["super_deduction"][rows].sum() > 0
     assert checked == 3
+
+
+# ------------------------------------------------------------------ status stocks and flows
+
+
+def test_status_counts_move_by_the_rounds_flows_arrivals_and_exits():
+    """hitech_firms(y) - hitech_firms(y-1) = new - lapsed + attracted arrivals - certified exits.
+
+    The registry's count moves by its new and leaving firms and its exits (attracted firms
+    register, if at all, at a round).
+    """
+    policy = ONE_LEVER["attraction"] | ONE_LEVER["certification_support"]
+    scenario = district(policy, horizon_months=48)
+    model = InnovationEcosystem(setup=scenario, seed=3, agents="lean")
+    for _ in range(scenario.scenario.horizon_months):
+        model.step()
+    f, n = model.firms.arrays(), len(model.firms)
+    exit_month, until, since = f.exit_month[:n], f.hitech_until[:n], f.hitech_since[:n]
+    exited = ~f.alive[:n]
+    rows = list(model.yearly_indicators().itertuples())
+    assert rows[0].hitech_new is pd.NA or rows[0].hitech_new is None  # a flow: none in year 0
+    moved = 0
+    for before, now in zip(rows[:-1], rows[1:], strict=True):
+        t = 12 * (now.year - scenario.scenario.start_year) + 11  # its 31 December
+        in_year = (exit_month > t - 12) & (exit_month <= t) & exited
+        certified_exits = np.count_nonzero(in_year & (until >= exit_month))
+        registered_exits = np.count_nonzero(in_year & f.tech_sme[:n])
+        arrivals = np.count_nonzero(f.attracted[:n] & (since > t - 12) & (since <= t))
+        assert now.hitech_firms - before.hitech_firms == (
+            now.hitech_new - now.hitech_lapsed + arrivals - certified_exits
+        ), now.year
+        assert now.tech_smes - before.tech_smes == (
+            now.tech_smes_new - now.tech_smes_left - registered_exits
+        ), now.year
+        moved += now.hitech_new + now.hitech_lapsed + now.tech_smes_new + now.tech_smes_left
+    assert moved > 0 and arrivals > 0  # the identities were put to the test
