@@ -17,7 +17,14 @@ LANGS = ("en", "zh")
 WORDS_FILE = Path(__file__).parent / "batch" / "templates" / "words.toml"
 
 # Chinese names of indicators that are in no plan table but appear in reports and tables.
-ZH_EXTRA = {"business_rd": "企业研发经费", "firms": "在营模拟企业数"}
+ZH_EXTRA = {
+    "business_rd": "企业研发经费",
+    "firms": "在营模拟企业数",
+    "hitech_new": "当年新认定高新技术企业",
+    "hitech_lapsed": "当年资格到期未重新认定或被取消的高新技术企业",
+    "tech_smes_new": "当年新入库科技型企业",
+    "tech_smes_left": "当年出库科技型企业(在营)",
+}
 ZH_LEVERS = {
     "vouchers": "科技创新券",
     "credit": "知识价值信用贷款",
