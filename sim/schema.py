@@ -173,10 +173,15 @@ class Loader:
         """Raise the one-line error for ``path = value``."""
         raise InputError(f"{self.source}: {path} = {show(value)}: {reason}")
 
-    def build(self, cls: type, data: Any, path: str, schedules: bool = False) -> Any:
+    def build(
+        self, cls: type, data: Any, path: str, schedules: bool = False, defaults: Any = None
+    ) -> Any:
         """Build dataclass ``cls`` from the table ``data`` found at ``path``.
 
-        ``schedules``: numbers may be schedules (inside a ``@schedulable`` table).
+        ``schedules``: numbers may be schedules (inside a ``@schedulable`` table). ``defaults``:
+        the table's declared default (an instance of ``cls``), whose values the keys ``data``
+        omits take, as the parameter tables document them and a ``--set`` of one key keeps them;
+        None: ``cls``'s own defaults.
         """
         if not isinstance(data, dict):
             self.fail(path, data, "must be a table")
@@ -190,10 +195,17 @@ class Loader:
         kwargs = {}
         for name, f in fields.items():
             sub = _join(path, name)
+            default = _default(f) if defaults is None else getattr(defaults, name)
             if name in data:
-                kwargs[name] = self.value(hints[name], data[name], sub, f.metadata, schedules)
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                tp = hints[name]
+                if dataclasses.is_dataclass(tp) and default is not dataclasses.MISSING:
+                    kwargs[name] = self.build(tp, plain(data[name]), sub, schedules, default)
+                else:
+                    kwargs[name] = self.value(tp, data[name], sub, f.metadata, schedules)
+            elif default is dataclasses.MISSING:
                 raise InputError(f"{self.source}: {sub}: required key is missing")
+            elif defaults is not None:
+                kwargs[name] = default
         return cls(**kwargs)
 
     def value(self, tp: Any, value: Any, path: str, meta: Any, schedules: bool = False) -> Any:

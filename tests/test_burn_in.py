@@ -85,6 +85,16 @@ def test_the_levers_act_during_the_burn_in_and_nothing_carries_over(monkeypatch)
     assert (f.loan_balance == 0).all() and not f.cultivated.any()
 
 
+def test_what_the_funds_invested_in_the_burn_in_is_not_received_in_year_1():
+    model = burnt_in(DEFAULT_SCENARIO, 2)
+    # the funds start afresh with no stakes, so the firms hold no equity from them
+    assert (model.firms.column("equity_received") == 0).all()
+    model.run(12)
+    accounts = model.government.accounts[2021]
+    assert accounts["funds_invested"] > 0
+    assert accounts["firms_equity_received"] == pytest.approx(accounts["funds_invested"])
+
+
 def test_agents_and_table_agree_after_the_burn_in(district):
     _, burnt = district
     alive = np.flatnonzero(burnt.firms.column("alive"))

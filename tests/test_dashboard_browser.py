@@ -230,6 +230,34 @@ def test_values_outside_a_levers_range_or_a_bad_seed_are_refused_visibly(dashboa
         analyst.close()
 
 
+def test_each_lever_label_sits_clear_of_the_field_above_and_within_its_own(dashboard_url, browser):
+    analyst = Analyst(browser, dashboard_url)
+    try:
+        for group, last in (("credit", "breaker_loss_ratio"), ("platforms", "services_share")):
+            analyst.page.get_by_text(group, exact=True).click()
+            analyst.page.locator(f".lever-{group}-{last} input").wait_for()
+        analyst.page.wait_for_timeout(1000)  # the panels' opening transitions
+        clashes = analyst.page.evaluate(
+            """() => {
+                const fields = [...document.querySelectorAll('.v-input')].filter(
+                    f => /lever-(credit|platforms)-/.test(f.className));
+                const clashes = [];
+                fields.forEach((field, k) => {
+                    const label = field.querySelector('label').getBoundingClientRect();
+                    const own = field.getBoundingClientRect();
+                    const above = k > 0 && fields[k - 1].querySelector('input')
+                        .getBoundingClientRect();
+                    if ((above && label.top < above.bottom) || label.right > own.right)
+                        clashes.push(field.className.match(/lever-\\S+/)[0]);
+                });
+                return [fields.length, clashes];
+            }"""
+        )
+        assert clashes[0] > 20 and clashes[1] == [], clashes
+    finally:
+        analyst.close()
+
+
 def test_two_analysts_stepping_at_once_keep_separate_models(dashboard_url, browser):
     first, second = Analyst(browser, dashboard_url), Analyst(browser, dashboard_url)
     try:

@@ -126,6 +126,30 @@ def test_credit_and_fund_books_balance():
         assert f.cash == pytest.approx(committed - f.invested + f.proceeds)
 
 
+def test_a_fund_table_setting_some_keys_keeps_its_stages_defaults_for_the_others():
+    from dataclasses import replace
+
+    from sim.policies.guidance_funds import GuidanceFundLevers
+
+    declared = GuidanceFundLevers()
+    # the plan scenario's angel table sets its capital only
+    plan = ROOT / "scenarios" / "liangping_2021_2025.toml"
+    funds = load_scenario(plan).policy.guidance_funds
+    assert funds.angel == replace(declared.angel, public_capital=20.0)
+    assert funds.angel.leverage == 1.0 and funds.angel.min_status == 1
+    setting = {"policy.guidance_funds.venture.public_capital": 10.0}
+    venture = load_scenario(plan, overrides=setting).policy.guidance_funds.venture
+    assert venture == replace(declared.venture, public_capital=10.0)
+    # a table read from the file agrees with a live change of the same key
+    model = InnovationEcosystem(setup=load_scenario(REFERENCE_SCENARIO), agents="lean")
+    model.set_lever("guidance_funds.angel.public_capital", 10.0)
+    assert model.policy.guidance_funds == load_scenario(REFERENCE_SCENARIO).policy.guidance_funds
+    # any nested table: a profile keeps its status's other values
+    setting = {"population.profiles.hitech.revenue_multiplier": 3.0}
+    hitech = load_scenario(plan, overrides=setting).population.profiles.hitech
+    assert hitech == replace(load_scenario(plan).population.profiles.hitech, revenue_multiplier=3.0)
+
+
 def test_circuit_breaker_stops_new_lending_once_losses_pass_it():
     credit = ONE_LEVER["credit"]["credit"] | {
         "breaker_loss_ratio": 0.02,

@@ -42,6 +42,7 @@ from numba import njit
 
 from sim import rng
 from sim.agents.firms import FIRM_COLUMNS, HISTORY_YEARS, NEVER
+from sim.agents.population import history_growing_at
 from sim.agents.rules import tier_points
 from sim.schema import InputError, in_year, param
 from sim.sources import ASSUMED
@@ -709,7 +710,7 @@ def lift_little_giants(scenario, f, rows: np.ndarray, industrial) -> None:
         ratio = rd / np.where(rev > 0, rev, 1.0)
         growth = rules.little_giant_min_growth + 0.01
         if not (rev[2] > 0 and np.sqrt(rev[0] / rev[2]) - 1 >= growth):
-            rev[1:] = rev[0] / (1 + growth) ** np.arange(1, HISTORY_YEARS)
+            rev[1:] = history_growing_at(rev[:1], np.array([growth]))[0, 1:]
         large = rev[0] >= rules.little_giant_large_revenue
         bar = rules.little_giant_rd_ratio_large if large else rules.little_giant_rd_ratio_medium
         rd[:] = rev * np.maximum(ratio, bar + 0.001)

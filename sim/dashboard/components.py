@@ -289,6 +289,9 @@ def LeverInput(run: DistrictRun, spec: LeverSpec):
         on_value=apply,
         error=error or False,
         classes=[f"lever-{spec.key.replace('.', '-')}"],
+        # a dense field keeps no room above it for its label, which floats up over the field
+        # before it: without the padding each label is struck through by that field's line
+        style="padding-top: 14px",
         dense=True,
     )
     if error:  # the field's own message can be cut; a line of its own is always readable

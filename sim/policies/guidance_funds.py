@@ -91,7 +91,9 @@ class GuidanceFunds(LeverGroup):
 
     name = "guidance_funds"
     flows = ("equity_invested",)
-    placements = {"equity_rd_left": 0.0, "equity_rd_per_month": 0.0}
+    # what a firm received goes with the stakes the closed funds held: the funds' books and the
+    # firms' equity received start together at year 0 (the cash the tickets brought stays)
+    placements = {"equity_received": 0.0, "equity_rd_left": 0.0, "equity_rd_per_month": 0.0}
 
     def __init__(self, model, f):
         super().__init__(model, f)
