@@ -295,6 +295,17 @@ def poisson(lam, u):
 LARGE_POISSON_RATE = 500.0
 
 
+@njit(cache=True, inline="always")
+def poisson_known_zero(lam, zero, u):
+    """``poisson(lam, u)`` given ``zero`` = exp(-lam), its chance of 0, worked out beforehand.
+
+    A draw at or below it is 0 without a further ``exp``: draws of many firms at one rate.
+    """
+    if u <= zero:
+        return 0
+    return poisson(lam, u)
+
+
 @njit(cache=True)
 def _poisson_large(lam, u):
     log_lam = math.log(lam)

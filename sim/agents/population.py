@@ -5,6 +5,7 @@ depends only on (scenario, seed) and a firm's attributes do not depend on how ma
 before it in another sector.
 """
 
+import math
 from dataclasses import fields
 from types import SimpleNamespace
 
@@ -470,11 +471,14 @@ def initial_innovations(seed, ids, rates):
     """Innovations in each of the three years to year 0: Poisson(``rates[i]``) for firm i."""
     out = np.zeros((ids.shape[0], HISTORY_YEARS), dtype=np.int32)
     month_key = rng.month_key(seed, rng.INIT_MONTH)
+    rate, none = np.nan, 1.0  # a group's firms share a rate: its exp is taken once
     for i in range(ids.shape[0]):
+        if rates[i] != rate:
+            rate, none = rates[i], math.exp(-rates[i])
         key = rng.entity_key(month_key, ids[i])
         for y in range(HISTORY_YEARS):
             u = rng.draw(key, rng.INIT_INNOVATIONS + 100 * (y + 1))
-            out[i, y] = rng.poisson(rates[i], u)
+            out[i, y] = rng.poisson_known_zero(rate, none, u)
     return out
 
 
@@ -500,13 +504,22 @@ def applications_by_decision_month(seed, ids, rates, weights):
     """
     pending = np.zeros((ids.shape[0], PENDING_SLOTS), dtype=np.uint16)
     month_key = rng.month_key(seed, rng.INIT_MONTH)
+    # a group's firms share a rate: the chance of no application due in each month, which
+    # most draws fall under, is worked out once per run of equal rates, not per firm
+    none = np.empty(weights.shape[0])
+    rate = np.nan
     for i in range(ids.shape[0]):
         if rates[i] <= 0.0:
             continue  # Poisson(0) is 0 whatever the draw
+        if rates[i] != rate:
+            rate = rates[i]
+            for due in range(weights.shape[0]):
+                none[due] = math.exp(-(rate * weights[due]))
         key = rng.entity_key(month_key, ids[i])
         for due in range(weights.shape[0]):  # in order: a later month overwrites its slot
             u = rng.draw(key, 200 + due)
-            pending[i, due % PENDING_SLOTS] = rng.poisson(rates[i] * weights[due], u)
+            applications = rng.poisson_known_zero(rate * weights[due], none[due], u)
+            pending[i, due % PENDING_SLOTS] = applications
     return pending
 
 
@@ -519,5 +532,4 @@ def allocate_patents(seed, weights, total):
     patents = rng.REGION_ENTITY + np.arange(total, dtype=np.int64)
     u = rng.uniforms(seed, rng.INIT_MONTH, patents, rng.INIT_PATENT_OWNER)
     owners = np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
-    np.add.at(held, owners, 1)
-    return held
+    return np.bincount(owners, minlength=len(weights)).astype(np.int32)
