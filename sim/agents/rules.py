@@ -11,6 +11,7 @@ from collections import namedtuple
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numba import njit
 
 from sim.schema import param
 from sim.sources import ASSUMED, DOMAIN
@@ -336,11 +337,22 @@ OTHER_IP_MAX_ITEMS = 4
 def tier_points(values: np.ndarray, tiers) -> np.ndarray:
     """Points of the first tier (highest bar first) each value reaches; 0 below all.
 
-    The numpy form over many firms; the kernels' scalar twin is ``kernels.tier_points``.
+    The form over many firms; the kernels' scalar twin is ``kernels.tier_points``. One
+    compiled pass instead of a numpy pass per tier (the ladder's scores and the incubators'
+    ranking call it over every candidate).
     """
-    points = np.zeros(len(values))
-    for bar, points_of_tier in reversed(tiers):  # the higher tiers overwrite the lower
-        points = np.where(values >= bar, points_of_tier, points)
+    return tier_points_of(np.ascontiguousarray(values, dtype=np.float64), tiers)
+
+
+@njit(cache=True)
+def tier_points_of(values, tiers):
+    """``tier_points`` of a contiguous float array."""
+    points = np.zeros(values.shape[0])
+    for i in range(values.shape[0]):
+        for bar, points_of_tier in tiers:
+            if values[i] >= bar:
+                points[i] = points_of_tier
+                break
     return points
 
 
