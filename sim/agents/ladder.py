@@ -426,19 +426,37 @@ def candidates(f, rules: LadderRules, t: int, industrial: np.ndarray) -> np.ndar
     large enough (champions); the STAR market's patents; or IP, a tech status and the OTC
     board's revenue.
     """
-    ip = f.invention_patents > 0
-    tech = f.tech_sme.astype(bool) | (f.hitech_until > t)
-    champion = ip & industrial[f.sector] & (f.hitech_product_share >= rules.champion_min_main_share)
-    otc = tech & (ip | (f.other_ip > 0)) & (f.revenue_history[:, 0] >= rules.otc_min_revenue)
     return np.flatnonzero(
-        f.alive.astype(bool)
-        & (
-            (f.rd_history[:, 0] >= rules.specialised_min_rd)
+        candidate_mask(
+            f.alive, f.sector, f.invention_patents, f.other_ip, f.tech_sme, f.hitech_until,
+            f.hitech_product_share, f.revenue_history, f.rd_history, industrial, t,
+            rules.champion_min_main_share, rules.otc_min_revenue, rules.specialised_min_rd,
+            rules.star_min_inventions,
+        )
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def candidate_mask(
+    alive, sector, inventions, other_ip, tech_sme, hitech_until, main_share, revenue_history,
+    rd_history, industrial, t, champion_min_main_share, otc_min_revenue, specialised_min_rd,
+    star_min_inventions,
+):  # fmt: skip
+    """``candidates`` as a mask, in one pass (a dozen numpy passes over the table before)."""
+    mask = np.zeros(alive.shape[0], dtype=np.bool_)
+    for i in range(alive.shape[0]):
+        # & and | rather than and / or: no branches to mispredict, firms come in no order
+        ip = inventions[i] > 0
+        tech = bool(tech_sme[i]) | (hitech_until[i] > t)
+        champion = ip & industrial[sector[i]] & (main_share[i] >= champion_min_main_share)
+        otc = tech & (ip | (other_ip[i] > 0)) & (revenue_history[i, 0] >= otc_min_revenue)
+        mask[i] = bool(alive[i]) & (
+            (rd_history[i, 0] >= specialised_min_rd)
             | champion
-            | (f.invention_patents >= rules.star_min_inventions)
+            | (inventions[i] >= star_min_inventions)
             | otc
         )
-    )
+    return mask
 
 
 def criteria_of(f, rules, t, industrial, sector_revenue) -> dict[str, np.ndarray]:
