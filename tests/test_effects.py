@@ -17,9 +17,11 @@ from sim.effects import (
     mean_interval,
     switched_off,
 )
+from sim.effects_commands import render_comparison, render_effects
 from sim.indicators import INPUT_INDICATORS
 from sim.progress import ProgressBar
 from sim.scenario import load_scenario
+from sim.words import Words
 
 
 def test_switching_a_budget_group_off_restores_its_declared_defaults_only(liangping):
@@ -147,30 +149,28 @@ def test_help_texts_print_percent_signs_once():
     for command in ("report", "compare", "effects"):
         text = innosim(command, "--help").stdout.decode()
         assert "90% " in text and "%%" not in text
+        assert "--lang {en,zh}" in text  # the tables in Chinese too
 
 
-def test_effects_table_in_chinese_names_groups_units_and_indicators():
-    args = ("effects", DEFAULT_SCENARIO, "--seeds", "2", "--months", "24", "--lever", "vouchers")
-    zh = innosim(*args, "--lang", "zh").stdout.decode()
-    en = innosim(*args).stdout.decode()
+def test_effects_table_in_chinese_names_groups_units_and_indicators(liangping):
+    effects = lever_effects(liangping, [2021, 2022], ["vouchers"], 24)
+    en = render_effects(effects)
+    zh = render_effects(effects, Words("zh", liangping.plan))
     assert zh.startswith("liangping_2021_2025 各政策组的效果(2022 年)")
     assert "vouchers(科技创新券):公共成本 " in zh and "截至 2022 年(spend_vouchers)" in zh
     rd = next(line for line in zh.splitlines() if line.strip().startswith("business_rd"))
     assert "百万元" in rd and rd.endswith("企业研发经费")
     assert zh.rstrip().endswith("仅在整个区间大于 0 时给出。")
-    # the same numbers as the English table, row by row
     [english] = [line for line in en.splitlines() if line.startswith("  business_rd")]
     assert rd.split()[2:-1] == english.split()[3:]  # after the id and the unit "M CNY"
     assert "public cost" in en and "公共成本" not in en
 
 
-def test_compare_table_in_chinese_has_the_english_numbers():
-    args = (
-        "compare", DEFAULT_SCENARIO, DEFAULT_SCENARIO.with_name("liangping_no_policy.toml"),
-        "--seeds", "2", "--months", "12",
-    )  # fmt: skip
-    en = innosim(*args).stdout.decode().splitlines()
-    zh = innosim(*args, "--lang", "zh").stdout.decode().splitlines()
+def test_compare_table_in_chinese_has_the_english_numbers(liangping):
+    counterfactual = load_scenario(DEFAULT_SCENARIO.with_name("liangping_no_policy.toml"))
+    comparison = compare_scenarios(liangping, counterfactual, [2021, 2022], 12)
+    en = render_comparison(comparison).splitlines()
+    zh = render_comparison(comparison, Words("zh", liangping.plan)).splitlines()
     assert zh[0].startswith("liangping_2021_2025 减 liangping_no_policy,2 个随机种子配对")
     assert "tech_smes (家) 科技型企业" in zh and "tech_smes (firms)" in en
     assert any(line.endswith("[投入类:由政策排期设定] 引进培育高精尖缺人才") for line in zh)
