@@ -207,6 +207,8 @@ def read_observed(path: Path, years: Sequence[int], scenario_name: str) -> list[
             )
         if header.count(name) > 1:
             raise InputError(f"{where}: column {name!r} appears {header.count(name)} times")
+    if header.count("month") > 1:
+        raise InputError(f"{where}: column 'month' appears {header.count('month')} times")
     if not records:
         raise InputError(f"{where}: no rows after the header; needs one row per observed value")
     position = {name: header.index(name) for name in COLUMNS}
@@ -244,8 +246,6 @@ def _month(record: list[str], header: list[str], where: str) -> int:
     """The optional ``month`` cell: 1-12; a missing column or an empty cell is 12."""
     if "month" not in header:
         return 12
-    if header.count("month") > 1:
-        raise InputError(f"{where}: column 'month' appears {header.count('month')} times")
     i = header.index("month")
     text = record[i].strip() if i < len(record) else ""
     if not text:
@@ -343,8 +343,12 @@ def compare(
     ``births``, in the baseline year) is an ``InputError`` naming its line.
     """
     rows = []
+    by_year = {
+        int(year): group.sort_values("seed", kind="stable")
+        for year, group in runs.groupby("year", sort=False)
+    }
     for o in observations:
-        values = run_values(runs, o)
+        values = run_values(by_year, o)
         values = values[~np.isnan(values)]
         if values.size == 0:
             missing = o.year if o.month == 12 else f"{o.year - 1} or {o.year}"
@@ -370,22 +374,21 @@ def compare(
     return rows
 
 
-def run_values(runs: pd.DataFrame, o: Observation) -> np.ndarray:
-    """Each run's value of ``o.id`` at the end of ``o.month`` of ``o.year``, by seed.
+def run_values(by_year: dict[int, pd.DataFrame], o: Observation) -> np.ndarray:
+    """Each run's value of ``o.id`` at the end of ``o.month`` of ``o.year``, in seed order.
 
-    At 31 December the run's own value; within a year, the line between the run's values on
-    the 31 Decembers before and after.
+    ``by_year``: the runs' rows of each year, sorted by seed. At 31 December the run's own
+    value; within a year, the line between the run's values on the 31 Decembers around it.
     """
 
     def at_year_end(year: int) -> np.ndarray:
-        rows = runs[runs["year"] == year].sort_values("seed", kind="stable")
-        return rows[o.id].to_numpy(dtype=float)
+        group = by_year.get(year)
+        return np.empty(0) if group is None else group[o.id].to_numpy(dtype=float)
 
     end = at_year_end(o.year)
     if o.month == 12:
         return end
-    start = at_year_end(o.year - 1)  # the same runs, in the same seed order
-    return start + o.month / 12.0 * (end - start)
+    return at_year_end(o.year - 1) + o.month / 12.0 * (end - at_year_end(o.year - 1))
 
 
 def in_band(observed: float, lo: float, hi: float) -> bool:
