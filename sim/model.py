@@ -17,7 +17,7 @@ import pandas as pd
 from sim.agents import burn_in, ladder
 from sim.agents.firms import FIRM_COLUMNS, Firm, FirmTable
 from sim.agents.government import COST_INDICATORS, Government
-from sim.agents.kernels import SET_GROWTH_VOLATILITY, close_year, step_month
+from sim.agents.kernels import SET_SIZE_EFFECTS, close_year, step_month
 from sim.agents.population import (
     births_this_month,
     entrants,
@@ -341,7 +341,7 @@ class InnovationEcosystem(mesa.Model):
         rows = self.firms.append(defaults | columns)
         if len(rows):
             f, start, stop = self.firms.arrays(), int(rows[0]), int(rows[-1]) + 1
-            SET_GROWTH_VOLATILITY(f, self.sector_params, self.rules, start, stop)
+            SET_SIZE_EFFECTS(f, self.sector_params, self.rules, start, stop)
         if self.agent_mode == "full":
             for row in rows:
                 self.firm_agents[int(row)] = Firm(self, row)

@@ -269,6 +269,32 @@ class Population:
     above_scale_revenue: float = param(
         20.0, unit="M CNY/yr", lo=0, source="NBS threshold for above-scale industry (2011)"
     )
+    size_tail_index: float = param(
+        1.05,
+        unit="-",
+        lo=0.5,
+        hi=10,
+        source="Axtell 2001, Science 293: 1.06 for US firms' employment; Gabaix 2009 (Zipf); "
+        "what Gibrat growth over exponentially distributed ages gives (Reed 2001, Econ. Lett. "
+        "74, recalled: check)",
+        doc="Pareto index of the largest year-0 firms of each status group",
+    )
+    size_tail_share: float = param(
+        0.1,
+        unit="share",
+        lo=0,
+        hi=0.5,
+        source=ASSUMED + ": the top decile, where the Hill estimate of the tail is read",
+        doc="share of each year-0 group drawn from the Pareto tail (0: log-normal only)",
+    )
+    largest_firm_revenue: float = param(
+        2000.0,
+        unit="M CNY/yr",
+        lo=0,
+        source=ASSUMED + ": the region's largest firms are part of the economy not modelled "
+        "firm by firm (region.firm_rd_share), so the table's tail is truncated",
+        doc="about the largest revenue a year-0 firm is drawn with (the tail's truncation)",
+    )
     profiles: Profiles = param(Profiles())
 
 

@@ -47,6 +47,12 @@ FIRM_COLUMNS = {
         "1/sqrt(yr)",
         "sd of its log revenue growth this year (the sector's, scaled by its size)",
     ),
+    "size_exit_factor": (
+        np.float64,
+        (),
+        "x",
+        "its exit hazard relative to its sector's median-sized firm this year",
+    ),
     "cash": (np.float64, (), "M CNY", "cash and liquid assets"),
     "hitech_product_share": (np.float64, (), "share", "income from high-tech products"),
     "invention_patents": (np.int32, (), "patents", "valid invention patents held"),

@@ -243,7 +243,7 @@ def firm_month(f, sectors, r, i, t, key, policy, cost_factors):
     hazard = r.young_exit_per_month if young else r.exit_per_month
     if f.cash[i] < 0.0:
         hazard += r.distress_exit_hazard
-    if rng.draw(key, rng.EXIT) < hazard * f.exit_hazard_factor[i]:
+    if rng.draw(key, rng.EXIT) < hazard * f.exit_hazard_factor[i] * f.size_exit_factor[i]:
         f.alive[i] = False
         f.exit_month[i] = t
 
@@ -274,12 +274,13 @@ def market_growth(f, sectors, r, i, key):
     Sector demand grows at ``growth``; a firm gains share in proportion to its productivity
     above the sector's revenue-weighted mean (replicator dynamics), so one firm's gain is its
     rivals' loss. Shocks shrink with size (``growth_volatility``, set each 31 December); part
-    of them come as lumpy events.
+    of them come as lumpy events. The drift's correction is the sector's, so a firm's expected
+    growth rises as its size falls (small firms' shocks are larger).
     """
     k = f.sector[i]
-    sigma = f.growth_volatility[i]
+    sigma, sigma_k = f.growth_volatility[i], sectors.volatility[k]
     omega = r.event_variance_share
-    growth = (sectors.growth[k] - 0.5 * sigma * sigma) / 12.0
+    growth = (sectors.growth[k] - 0.5 * sigma_k * sigma_k) / 12.0
     growth += r.competition_chi / 12.0 * (f.productivity[i] - sectors.mean_productivity[k])
     growth += sigma * math.sqrt((1.0 - omega) / 12.0) * rng.draw_gaussian(key, rng.DEMAND)
     if rng.draw(key, rng.DEMAND_EVENT) < r.event_per_month:
@@ -294,11 +295,26 @@ def growth_volatility(sectors, r, k, revenue):
     return sectors.volatility[k] * min(3.0, size ** (-r.size_volatility_exponent))
 
 
+@njit(cache=True, inline="always")
+def size_exit_factor(sectors, r, k, revenue):
+    """A firm's exit hazard relative to a firm of its sector's median size, for the year."""
+    size = max(revenue, 1e-6) / sectors.median_revenue[k]
+    return min(r.size_exit_cap, size ** (-r.size_exit_exponent))
+
+
+@njit(cache=True, inline="always")
+def set_size_effects(f, sectors, r, i):
+    """What a firm's size sets for the year: its growth volatility and its exit hazard."""
+    k, revenue = f.sector[i], f.revenue[i]
+    f.growth_volatility[i] = growth_volatility(sectors, r, k, revenue)
+    f.size_exit_factor[i] = size_exit_factor(sectors, r, k, revenue)
+
+
 @njit(cache=True)
-def set_growth_volatility(f, sectors, r, start, stop):
-    """``growth_volatility`` of firms ``start`` to ``stop`` (new firms, at their size)."""
+def set_size_effects_of(f, sectors, r, start, stop):
+    """``set_size_effects`` for firms ``start`` to ``stop`` (new firms, at their size)."""
     for i in range(start, stop):
-        f.growth_volatility[i] = growth_volatility(sectors, r, f.sector[i], f.revenue[i])
+        set_size_effects(f, sectors, r, i)
 
 
 @njit(cache=True, inline="always")
@@ -640,7 +656,7 @@ def firm_year_end(f, sectors, r, i, t, key, trait_key, policy, cultivation_pass_
     pay_income_tax(f, sectors, r, i, t, policy)
     book_year(f, i)
     lapse_patents(f, r, i, key)
-    f.growth_volatility[i] = growth_volatility(sectors, r, f.sector[i], f.revenue[i])
+    set_size_effects(f, sectors, r, i)
     revise_rd_preference(f, r, i, key)
     certification_round(f, r, i, t, key, policy, cultivation_pass_bonus)
     registry_round(f, sectors, r, i, t, key, policy)
@@ -984,7 +1000,7 @@ def high_growth_round(f, sectors, r, i, t, trait_key):
 
 
 # The kernels as step_month and close_year call them from Python.
-SET_GROWTH_VOLATILITY = DirectCall(set_growth_volatility)
+SET_SIZE_EFFECTS = DirectCall(set_size_effects_of)
 REGISTERED_SHARES = DirectCall(registered_shares)
 MONTH_ON_THIS_THREAD = DirectCall(month_on_this_thread)
 MONTHS_IN_PARALLEL = DirectCall(months_in_parallel)

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 from numba import njit
+from scipy import special
 
 from sim import rng
 from sim.agents.firms import HISTORY_YEARS, NEVER, PENDING_SLOTS
@@ -52,7 +53,16 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     # and certify in a later round (with only the latent firms in the fields, the city's
     # certifications lagged 13-18% in 2019-2020); the other firms make no high-tech products
     in_fields = np.isin(status, [STATUSES.index("latent"), STATUSES.index("tech_sme")])
-    columns = draw_firms(scenario, seed, ids, sector, profile, median, -1, in_fields=in_fields)
+    # the registry's firms stay within its revenue bar; the region's largest firms are not in
+    # the table (population.largest_firm_revenue)
+    largest = np.where(
+        in_fields,
+        min(scenario.population.largest_firm_revenue, scenario.certification.tech_sme_max_revenue),
+        scenario.population.largest_firm_revenue,
+    )
+    columns = draw_firms(
+        scenario, seed, ids, sector, profile, median, -1, in_fields=in_fields, largest=largest
+    )
     recognised = status <= STATUSES.index("tech_sme")  # certified or registered
     # certified firms are registered too, once the registry exists
     registry = scenario.baseline_year >= scenario.certification.tech_sme_registry_from
@@ -203,7 +213,8 @@ def attracted_firms(scenario, seed: int, month: int, first_id: int, count: int, 
     sector = np.array([pool[int(u * len(pool))] for u in draws], dtype=np.int16)
     median = sector_values(scenario, "revenue_median")[sector] * levers.revenue_multiplier
     profile = scenario.population.profiles.hitech
-    cols = draw_firms(scenario, seed, ids, sector, profile, median, month - 1)
+    largest = scenario.population.largest_firm_revenue
+    cols = draw_firms(scenario, seed, ids, sector, profile, median, month - 1, largest=largest)
     cols["birth_month"] = np.minimum(cols["birth_month"], month - 13).astype(np.int32)
     backcast_history(scenario, seed, ids, cols, as_of=month - 1)
     cols["hitech_until"] = np.full(count, month - 1 + 36, dtype=np.int32)
@@ -232,15 +243,63 @@ def sector_values(scenario, name: str) -> np.ndarray:
     return np.array([getattr(s, name) for s in scenario.population.sectors])
 
 
+def size_with_pareto_tail(population, z, dispersion, median, largest):
+    """Year-0 revenue over the group median: log-normal, with a truncated Pareto top.
+
+    The top ``size_tail_share`` of each group (by its normal draw ``z``) follows a Pareto law
+    of index ``size_tail_index`` from the log-normal's quantile there, truncated at about
+    ``largest`` (M CNY/yr, one value or one per firm). Each firm's expected revenue is the
+    log-normal's, so the year-0 aggregates (revenue, R&D, value added) stay what the group's
+    median and dispersion give.
+    """
+    lognormal = np.exp(dispersion * z)
+    share, alpha = population.size_tail_share, population.size_tail_index
+    if share <= 0.0:
+        return lognormal
+    z_q = special.ndtri(1.0 - share)
+    x_q = np.exp(dispersion * z_q)
+    cap = np.maximum(largest / np.maximum(median, 1e-12), x_q)
+    ratio = x_q / cap  # in (0, 1]
+    in_tail = z >= z_q
+    v = special.ndtr(-z) / share  # the firm's survival quantile within the tail, in (0, 1]
+    truncation = 1.0 - ratio**alpha
+    tail = x_q * (1.0 - (1.0 - v) * truncation) ** (-1.0 / alpha)
+    shape = np.where(in_tail, tail, lognormal)
+    tail_mean = np.where(
+        truncation > 1e-12,
+        x_q * tail_mean_factor(alpha, ratio) / np.maximum(truncation, 1e-12),
+        x_q,
+    )
+    mean = np.exp(dispersion**2 / 2.0) * special.ndtr(z_q - dispersion) + share * tail_mean
+    return shape * np.exp(dispersion**2 / 2.0) / mean
+
+
+def tail_mean_factor(alpha, ratio):
+    """E[X / x_q] times (1 - ratio^alpha) for a Pareto(alpha) above x_q truncated at x_q / ratio."""
+    if abs(alpha - 1.0) < 1e-9:
+        return -np.log(ratio)
+    return alpha / (alpha - 1.0) * (1.0 - ratio ** (alpha - 1.0))
+
+
 def draw_firms(
-    scenario, seed, ids, sector, profile, revenue_median, as_of, entrant=False, in_fields=True
+    scenario,
+    seed,
+    ids,
+    sector,
+    profile,
+    revenue_median,
+    as_of,
+    entrant=False,
+    in_fields=True,
+    largest=None,
 ):
     """Draw the attributes every firm has, for one profile; ``sector`` is each firm's sector.
 
     An entrant is founded in month ``as_of``; other firms are ``age_years`` old at ``as_of``.
     ``revenue_median`` and an entrant's ``as_of`` are one value or one per firm. Firms where
     ``in_fields`` (one flag, or one per firm) may make their products in the high-tech fields
-    (``product_share``).
+    (``product_share``). Revenue is log-normal; with ``largest`` (M CNY/yr, one value or one
+    per firm) its top follows a Pareto law truncated there (``size_with_pareto_tail``).
     """
     n = len(ids)
 
@@ -250,7 +309,12 @@ def draw_firms(
 
     z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_REVENUE)
     dispersion = sector_values(scenario, "revenue_dispersion")[sector]
-    revenue = revenue_median * profile.revenue_multiplier * np.exp(dispersion * z)
+    median = revenue_median * profile.revenue_multiplier
+    if largest is None:
+        revenue = median * np.exp(dispersion * z)
+    else:
+        shape = size_with_pareto_tail(scenario.population, z, dispersion, median, largest)
+        revenue = median * shape
     employees = np.maximum(1.0, revenue / sector_values(scenario, "revenue_per_employee")[sector])
     preferred = between(profile.rd_intensity, rng.INIT_RD)
     tech_staff = employees * between(profile.tech_staff_share, rng.INIT_TECH_STAFF)

@@ -110,7 +110,7 @@ class ReferenceFirm(mesa.Agent):
         hazard = r.young_exit_per_month if young else r.exit_per_month
         if self.cash < 0.0:
             hazard += r.distress_exit_hazard
-        if self.draw(t, rng.EXIT) < hazard * self.exit_hazard_factor:
+        if self.draw(t, rng.EXIT) < hazard * self.exit_hazard_factor * self.size_exit_factor:
             self.alive = False
             self.exit_month = t
 
@@ -120,7 +120,8 @@ class ReferenceFirm(mesa.Agent):
         sigma = self.growth_volatility
         omega = r.event_variance_share
         mean = self.model.sector_params.mean_productivity[self.sector]
-        growth = (sector.revenue_growth - 0.5 * sigma * sigma) / 12.0
+        sigma_k = sector.revenue_volatility
+        growth = (sector.revenue_growth - 0.5 * sigma_k * sigma_k) / 12.0
         growth += r.competition_chi / 12.0 * (self.productivity - mean)
         z = rng.gaussian_py(self.model.seed, t, self.firm_id, rng.DEMAND)
         growth += sigma * math.sqrt((1.0 - omega) / 12.0) * z
@@ -281,7 +282,7 @@ class ReferenceFirm(mesa.Agent):
         self.pay_income_tax(t, policy)
         self.book_year()
         self.lapse_patents(t)
-        self.growth_volatility = self.size_volatility()
+        self.set_size_effects()
         self.revise_rd_preference(t)
         self.certification_round(t, policy, cultivation_pass_bonus)
         self.registry_round(t, policy)
@@ -335,11 +336,14 @@ class ReferenceFirm(mesa.Agent):
         )
         self.invention_patents -= lapsed
 
-    def size_volatility(self) -> float:
-        """Growth volatility for the year: the sector's, scaled down with size."""
+    def set_size_effects(self) -> None:
+        """Growth volatility and exit hazard for the year: the sector's, scaled by size."""
         r, sector = self.model.rules, self.model.setup.population.sectors[self.sector]
         size = max(self.revenue, 1e-6) / sector.revenue_median
-        return sector.revenue_volatility * min(3.0, size ** (-r.size_volatility_exponent))
+        self.growth_volatility = sector.revenue_volatility * min(
+            3.0, size ** (-r.size_volatility_exponent)
+        )
+        self.size_exit_factor = min(r.size_exit_cap, size ** (-r.size_exit_exponent))
 
     def revise_rd_preference(self, t: int) -> None:
         """A yearly shock to preferred R&D, reverting to its long-run level; stops and starts."""

@@ -65,13 +65,22 @@ class FirmBehaviour:
     grant_lag_min: int = param(16, unit="months", lo=1, hi=23, source=DOMAIN + ": 16-22 months")
     grant_lag_max: int = param(22, unit="months", lo=1, hi=23, source=DOMAIN + ": 16-22 months")
     patent_lapse_rate: float = param(0.06, unit="1/yr", lo=0, hi=1, source=ASSUMED)
-    exit_hazard: float = param(0.03, unit="1/yr", lo=0, hi=1, source=ASSUMED)
-    young_exit_hazard: float = param(
-        0.059,
+    exit_hazard: float = param(
+        0.025,
         unit="1/yr",
         lo=0,
         hi=1,
-        source=DOMAIN + ": 83.4% of new Chongqing firms survive 3 years",
+        source=ASSUMED + "; set so firms over 10 years old exit at about 3% a year",
+        doc="exit hazard of a firm of its sector's median size, over young_age_months old",
+    )
+    young_exit_hazard: float = param(
+        0.038,
+        unit="1/yr",
+        lo=0,
+        hi=1,
+        source=DOMAIN + ": set so that 83.4% of new firms survive 3 years (new Chongqing "
+        "firms), with the size factor (most new firms are below their sector's median size)",
+        doc="exit hazard of a young firm of its sector's median size",
     )
     young_age_months: int = param(36, unit="months", lo=0, hi=600, source=DOMAIN)
     distress_exit_hazard: float = param(
@@ -149,6 +158,24 @@ class FirmBehaviour:
         hi=1,
         source="Stanley et al. 1996 (Nature): sd of growth ~ size^-0.15..-0.2",
         doc="growth volatility scales as (revenue / sector median)^-exponent",
+    )
+    size_exit_exponent: float = param(
+        0.3,
+        unit="-",
+        lo=0,
+        hi=2,
+        source="exit falls with size at given age (Evans 1987, J. Ind. Econ. 35; Dunne, Roberts "
+        "& Samuelson 1989, QJE 104); set so the log size distribution is right-skewed "
+        "(docs/stylised.md)",
+        doc="exit hazard scales as (revenue / sector median)^-exponent",
+    )
+    size_exit_cap: float = param(
+        4.0,
+        unit="x",
+        lo=1,
+        hi=100,
+        source=ASSUMED + ": the smallest firms exit at most this many times the median firm's rate",
+        doc="largest size multiplier of the exit hazard",
     )
     event_rate: float = param(
         1.0,
