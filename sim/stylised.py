@@ -587,6 +587,40 @@ def _exit_facts(runs: list[RunData], out: dict) -> None:
         out["exit.old_to_young"] = {"note": "no exit at age 0-2 or no firm older than 10"}
 
 
+def exit_rates_by_size(panel: pd.DataFrame) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(exits, firms) of the smallest and of the largest quarter of revenue, the year after.
+
+    A firm on a 31 December (not the last) exits if it is not there the next 31 December;
+    quarters are within its seed, year and sector.
+    """
+    _need(panel, "revenue")
+    last = panel.groupby("seed")["year"].transform("max")
+    start = panel[panel["year"] < last]
+    present = panel[["seed", "row", "year"]].assign(year=panel["year"] - 1, present=True)
+    pairs = start.merge(present, on=["seed", "row", "year"], how="left")
+    exited = pairs["present"].isna().to_numpy()
+    keys = ["seed", "year"] + (["sector"] if "sector" in pairs else [])
+    rank = pairs.groupby(keys)["revenue"].rank(pct=True).to_numpy()
+    small, large = rank <= 0.25, rank > 0.75
+    counts = (
+        (int(exited[small].sum()), int(small.sum())),
+        (int(exited[large].sum()), int(large.sum())),
+    )
+    return counts
+
+
+def _exit_size_facts(panel: pd.DataFrame, out: dict) -> None:
+    def ratio():
+        (small_exits, small), (large_exits, large) = exit_rates_by_size(panel)
+        if not small or not large or not large_exits:
+            raise NotAvailable("no exit among the largest quarter")
+        rate_small, rate_large = small_exits / small, large_exits / large
+        detail = {"smallest_quarter": rate_small, "largest_quarter": rate_large}
+        return {"value": rate_small / rate_large, "n": small_exits + large_exits, "detail": detail}
+
+    out["exit.small_to_large"] = _try(ratio)
+
+
 def _hnte_facts(panel: pd.DataFrame, certification, out: dict, used: dict) -> None:
     def distances():
         intensity, how = rd_intensity(panel)
@@ -805,6 +839,7 @@ def compute_facts(runs: list[RunData], certification) -> tuple[list[dict], dict]
     _growth_facts(panel, computed)
     _rd_facts(panel, computed, used)
     _exit_facts(runs, computed)
+    _exit_size_facts(panel, computed)
     _hnte_facts(panel, certification, computed, used)
     _incubation_facts(runs, computed)
     facts = []

@@ -41,6 +41,9 @@ CABRAL_MATA = "Cabral & Mata 2003, AER 93 (log size right-skewed, more so for yo
 STANLEY = "Stanley et al. 1996, Nature 379; Bottazzi & Secchi 2006, RAND J. Econ. 37"
 SIZE_VARIANCE = "Stanley et al. 1996 (beta 0.15-0.2); Amaral et al. 1997, J. Phys. I France 7"
 EXIT_AGE = "Dunne, Roberts & Samuelson 1989, QJE 104; Haltiwanger, Jarmin & Miranda 2013, REStat 95"
+EXIT_SIZE = (
+    "Evans 1987, J. Ind. Econ. 35; Dunne, Roberts & Samuelson 1989, QJE 104 (recalled: check)"
+)
 RD_PERSISTENCE = (
     "Manez et al. 2009, J. Ind. Econ. 57 (sunk costs; Spanish manufacturing, ESEE): "
     "about 9 in 10 R&D performers perform again the next year"
@@ -107,6 +110,9 @@ FACTS: tuple[Fact, ...] = (
          "lowest", EXIT_AGE),
     Fact("exit.old_to_young", "exit", "exit rate age > 10 / exit rate age 0-2",
          "< 1 (exit falls with age)", EXIT_AGE, hi=1.0),
+    Fact("exit.small_to_large", "exit",
+         "exit rate next year, smallest / largest quarter of its sector's revenue",
+         "> 1 (exit falls with size)", EXIT_SIZE, lo=1.0),
     # R&D intensity around the HNTE thresholds (firm-years, booked R&D / booked revenue)
     Fact("hnte.bunching_ratio", "hnte",
          "firm-years in [t, t+0.5pp) / [t-0.5pp, t), t: threshold",

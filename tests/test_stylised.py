@@ -84,6 +84,18 @@ def test_exit_rates_by_age_count_exposure_and_exits():
     assert y11 == pytest.approx(1 / 12)  # firm 2: month 0
 
 
+def test_exit_rates_by_size_compare_the_smallest_and_largest_quarter_the_year_after():
+    # one sector, 8 firms on 31 December 2020; sizes 1..8: quarters {1, 2} and {7, 8}
+    start = pd.DataFrame({"seed": 1, "row": range(8), "year": 2020, "revenue": range(1, 9)})
+    # 2021: firms 0 and 1 (smallest) and 7 (largest) are gone; 2021 is the last year
+    after = start[~start["row"].isin([0, 1, 7])].assign(year=2021)
+    small, large = stylised.exit_rates_by_size(pd.concat([start, after]))
+    assert small == (2, 2)
+    assert large == (1, 2)
+    # the last year starts no comparison: a firm there cannot be seen to exit
+    assert stylised.exit_rates_by_size(after) == ((0, 0), (0, 0))
+
+
 def test_threshold_histogram_and_bunching():
     d = np.array([-0.0199, -0.004, -0.001, 0.0, 0.0, 0.001, 0.0024, 0.0026, 0.0199, 0.03])
     edges, counts = stylised.threshold_histogram(d)
