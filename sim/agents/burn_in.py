@@ -275,8 +275,17 @@ def re_anchor_ladder(model, f, status: str, count: int) -> None:
     short = count - len(keep)
     if short <= 0:
         return
-    met = ladder.criteria(f, rules, -1, model.sector_params.industrial)[status] & ~held
+    industrial = model.sector_params.industrial
+    met = ladder.criteria(f, rules, -1, industrial)[status] & ~held
     new = rows[met][np.argsort(trait[met], kind="stable")][:short]
+    if status == "little_giant" and len(new) < short:
+        # as at year 0: when too few operating firms qualify, the likeliest are lifted to it
+        taken = met | held | ~f.alive.astype(bool)
+        lifted = ladder.little_giant_candidates(
+            model.setup, f, taken, trait, industrial, short - len(new)
+        )
+        ladder.lift_little_giants(model.setup, f, lifted, industrial)
+        new = np.concatenate([new, lifted])
     if status in ladder.MIIT_STATUSES:
         u = rng.uniforms(model.seed, rng.INIT_MONTH, new.astype(np.int64), rng.LADDER_COHORT)
         until[new] = -1 + 12 * (1 + np.floor(u * rules.validity_years)).astype(np.int32)

@@ -673,7 +673,7 @@ def lift_specialised(scenario, f, rows: np.ndarray) -> None:
     f.rd_history[rows] = np.maximum(f.rd_history[rows], f.revenue_history[rows] * ratio[:, None])
     f.rd_intensity[rows] = np.maximum(f.rd_intensity[rows], ratio)
     f.rd_intensity_long_run[rows] = np.maximum(f.rd_intensity_long_run[rows], ratio)
-    f.profit_history[:] = year0_profit_history(scenario, vars(f))
+    restate_profits(scenario, f, rows)
 
 
 def lift_specialised_points(scenario, f, rows: np.ndarray, industrial) -> None:
@@ -737,11 +737,11 @@ def lift_little_giants(scenario, f, rows: np.ndarray, industrial) -> None:
         short = rules.little_giant_min_inventions - int(f.invention_patents[i])
         while short > 0:
             donors = np.argsort(-f.invention_patents, kind="stable")
-            donor = next(d for d in donors if d not in rows)
+            donor = next(d for d in donors if d not in rows and f.alive[d])
             f.invention_patents[donor] -= 1
             f.invention_patents[i] += 1
             short -= 1
-    f.profit_history[:] = year0_profit_history(scenario, vars(f))
+    restate_profits(scenario, f, rows)
 
 
 def _near_specialised(scenario, f, rows, industrial) -> np.ndarray:
@@ -760,6 +760,13 @@ def new_firm_columns(rules: LadderRules, seed: int, first: int, count: int) -> d
     ids = np.arange(first, first + count, dtype=np.int64)
     columns = {name: np.full(count, NEVER, dtype=np.int32) for name in UNTIL_COLUMNS.values()}
     return columns | {"specialised_points": specialised_points(seed, rules, ids)}
+
+
+def restate_profits(scenario, f, rows: np.ndarray) -> None:
+    """The profit history of ``rows``, lifted to a rung, from their restated revenue and R&D."""
+    used = ("sector", "productivity", "revenue_history", "rd_history")
+    profits = year0_profit_history(scenario, {name: getattr(f, name) for name in used})
+    f.profit_history[rows] = profits[rows]
 
 
 def year0_profit_history(scenario, cols) -> np.ndarray:
