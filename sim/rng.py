@@ -70,6 +70,8 @@ REGISTRY_CAMPAIGN = 58
 INCUBATION_SEEKER = 59  # a firm's trait: seeks an incubator place (drawn at INIT_MONTH)
 KNOWLEDGE_PARTNER = 60
 HIGH_GROWTH_TAKE_UP = 61  # a firm's trait: seeks high-growth recognition (key INIT_MONTH)
+CREDIT_AWARENESS = 62  # a firm learns of the loan scheme (year 0: key INIT_MONTH)
+CREDIT_RENEWAL = 63
 # The upper rungs of the ladder (sim/agents/ladder.py), one id per status in STATUSES order:
 LADDER_TRAIT = 70  # 70-74: a firm's trait, its cost of seeking the status (key INIT_MONTH)
 LADDER_REVIEW = 75  # 75-79: the review of an application in a December

@@ -123,3 +123,12 @@ def test_the_validation_file_dates_the_mid_year_loan_counts(chongqing):
     }
     assert {(o.id, o.year): (o.value, o.month) for o in observed} == expected
     assert sum(o.month == 6 for o in observed) == 2
+
+
+def test_at_year0_as_many_eligible_firms_know_the_loan_scheme_as_it_has_served(chongqing):
+    model = InnovationEcosystem(setup=chongqing, agents="lean")
+    f = model.firms.arrays()
+    served = model.groups["credit"].firms_served
+    assert served == 580  # the plan table's end-2018 count
+    assert f.loan_aware.sum() == served
+    assert (f.tech_sme | (f.hitech_until >= 0))[f.loan_aware].all()

@@ -150,6 +150,7 @@ FIRM_COLUMNS = {
     "loan_rate": (np.float64, (), "1/yr", "interest rate of the loan"),
     "interest_ytd": (np.float64, (), "M CNY", "loan interest paid this year"),
     "credit_blocked": (np.bool_, (), "flag", "defaulted on a knowledge-value loan"),
+    "loan_aware": (np.bool_, (), "flag", "knows of the knowledge-value loan scheme"),
     "equity_received": (np.float64, (), "M CNY", "guidance-fund investment received, total"),
     "equity_rd_left": (np.float64, (), "M CNY", "part of fund tickets still to spend on R&D"),
     "equity_rd_per_month": (np.float64, (), "M CNY/month", "pace of that spending"),

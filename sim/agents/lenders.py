@@ -44,6 +44,7 @@ class Bank(mesa.Agent):
         self.loans_made = 0
         self.lent_this_year = 0.0
         self.borrowers = np.empty(0, dtype=np.int64)  # firms owing a loan, by id
+        self.renewing = np.empty(0, dtype=np.int64)  # firms renewing their line this month
         self.firms_served = np.empty(0, dtype=np.int64)  # firms ever lent to, by id
 
     @property
@@ -59,10 +60,15 @@ class Bank(mesa.Agent):
             return 0.5
         return 1.0
 
-    def settle(self, f, t: int, levers) -> None:
-        """Collect loans due this month and write off those of exited firms."""
+    def settle(self, f, t: int, seed: int, levers) -> None:
+        """Collect loans due this month and write off those of exited firms.
+
+        A firm that repays in full and is still eligible renews its credit line with
+        probability ``renewal_rate``: it borrows again this month, short of cash or not.
+        """
         owing = self.borrowers
         is_due = (f.loan_due_month[owing] <= t) | ~f.alive[owing]
+        self.renewing = owing[:0]
         if not is_due.any():
             return
         due, self.borrowers = owing[is_due], owing[~is_due]
@@ -73,6 +79,9 @@ class Bank(mesa.Agent):
         f.loan_due_month[due] = NEVER
         overdue = principal - paid
         f.credit_blocked[due[overdue > 0]] = True
+        repaid = due[f.alive[due] & (overdue == 0) & eligible(f, due, t)]
+        draws = rng.uniforms(seed, t, repaid, rng.CREDIT_RENEWAL)
+        self.renewing = repaid[draws < levers.renewal_rate]
         self.repaid += float(paid.sum())
         total_overdue = float(overdue.sum())
         self.overdue += total_overdue
@@ -82,16 +91,16 @@ class Bank(mesa.Agent):
             self.model.government.record("credit", compensation)
 
     def lend(self, f, t: int, seed: int, levers) -> None:
-        """Lend to applicant firms short of cash, in firm order, graded by knowledge value."""
+        """Lend to renewing firms and to applicants short of cash, graded by knowledge value."""
         factor = self.lending_factor(levers)
         if levers.loan_cap <= 0 or factor == 0.0:
             return
         rows = may_apply(
             t, levers.need_cash_months, f.alive, f.tech_sme, f.hitech_until, f.cash, f.revenue,
-            f.loan_balance, f.credit_blocked,
+            f.loan_balance, f.credit_blocked, f.loan_aware,
         )  # fmt: skip
         draws = rng.uniforms(seed, t, rows, rng.CREDIT_APPLICATION)
-        rows = rows[draws < levers.application_rate]
+        rows = np.union1d(self.renewing, rows[draws < levers.application_rate])
         if len(rows) == 0:
             return
         line = credit_line(levers, knowledge_value_score(f, rows, t))
@@ -110,13 +119,19 @@ class Bank(mesa.Agent):
         self.firms_served = np.union1d(self.firms_served, rows)
 
 
+def eligible(f, rows: np.ndarray, t: int) -> np.ndarray:
+    """Whether each firm of ``rows`` may borrow: registered or certified."""
+    return f.tech_sme[rows] | (f.hitech_until[rows] >= t)
+
+
 # One compiled pass over the table instead of nine whole-table masks a month.
 @njit(cache=True)
 def may_apply(t, need_cash_months, alive, tech_sme, hitech_until, cash, revenue, loan_balance,
-              credit_blocked):  # fmt: skip
+              credit_blocked, loan_aware):  # fmt: skip
     """Ids of the firms that may apply for a loan in month ``t``.
 
-    Operating, registered or certified, short of cash, owing nothing and never defaulted.
+    Operating, registered or certified, aware of the scheme, short of cash, owing nothing and
+    never defaulted.
     """
     rows = np.empty(alive.shape[0], dtype=np.int64)
     count = 0
@@ -127,6 +142,7 @@ def may_apply(t, need_cash_months, alive, tech_sme, hitech_until, cash, revenue,
             and cash[i] < need_cash_months * revenue[i] / 12.0
             and loan_balance[i] == 0
             and not credit_blocked[i]
+            and loan_aware[i]
         ):
             rows[count] = i
             count += 1

@@ -1,9 +1,16 @@
 """Knowledge-value credit loans (知识价值信用贷款) with a risk-compensation fund.
 
-Registered tech SMEs and certified firms short of cash apply; the bank grades them A-E by a
+Registered tech SMEs and certified firms learn of the scheme as a new product spreads (Bass
+1969, as the registry, docs/model.md 7.8): each month an eligible firm not aware of it learns
+of it with the monthly equivalent of ``awareness_rate + word_of_mouth·s`` a year, from banks
+and agencies and from borrowers, s the share of the eligible operating firms the scheme has
+served. At year 0 as many eligible firms as the scheme has served (plan table) know it. Aware
+firms short of cash apply (``application_rate`` a month); the bank grades them A-E by a
 knowledge-value score (IP, R&D, talent, products, status) and lends the grade's credit line,
-capped by ``loan_cap`` and by a share of revenue, unsecured, for ``term_months``. A loan not
-repaid when due (or left by a firm that exits) is overdue: the risk-compensation fund pays
+capped by ``loan_cap`` and by a share of revenue, unsecured, for ``term_months``. A firm that
+repays in full and is still eligible renews its line at once with probability
+``renewal_rate``, short of cash or not. A loan not repaid when due (or left by a firm that
+exits) is overdue: the risk-compensation fund pays
 ``compensation_share`` of the overdue principal while it has money, the bank bears the rest.
 When the bank's loss ratio (overdue / lent, cumulative) passes ``warning_loss_ratio`` new credit
 lines are halved; past ``breaker_loss_ratio``, or when the fund is empty, new lending stops.
@@ -14,9 +21,14 @@ force. From the second year of the plan the fund is topped up each January.
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from sim import rng
 from sim.agents.firms import NEVER
-from sim.agents.lenders import Bank, RiskCompensationFund
+from sim.agents.lenders import Bank, RiskCompensationFund, eligible
+from sim.agents.rules import per_month
 from sim.policies.lever_group import LeverGroup
+from sim.ranking import first_k
 from sim.schema import param
 from sim.sources import ASSUMED, BASELINE, DOMAIN, OFF
 
@@ -44,10 +56,44 @@ class CreditLevers:
     interest_rate: float = param(0.05, unit="1/yr", lo=0, hi=1, source=ASSUMED + " (LPR+spread)")
     term_months: int = param(12, unit="months", lo=1, hi=120, source=ASSUMED)
     application_rate: float = param(
-        0.2, unit="prob/month", lo=0, hi=1, source=ASSUMED, doc="eligible firms short of cash"
+        0.2,
+        unit="prob/month",
+        lo=0,
+        hi=1,
+        source=ASSUMED,
+        doc="aware eligible firms short of cash that apply",
     )
     need_cash_months: float = param(
         3.0, unit="months of revenue", lo=0, source=ASSUMED, doc="a firm applies below this cash"
+    )
+    awareness_rate: float = param(
+        0.5,
+        unit="prob/yr",
+        lo=0,
+        hi=1,
+        source=ASSUMED + "; range 0.03-0.6 (Bass innovation coefficient p, as the registry's "
+        "certification.registry_awareness_rate; banks seek borrowers, so above a product's "
+        "typical 0.03); set on the city's loan counts (docs/calibration.md)",
+        doc="share of eligible firms not aware of the scheme that learn of it in a year from "
+        "banks and agencies",
+    )
+    word_of_mouth: float = param(
+        0.38,
+        unit="prob/yr per served share",
+        lo=0,
+        hi=5,
+        source="Bass 1969 imitation coefficient q; mean 0.38 in the meta-analysis of Sultan, "
+        "Farley & Lehmann 1990 (range 0.2-0.6)",
+        doc="awareness learnt from borrowers: q x the share of eligible firms the scheme has "
+        "served, a year",
+    )
+    renewal_rate: float = param(
+        0.3,
+        unit="share",
+        lo=0,
+        hi=1,
+        source=ASSUMED + "; range 0-0.8; set on the city's loan counts (docs/calibration.md)",
+        doc="share of firms repaying a loan in full that renew their credit line at once",
     )
     compensation_share: float = param(
         0.8, unit="share", lo=0, hi=1, source=DOMAIN + ": fund pays 80% of overdue principal"
@@ -81,6 +127,7 @@ class KnowledgeValueCredit(LeverGroup):
         "loan_rate": 0.0,
         "loan_due_month": NEVER,
         "credit_blocked": False,
+        "loan_aware": False,
     }
 
     def __init__(self, model, f):
@@ -93,6 +140,35 @@ class KnowledgeValueCredit(LeverGroup):
         # counts since the scheme began: the baseline's (plan table), then this run's loans
         self.firms_before = _baseline(model.setup, "kvl_cumulative_firms")
         self.loans_before = _baseline(model.setup, "kvl_cumulative_firm_loans")
+        self.tell_year0_borrowers(f)
+
+    def tell_year0_borrowers(self, f) -> None:
+        """As at year 0, the firms that know the scheme are as many as it has served.
+
+        The table does not say which firms borrowed before year 0: that many eligible firms,
+        drawn at random, know the scheme.
+        """
+        pool = _eligible_firms(f, 0)
+        draws = rng.uniforms(self.model.seed, rng.INIT_MONTH, pool, rng.CREDIT_AWARENESS)
+        f.loan_aware[pool[first_k(draws, self.firms_before)]] = True
+
+    def spread_awareness(self, f, t: int, levers) -> None:
+        """Eligible firms learn of the scheme from banks and agencies (p) and borrowers (q).
+
+        Bass (1969) diffusion, as the registry's (docs/model.md 7.8): the monthly equivalent
+        of ``p + q·s`` a year, s the share of the eligible operating firms the scheme has served.
+        """
+        pool = _eligible_firms(f, t)
+        served = min(1.0, self.firms_served / len(pool)) if len(pool) > 0 else 0.0
+        learning = per_month(min(1.0, levers.awareness_rate + levers.word_of_mouth * served))
+        unaware = pool[~f.loan_aware[pool]]
+        draws = rng.uniforms(self.model.seed, t, unaware, rng.CREDIT_AWARENESS)
+        f.loan_aware[unaware[draws < learning]] = True
+
+    @property
+    def firms_served(self) -> int:
+        """Firms the scheme has lent to since it began (the baseline's, then this run's)."""
+        return self.firms_before + len(self.bank.firms_served)
 
     def on_january(self, f, t: int, year: int) -> None:
         """The yearly public top-up, from the second year of the plan on."""
@@ -110,7 +186,9 @@ class KnowledgeValueCredit(LeverGroup):
         if levers.compensation_fund > self.committed:
             self.compensation_fund.top_up(levers.compensation_fund - self.committed)
             self.committed = levers.compensation_fund
-        self.bank.settle(f, t, levers)
+        self.bank.settle(f, t, self.model.seed, levers)
+        if levers.loan_cap > 0:
+            self.spread_awareness(f, t, levers)
         self.bank.lend(f, t, self.model.seed, levers)
 
     def stock_indicators(self, f) -> dict:
@@ -118,7 +196,7 @@ class KnowledgeValueCredit(LeverGroup):
         return {
             "kvl_loss_ratio": self.bank.loss_ratio,
             "compensation_fund_balance": self.compensation_fund.balance,
-            "kvl_cumulative_firms": self.firms_before + len(self.bank.firms_served),
+            "kvl_cumulative_firms": self.firms_served,
             "kvl_cumulative_firm_loans": self.loans_before + self.bank.loans_made,
         }
 
@@ -127,6 +205,12 @@ class KnowledgeValueCredit(LeverGroup):
         lent = self.bank.lent - self.lent_before
         self.lent_before = self.bank.lent
         return {"kvl_lent": lent}
+
+
+def _eligible_firms(f, t: int) -> np.ndarray:
+    """Ids of the operating firms that may borrow in month ``t``."""
+    rows = np.flatnonzero(f.alive)
+    return rows[eligible(f, rows, t)]
 
 
 def _baseline(setup, indicator: str) -> int:
