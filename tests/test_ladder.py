@@ -49,6 +49,15 @@ def test_year0_counts_are_the_plan_baseline_and_the_rule_keeps_exactly_them(path
             assert np.array_equal(keeps, held[status]), status
 
 
+def test_a_small_region_meets_its_year0_rungs_whatever_the_seed():
+    # 300 firms: some seeds draw too few SMEs of 10 M CNY for the specialised count; the
+    # largest SMEs are lifted (seed 112 failed on a score rounded just below the bar)
+    scenario = load_scenario("tests/data/reference_300.toml")
+    for seed in range(100, 130):
+        model = InnovationEcosystem(setup=scenario, seed=seed, agents="lean")
+        assert model.indicators["specialized_firms"] == BASELINE["specialized_firms"], seed
+
+
 def test_cli_run_scores_the_five_as_outcomes_from_the_baseline(capsys):
     assert main(["run", "scenarios/liangping_2021_2025.toml", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -680,7 +680,8 @@ def lift_specialised_points(scenario, f, rows: np.ndarray, industrial) -> None:
     """``rows`` (short of the specialised score only) hold the points not modelled they need."""
     rules = scenario.ladder
     score = specialised_score(f, quantities(f, -1), rules)
-    needed = f.specialised_points + (rules.specialised_min_score - score)
+    # a hair above the bar: points + (bar - score) can round to just below it
+    needed = f.specialised_points + (rules.specialised_min_score - score) + 1e-9
     f.specialised_points[rows] = np.maximum(f.specialised_points[rows], needed[rows])
 
 
@@ -700,14 +701,19 @@ def little_giant_candidates(scenario, f, met, u, industrial, needed: int) -> np.
         rows = np.flatnonzero(pool)
         chosen += list(rows[np.argsort(u[rows], kind="stable")])
     rows = np.flatnonzero(sme & ~met & ~big)
-    small = list(rows[np.argsort(-revenue[rows], kind="stable")][: max(0, needed - len(chosen))])
-    for i in small:
-        factor = rules.little_giant_medium_revenue * 1.01 / max(revenue[i], 1e-9)
+    small = rows[np.argsort(-revenue[rows], kind="stable")][: max(0, needed - len(chosen))]
+    scale_up_to(f, small, rules.little_giant_medium_revenue * 1.01)
+    return np.array((chosen + list(small))[:needed], dtype=np.int64)
+
+
+def scale_up_to(f, rows: np.ndarray, revenue: float) -> None:
+    """``rows`` are as large as ``revenue`` (M CNY/yr), staff and R&D in proportion."""
+    for i in rows:
+        factor = revenue / max(f.revenue_history[i, 0], 1e-9)
         for name in ("revenue", "employees", "tech_staff"):
             getattr(f, name)[i] *= factor
         f.revenue_history[i] *= factor
         f.rd_history[i] *= factor
-    return np.array((chosen + small)[:needed], dtype=np.int64)
 
 
 def lift_little_giants(scenario, f, rows: np.ndarray, industrial) -> None:
@@ -830,7 +836,8 @@ def recognise_year0(scenario, seed: int, cols: dict, worth: dict[str, float]) ->
         if status == "specialised" and count is not None and count > len(qualifying):
             # like the registry (file_ip_to_stay_registered): the year-0 holders meet the
             # score; those short of it by the points not modelled have them, lowest traits first
-            # (or, failing those, SMEs of revenue >= 10 M have the R&D and years they need)
+            # (or, failing those, SMEs of revenue >= 10 M have the R&D and years they need,
+            # and failing those the largest SMEs are 10 M large, as for little giants)
             others = ids[~met & (f.little_giant_until == NEVER)]
             others = others[np.argsort(u[others], kind="stable")]
             near = others[_near_specialised(scenario, f, others, industrial)]
@@ -840,6 +847,13 @@ def recognise_year0(scenario, seed: int, cols: dict, worth: dict[str, float]) ->
             )
             large = others[sme & (revenue >= rules.specialised_min_revenue)]
             large = large[~np.isin(large, near)]
+            short = count - len(qualifying) - len(near) - len(large)
+            if short > 0:
+                small = others[sme & (revenue < rules.specialised_min_revenue)]
+                small = small[~np.isin(small, near)]
+                small = small[np.argsort(-f.revenue_history[small, 0], kind="stable")][:short]
+                scale_up_to(f, small, rules.specialised_min_revenue * 1.01)
+                large = np.concatenate([large, small])
             lifted = np.concatenate([near, large])[: count - len(qualifying)]
             lift_specialised(scenario, f, lifted[np.isin(lifted, large)])
             lift_specialised_points(scenario, f, lifted, industrial)
