@@ -22,6 +22,7 @@ force. From the second year of the plan the fund is topped up each January.
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim import rng
 from sim.agents.firms import NEVER
@@ -158,10 +159,11 @@ class KnowledgeValueCredit(LeverGroup):
         Bass (1969) diffusion, as the registry's (docs/model.md 7.8): the monthly equivalent
         of ``p + q·s`` a year, s the share of the eligible operating firms the scheme has served.
         """
-        pool = _eligible_firms(f, t)
-        served = min(1.0, self.firms_served / len(pool)) if len(pool) > 0 else 0.0
+        eligible_count, unaware = unaware_eligible_firms(
+            t, f.alive, f.tech_sme, f.hitech_until, f.loan_aware
+        )
+        served = min(1.0, self.firms_served / eligible_count) if eligible_count > 0 else 0.0
         learning = per_month(min(1.0, levers.awareness_rate + levers.word_of_mouth * served))
-        unaware = pool[~f.loan_aware[pool]]
         draws = rng.uniforms(self.model.seed, t, unaware, rng.CREDIT_AWARENESS)
         f.loan_aware[unaware[draws < learning]] = True
 
@@ -205,6 +207,21 @@ class KnowledgeValueCredit(LeverGroup):
         lent = self.bank.lent - self.lent_before
         self.lent_before = self.bank.lent
         return {"kvl_lent": lent}
+
+
+# One compiled pass over the table instead of four whole-table passes a month.
+@njit(cache=True)
+def unaware_eligible_firms(t, alive, tech_sme, hitech_until, loan_aware):
+    """(number of operating firms that may borrow in month ``t``, ids of those unaware)."""
+    rows = np.empty(alive.shape[0], dtype=np.int64)
+    eligible_count, count = 0, 0
+    for i in range(alive.shape[0]):
+        if alive[i] and (tech_sme[i] or hitech_until[i] >= t):
+            eligible_count += 1
+            if not loan_aware[i]:
+                rows[count] = i
+                count += 1
+    return eligible_count, rows[:count].copy()
 
 
 def _eligible_firms(f, t: int) -> np.ndarray:
