@@ -771,8 +771,9 @@ def new_firm_columns(rules: LadderRules, seed: int, first: int, count: int) -> d
 def restate_profits(scenario, f, rows: np.ndarray) -> None:
     """The profit history of ``rows``, lifted to a rung, from their restated revenue and R&D."""
     used = ("sector", "productivity", "revenue_history", "rd_history")
-    profits = year0_profit_history(scenario, {name: getattr(f, name) for name in used})
-    f.profit_history[rows] = profits[rows]
+    f.profit_history[rows] = year0_profit_history(
+        scenario, {name: getattr(f, name)[rows] for name in used}
+    )
 
 
 def year0_profit_history(scenario, cols) -> np.ndarray:

@@ -260,11 +260,11 @@ def size_with_pareto_tail(population, z, dispersion, median, largest):
     x_q = np.exp(dispersion * z_q)
     cap = np.maximum(largest / np.maximum(median, 1e-12), x_q)
     ratio = x_q / cap  # in (0, 1]
-    in_tail = z >= z_q
-    v = special.ndtr(-z) / share  # the firm's survival quantile within the tail, in (0, 1]
     truncation = 1.0 - ratio**alpha
-    tail = x_q * (1.0 - (1.0 - v) * truncation) ** (-1.0 / alpha)
-    shape = np.where(in_tail, tail, lognormal)
+    shape = lognormal.copy()
+    top = np.flatnonzero(z >= z_q)
+    v = special.ndtr(-z[top]) / share  # the firm's survival quantile within the tail, in (0, 1]
+    shape[top] = x_q[top] * (1.0 - (1.0 - v) * truncation[top]) ** (-1.0 / alpha)
     tail_mean = np.where(
         truncation > 1e-12,
         x_q * tail_mean_factor(alpha, ratio) / np.maximum(truncation, 1e-12),

@@ -26,7 +26,7 @@ from numba import njit
 
 from sim import rng
 from sim.agents.firms import NEVER
-from sim.agents.lenders import Bank, RiskCompensationFund, eligible
+from sim.agents.lenders import Bank, RiskCompensationFund
 from sim.agents.rules import per_month
 from sim.policies.lever_group import LeverGroup
 from sim.ranking import first_k
@@ -149,7 +149,7 @@ class KnowledgeValueCredit(LeverGroup):
         The table does not say which firms borrowed before year 0: that many eligible firms,
         drawn at random, know the scheme.
         """
-        pool = _eligible_firms(f, 0)
+        _, pool = unaware_eligible_firms(0, f.alive, f.tech_sme, f.hitech_until, f.loan_aware)
         draws = rng.uniforms(self.model.seed, rng.INIT_MONTH, pool, rng.CREDIT_AWARENESS)
         f.loan_aware[pool[first_k(draws, self.firms_before)]] = True
 
@@ -222,12 +222,6 @@ def unaware_eligible_firms(t, alive, tech_sme, hitech_until, loan_aware):
                 rows[count] = i
                 count += 1
     return eligible_count, rows[:count].copy()
-
-
-def _eligible_firms(f, t: int) -> np.ndarray:
-    """Ids of the operating firms that may borrow in month ``t``."""
-    rows = np.flatnonzero(f.alive)
-    return rows[eligible(f, rows, t)]
 
 
 def _baseline(setup, indicator: str) -> int:
