@@ -10,6 +10,7 @@ scenario's rates.
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim.agents import ladder
 from sim.schema import InputError
@@ -158,43 +159,84 @@ def status_flows(f, t: int, before: dict) -> dict[str, int]:
     }
 
 
-def firm_totals(f, sector_flags, above_scale_revenue: float, month: int) -> dict[str, float]:
-    """Sums over operating firms for the year just booked (``month`` is its December).
+FIRM_COUNTS = (
+    "tech_smes",
+    "hitech_firms",
+    "high_growth_firms",
+    "firms",
+    "valid_invention_patents",
+    "invention_applications",
+    "invention_grants",
+)
+FIRM_SUMS = (
+    "business_rd",
+    "firm_revenue",
+    "firm_tax",
+    "business_rd_relabelled",
+    "firm_payouts",
+    "value_added",
+    "tech_staff",
+    "above_scale_revenue",
+    "above_scale_rd",
+    "above_scale_hitech_revenue",
+    "above_scale_strategic_revenue",
+    "industrial_value_added",
+)
 
-    Every column is first gathered to the operating firms, once: the sums add the same
-    values in the same order as masks over the whole table would.
-    """
-    alive = np.flatnonzero(f.alive)
-    sector = f.sector[alive]
-    industrial = sector_flags["industrial"][sector]
-    hitech_industry = sector_flags["hitech_industry"][sector]
-    strategic = sector_flags["strategic_emerging"][sector]
-    revenue = f.revenue_history[alive, 0]
-    rd = f.rd_history[alive, 0]
-    value_added = revenue * sector_flags["value_added_share"][sector]
-    above = industrial & (revenue >= above_scale_revenue)
-    return {
-        "tech_smes": int(np.count_nonzero(f.tech_sme[alive])),
-        "hitech_firms": int(np.count_nonzero(f.hitech_until[alive] > month)),
-        "high_growth_firms": int(np.count_nonzero(f.high_growth[alive])),
-        **ladder.counts(f, month),
-        "firms": len(alive),
-        "valid_invention_patents": int(f.invention_patents[alive].sum()),
-        "invention_applications": int(f.applications_last_year[alive].sum()),
-        "invention_grants": int(f.grants_last_year[alive].sum()),
-        "business_rd": float(rd.sum()),
-        "firm_revenue": float(revenue.sum()),
-        "firm_tax": float(f.tax_last_year[alive].sum()),
-        "business_rd_relabelled": float(f.rd_relabelled_ytd[alive].sum()),
-        "firm_payouts": float(f.payout_ytd[alive].sum()),
-        "value_added": float(value_added.sum()),
-        "tech_staff": float(f.tech_staff[alive].sum()),
-        "above_scale_revenue": float(revenue[above].sum()),
-        "above_scale_rd": float(rd[above].sum()),
-        "above_scale_hitech_revenue": float(revenue[above & hitech_industry].sum()),
-        "above_scale_strategic_revenue": float(revenue[above & strategic].sum()),
-        "industrial_value_added": float(value_added[industrial].sum()),
-    }
+
+def firm_totals(f, sector_flags, above_scale_revenue: float, month: int) -> dict[str, float]:
+    """Sums over operating firms for the year just booked (``month`` is its December)."""
+    counts, sums = operating_firm_sums(
+        f,
+        sector_flags["industrial"],
+        sector_flags["hitech_industry"],
+        sector_flags["strategic_emerging"],
+        sector_flags["value_added_share"],
+        above_scale_revenue,
+        month,
+    )
+    totals = dict(zip(FIRM_COUNTS, counts.tolist(), strict=True))
+    return totals | ladder.counts(f, month) | dict(zip(FIRM_SUMS, sums.tolist(), strict=True))
+
+
+# One compiled pass, in row order: the numpy form gathered ~15 columns to the operating firms
+# first, ~0.1 s a year at 10^6 firms.
+@njit(cache=True)
+def operating_firm_sums(
+    f, industrial, hitech_industry, strategic, value_added_share, above_scale_revenue, month
+):
+    """(``FIRM_COUNTS``, ``FIRM_SUMS``) over operating firms; revenue and R&D are the year's."""
+    counts = np.zeros(len(FIRM_COUNTS), dtype=np.int64)
+    sums = np.zeros(len(FIRM_SUMS))
+    for i in range(f.alive.shape[0]):
+        if not f.alive[i]:
+            continue
+        k = f.sector[i]
+        counts[0] += f.tech_sme[i]
+        counts[1] += f.hitech_until[i] > month
+        counts[2] += f.high_growth[i]
+        counts[3] += 1
+        counts[4] += f.invention_patents[i]
+        counts[5] += f.applications_last_year[i]
+        counts[6] += f.grants_last_year[i]
+        revenue = f.revenue_history[i, 0]
+        rd = f.rd_history[i, 0]
+        value_added = revenue * value_added_share[k]
+        sums[0] += rd
+        sums[1] += revenue
+        sums[2] += f.tax_last_year[i]
+        sums[3] += f.rd_relabelled_ytd[i]
+        sums[4] += f.payout_ytd[i]
+        sums[5] += value_added
+        sums[6] += f.tech_staff[i]
+        if industrial[k]:
+            sums[11] += value_added
+            if revenue >= above_scale_revenue:
+                sums[7] += revenue
+                sums[8] += rd
+                sums[9] += revenue * hitech_industry[k]
+                sums[10] += revenue * strategic[k]
+    return counts, sums
 
 
 def sector_flags(scenario) -> dict[str, np.ndarray]:

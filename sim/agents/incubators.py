@@ -6,9 +6,11 @@ buy) is documented in ``sim/policies/incubation.py``, which drives these agents.
 
 import mesa
 import numpy as np
+from numba import njit
 
 from sim import rng
 from sim.agents.firms import NEVER
+from sim.agents.kernels import DirectCall
 from sim.agents.rules import (
     INVENTION_PATENT_POINTS,
     OTHER_IP_MAX_ITEMS,
@@ -123,22 +125,73 @@ def applicant_score(f, rows: np.ndarray) -> np.ndarray:
     return tier_points(share, TECH_STAFF_POINTS) + tier_points(f.rd_effort[rows], RD_POINTS) + ip
 
 
-def technology_startups(f, rows: np.ndarray, levers) -> np.ndarray:
-    """Which of ``rows`` meet the incubators' entry rules apart from age.
+@njit(cache=True, inline="always")
+def is_technology_startup(f, i, min_tech_staff_share):
+    """Whether firm ``i`` meets the incubators' entry rules apart from age.
 
     An R&D plan, at least ``min_tech_staff_share`` tech staff, not attracted from outside.
     """
     return (
-        (f.rd_intensity[rows] > 0)
-        & (f.tech_staff[rows] >= levers.min_tech_staff_share * f.employees[rows])
-        & ~f.attracted[rows]
+        f.rd_intensity[i] > 0
+        and f.tech_staff[i] >= min_tech_staff_share * f.employees[i]
+        and not f.attracted[i]
     )
 
 
-def seeks_place(seed: int, rows: np.ndarray, levers) -> np.ndarray:
-    """Which of ``rows`` seek a place: a trait of the firm, drawn once (same in every month)."""
-    draws = rng.uniforms(seed, rng.INIT_MONTH, rows.astype(np.int64), rng.INCUBATION_SEEKER)
-    return draws < levers.application_share
+# The loops below run without Numba's reference counting (_nrt=False), as the firm kernels do:
+# with it, each inlined call that takes the firm table counts its ~80 arrays, ~70 ns a firm.
+@njit(cache=True, _nrt=False)
+def technology_startups_of(f, rows, min_tech_staff_share, out):
+    """Write ``is_technology_startup`` of each of ``rows`` into ``out``."""
+    for k in range(rows.shape[0]):
+        out[k] = is_technology_startup(f, rows[k], min_tech_staff_share)
+
+
+def technology_startups(f, rows: np.ndarray, levers) -> np.ndarray:
+    """Which of ``rows`` meet the incubators' entry rules apart from age."""
+    out = np.empty(len(rows), dtype=np.bool_)
+    TECHNOLOGY_STARTUPS_OF(f, rows.astype(np.int64), levers.min_tech_staff_share, out)
+    return out
+
+
+@njit(cache=True, inline="always")
+def seeks_place(traits, i, application_share):
+    """Whether firm ``i`` seeks a place: a trait of the firm, drawn once (same in every month).
+
+    ``traits`` is the key of the firm's lifelong draws, ``rng.month_key(seed, rng.INIT_MONTH)``.
+    """
+    return rng.draw(rng.entity_key(traits, i), rng.INCUBATION_SEEKER) < application_share
+
+
+def applicants(f, born_since: int, levers, seed: int) -> np.ndarray:
+    """Rows, in order, of the operating non-tenants born since ``born_since`` that seek a place.
+
+    Only technology start-ups (``is_technology_startup``) count; ``seeks_place`` is a trait.
+    """
+    rows = np.empty(len(f.alive), dtype=np.int64)
+    count = FILL_APPLICANTS(
+        f, born_since, levers.min_tech_staff_share, seed, levers.application_share, rows
+    )
+    return rows[:count]
+
+
+# One compiled pass: at 10^6 firms the same filters in numpy cost ~4 ms a month.
+@njit(cache=True, _nrt=False)
+def fill_applicants(f, born_since, min_tech_staff_share, seed, application_share, rows):
+    """Write ``applicants`` into ``rows``; returns how many."""
+    traits = rng.month_key(seed, rng.INIT_MONTH)
+    count = 0
+    for i in range(f.alive.shape[0]):
+        if (
+            f.birth_month[i] >= born_since
+            and f.alive[i]
+            and f.incubator[i] == 0
+            and is_technology_startup(f, i, min_tech_staff_share)
+            and seeks_place(traits, i, application_share)
+        ):
+            rows[count] = i
+            count += 1
+    return count
 
 
 def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray:
@@ -149,11 +202,7 @@ def incubation_candidates(f, t: int, seed: int, levers, room: int) -> np.ndarray
     Incubators rank them by ``applicant_score``, highest first; ties are broken by a lottery
     draw keyed on (seed, month, firm), so the order never depends on the table's.
     """
-    # few firms are young: the other tests look at their rows only (a pass over one column)
-    rows = np.flatnonzero(f.birth_month >= t - levers.admission_max_age_months)
-    rows = rows[f.alive[rows] & (f.incubator[rows] == 0)]
-    rows = rows[technology_startups(f, rows, levers)]
-    rows = rows[seeks_place(seed, rows, levers)]
+    rows = applicants(f, t - levers.admission_max_age_months, levers, seed)
     if len(rows) == 0:
         return rows
     draws = rng.uniforms(seed, t, rows.astype(np.int64), rng.INCUBATOR_ADMISSION)
@@ -173,3 +222,7 @@ def best_first(score: np.ndarray, draws: np.ndarray, room: int) -> np.ndarray:
         contenders = np.flatnonzero(score >= cut)
     order = np.lexsort((draws[contenders], -score[contenders]))
     return contenders[order[:room]]
+
+
+TECHNOLOGY_STARTUPS_OF = DirectCall(technology_startups_of)
+FILL_APPLICANTS = DirectCall(fill_applicants)
