@@ -25,7 +25,7 @@ from sim.dashboard.run import DashboardRun, DistrictRun, load_setups, parse_seed
 from sim.model import InnovationEcosystem
 from sim.scenario import Policy, load_scenario
 from sim.schema import InputError, param, parameter_rows
-from sim.words import text
+from sim.words import text, width
 
 NO_POLICY = ROOT / "scenarios" / "liangping_no_policy.toml"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -119,6 +119,21 @@ def test_a_refused_value_is_one_line_in_the_selected_language(smoke_setups):
     assert english.endswith("must be a probability between 0 and 1; 0.5 stays in force")
     assert chinese.startswith("创新券抵扣服务费用比例:")
     assert chinese.endswith("(允许范围 0 至 1);现值 0.5 继续有效")
+
+
+def test_small_multiple_titles_are_in_one_language_and_fit_their_panel(smoke_setups):
+    names = view_names(DistrictRun(setups=smoke_setups))
+    for english, chinese in names.values():
+        for language, name, other in (("English", english, chinese), ("中文", chinese, english)):
+            title = charts.panel_title((english, chinese), language)
+            lines = title.split("\n")
+            assert len(lines) <= charts.TITLE_LINES, title
+            assert all(width(line) <= charts.TITLE_COLUMNS for line in lines), title
+            assert re.sub(r"\s", "", title) == re.sub(r"\s", "", name)  # whole, nothing else
+            assert other == name or other not in title
+    assert charts.wrap("规模以上工业产值中高技术产业占比") == "规模以上工业产值\n中高技术产业占比"
+    cut = charts.wrap("规模以上工业企业研发投入经费支出与营业收入比重", columns=20, lines=2)
+    assert cut == "规模以上工业企业研发\n投入经费支出与营业…"
 
 
 @pytest.mark.parametrize(
