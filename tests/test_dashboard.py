@@ -293,6 +293,17 @@ def test_ladder_counts_match_the_indicators(smoke_setups):
     ]
 
 
+def test_public_spend_is_labelled_by_lever_group_in_chinese(smoke_setups):
+    run = DistrictRun(setups=smoke_setups)
+    columns = charts.spend_columns(run.district.yearly_indicators())
+    assert "spend_credit" in columns and "tax_expenditure_super_deduction" in columns
+    chinese = {column: charts.spend_label(column, "中文") for column in columns}
+    assert all(CHINESE.search(label) and "_" not in label for label in chinese.values()), chinese
+    assert chinese["spend_credit"] == "知识价值信用贷款"
+    assert chinese["tax_expenditure_super_deduction"] == "研发费用加计扣除(税式支出)"
+    assert charts.spend_label("spend_rd_subsidies", "English") == "rd subsidies"
+
+
 def test_charts_are_png_and_change_with_the_run(smoke_setups):
     run = DistrictRun(setups=smoke_setups)
     names = view_names(run)

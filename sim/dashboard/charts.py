@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.dashboard.labels import LANGUAGES, word
+from sim.dashboard.labels import LANGUAGES, word, words_in
 from sim.targets import PlanTargets
 from sim.words import width
 
@@ -173,7 +173,7 @@ def public_spend(policy: pd.DataFrame, counterfactual: pd.DataFrame | None, lang
     for lever in levers:
         values = np.nan_to_num(_values(policy, lever))
         if values.any():
-            ax.bar(years, values, bottom=bottom, label=_lever_name(lever), width=0.6)
+            ax.bar(years, values, bottom=bottom, label=spend_label(lever, language), width=0.6)
             bottom += values
     if counterfactual is not None and levers:
         total = sum(np.nan_to_num(_values(counterfactual, lever)) for lever in levers)
@@ -200,8 +200,19 @@ def spend_columns(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-def _lever_name(column: str) -> str:
-    return column.removeprefix("spend_").replace("_", " ")
+def spend_label(column: str, language: str) -> str:
+    """A spend column's legend: its lever group's name in Chinese, the column's words in English.
+
+    ``spend_credit`` is 知识价值信用贷款; ``tax_expenditure_super_deduction`` is
+    研发费用加计扣除(税式支出).
+    """
+    if language != LANGUAGES[1]:
+        return column.removeprefix("spend_").replace("_", " ")
+    group = column.removeprefix("spend_").removeprefix("tax_expenditure_")
+    name = words_in(language).lever(group)
+    if column.startswith("tax_expenditure"):
+        return f"{name}({word('tax_expenditure', language)})"
+    return name
 
 
 def firm_points(

@@ -47,6 +47,7 @@ WORDS = {
     "not_modelled": ("not modelled yet", "尚未建模"),
     "other": ("other firms", "其他企业"),
     "no_spend": ("no public spend booked yet", "尚无公共支出"),
+    "tax_expenditure": ("tax expenditure", "税式支出"),
     "levers": ("Levers (take effect from the next month)", "政策杠杆(下月起生效)"),
     "compare": ("Compare with the counterfactual", "与反事实对比"),
     "language": ("Language", "语言"),
