@@ -25,6 +25,8 @@ ZH_EXTRA = {
     "tech_smes_new": "当年新入库科技型企业",
     "tech_smes_left": "当年出库科技型企业(在营)",
 }
+# Lever groups: those ``innosim effects`` switches off, and the dashboard's lever panels ("tax"
+# and the three guidance funds are panels of their own).
 ZH_LEVERS = {
     "vouchers": "科技创新券",
     "credit": "知识价值信用贷款",
@@ -37,6 +39,10 @@ ZH_LEVERS = {
     "attraction": "招商引资",
     "hitech_tax_rate": "高新技术企业15%税率",
     "super_deduction": "研发费用加计扣除",
+    "tax": "税收政策",
+    "guidance_funds.seed": "种子投资引导基金",
+    "guidance_funds.angel": "天使投资引导基金",
+    "guidance_funds.venture": "风险投资引导基金",
 }
 EN_LEVERS = {
     "vouchers": "Innovation vouchers",
@@ -50,12 +56,20 @@ EN_LEVERS = {
     "attraction": "Investment attraction",
     "hitech_tax_rate": "15% high-tech tax rate",
     "super_deduction": "R&D super-deduction",
+    "tax": "Tax",
+    "guidance_funds.seed": "Seed guidance fund",
+    "guidance_funds.angel": "Angel guidance fund",
+    "guidance_funds.venture": "Venture guidance fund",
 }
 
 
 @functools.cache
 def text() -> dict[str, dict[str, str]]:
-    """``words.toml``: ``{"en": {...}, "zh": {...}, "units": {English unit: Chinese}}``."""
+    """``words.toml``: ``{"en": {...}, "zh": {...}, "units": {...}, "levers": {...}}``.
+
+    ``units`` maps each declared unit to its Chinese, ``levers`` each lever's key under
+    ``policy`` (``credit.loan_cap``) to its Chinese name.
+    """
     return tomllib.loads(WORDS_FILE.read_text("utf-8"))
 
 
@@ -94,6 +108,16 @@ class Words:
     def lever(self, group: str) -> str:
         """A lever group's name."""
         return (ZH_LEVERS if self.lang == "zh" else EN_LEVERS).get(group, group)
+
+    def parameter(self, key: str) -> str:
+        """A lever by its key under ``policy`` (``credit.loan_cap``), named in this language.
+
+        In Chinese its name from ``[levers]`` when there is one; in English the key itself, the
+        field's name as scenario files and ``--set`` spell it.
+        """
+        if self.lang == "zh":
+            return text()["levers"].get(key, key)
+        return key
 
     def unit(self, unit: str) -> str:
         """A unit as declared (English) or, in Chinese, its translation when there is one."""

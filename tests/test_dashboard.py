@@ -2,6 +2,7 @@
 with its counterfactual, the charts and the scorecard, and speed at 20,000 firms."""
 
 import dataclasses
+import re
 
 import pytest
 from conftest import DEFAULT_SCENARIO, ROOT, SMOKE_SCENARIO, THREADED_KERNELS
@@ -18,13 +19,16 @@ from sim.dashboard.components import (
     scorecard_frame,
     view_names,
 )
+from sim.dashboard.labels import group_title, lever_error, lever_label, untranslated
 from sim.dashboard.levers import LeverSpec, lever_specs, lever_value, parse_value, show_value
 from sim.dashboard.run import DashboardRun, DistrictRun, load_setups, parse_seed
 from sim.model import InnovationEcosystem
 from sim.scenario import Policy, load_scenario
 from sim.schema import InputError, param, parameter_rows
+from sim.words import text, width
 
 NO_POLICY = ROOT / "scenarios" / "liangping_no_policy.toml"
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +62,78 @@ def test_a_new_lever_appears_without_dashboard_changes():
         ("new_group.rate", "new_group", "rate (1/yr, 0 to 1)"),
         ("count", "tax", "count (firms, >= 0)"),
     ]
+
+
+def test_every_lever_in_the_panel_has_a_chinese_name_and_unit():
+    assert untranslated(LEVERS) == []
+    units = text()["units"]
+    for spec in LEVERS:
+        label, name = lever_label(spec, "中文"), text()["levers"][spec.key]
+        assert CHINESE.search(name) and label.startswith(f"{name}("), spec.key
+        if spec.unit:
+            assert units[spec.unit] in label, spec.key
+            if units[spec.unit] != spec.unit:  # "0-2" reads the same in both
+                assert spec.unit not in label, spec.key
+        assert CHINESE.search(group_title(spec.group, "中文")), spec.group
+    shown = {spec.key: lever_label(spec, "中文") for spec in LEVERS}
+    assert shown["vouchers.budget"] == "创新券年度预算(百万元/年,≥ 0)"
+    assert shown["credit.word_of_mouth"] == "口碑传播系数(概率/年(每单位已获贷占比),0 至 5)"
+    assert group_title("credit", "中文") == "知识价值信用贷款"
+    # English keeps the field's own name, as scenario files and --set spell it
+    assert lever_label(LEVERS[0], "English") == LEVERS[0].label
+    assert group_title("rd_subsidies", "English") == "rd subsidies"
+
+
+def test_a_lever_without_chinese_is_reported_and_shown_by_its_key():
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class NewGroup:
+        rate: float = param(0.1, unit="1/yr", lo=0, hi=1)
+
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class ExtendedPolicy:
+        new_group: NewGroup = param(NewGroup())
+        count: int = param(3, unit="widgets", lo=0)
+
+    specs = lever_specs(ExtendedPolicy)
+    assert untranslated(specs) == [
+        "new_group.rate: name",
+        "new_group.rate: group 'new_group'",
+        "count: name",
+        "count: unit 'widgets'",
+    ]
+    assert [lever_label(s, "中文") for s in specs] == ["new_group.rate(1/年,0 至 1)",
+                                                      "count(widgets,≥ 0)"]  # fmt: skip
+
+
+def test_a_refused_value_is_one_line_in_the_selected_language(smoke_setups):
+    run = DistrictRun(setups=smoke_setups)
+    spec = next(s for s in LEVERS if s.key == "vouchers.cost_share")
+    with pytest.raises(InputError) as err:
+        run.set_lever(spec.key, parse_value(spec, "1.5"))
+    in_force = show_value(spec, lever_value(run.district.policy, spec.key))
+    english = lever_error(spec, str(err.value), in_force, "English")
+    chinese = lever_error(spec, str(err.value), in_force, "中文")
+    for line in (english, chinese):
+        assert "\n" not in line
+        assert "policy.vouchers.cost_share = 1.5" in line  # the field and the value
+    assert english.endswith("must be a probability between 0 and 1; 0.5 stays in force")
+    assert chinese.startswith("创新券抵扣服务费用比例:")
+    assert chinese.endswith("(允许范围 0 至 1);现值 0.5 继续有效")
+
+
+def test_small_multiple_titles_are_in_one_language_and_fit_their_panel(smoke_setups):
+    names = view_names(DistrictRun(setups=smoke_setups))
+    for english, chinese in names.values():
+        for language, name, other in (("English", english, chinese), ("中文", chinese, english)):
+            title = charts.panel_title((english, chinese), language)
+            lines = title.split("\n")
+            assert len(lines) <= charts.TITLE_LINES, title
+            assert all(width(line) <= charts.TITLE_COLUMNS for line in lines), title
+            assert re.sub(r"\s", "", title) == re.sub(r"\s", "", name)  # whole, nothing else
+            assert other == name or other not in title
+    assert charts.wrap("规模以上工业产值中高技术产业占比") == "规模以上工业产值\n中高技术产业占比"
+    cut = charts.wrap("规模以上工业企业研发投入经费支出与营业收入比重", columns=20, lines=2)
+    assert cut == "规模以上工业企业研发\n投入经费支出与营业…"
 
 
 @pytest.mark.parametrize(
@@ -215,6 +291,17 @@ def test_ladder_counts_match_the_indicators(smoke_setups):
         "otc_listed",
         "star_listed",
     ]
+
+
+def test_public_spend_is_labelled_by_lever_group_in_chinese(smoke_setups):
+    run = DistrictRun(setups=smoke_setups)
+    columns = charts.spend_columns(run.district.yearly_indicators())
+    assert "spend_credit" in columns and "tax_expenditure_super_deduction" in columns
+    chinese = {column: charts.spend_label(column, "中文") for column in columns}
+    assert all(CHINESE.search(label) and "_" not in label for label in chinese.values()), chinese
+    assert chinese["spend_credit"] == "知识价值信用贷款"
+    assert chinese["tax_expenditure_super_deduction"] == "研发费用加计扣除(税式支出)"
+    assert charts.spend_label("spend_rd_subsidies", "English") == "rd subsidies"
 
 
 def test_charts_are_png_and_change_with_the_run(smoke_setups):

@@ -4,6 +4,7 @@ One server (the 12-month smoke scenario) serves every test of this module; each 
 own browser context, so each is a new analyst with a model of their own.
 """
 
+import re
 import shutil
 import socket
 import time
@@ -14,6 +15,9 @@ import pytest
 from conftest import ROOT, SMOKE_SCENARIO
 
 from sim.dashboard import server
+from sim.dashboard.components import LEVERS
+from sim.dashboard.labels import group_title
+from sim.words import text
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -273,3 +277,49 @@ def test_two_analysts_stepping_at_once_keep_separate_models(dashboard_url, brows
     finally:
         first.close()
         second.close()
+
+
+def test_in_chinese_the_lever_panel_names_every_lever_and_unit_in_chinese(dashboard_url, browser):
+    analyst = Analyst(browser, dashboard_url)
+    page = analyst.page
+    try:
+        page.get_by_role("button", name="中文").click()
+        page.get_by_text("规划指标:成效").wait_for()
+        for group in dict.fromkeys(group_title(spec.group, "中文") for spec in LEVERS):
+            page.get_by_text(group, exact=True).click()
+        shown = {
+            "vouchers.budget": "创新券年度预算(百万元/年,≥ 0)",
+            "credit.loan_cap": "单户授信额度上限(百万元,≥ 0)",
+            "credit.word_of_mouth": "口碑传播系数(概率/年(每单位已获贷占比),0 至 5)",
+            "guidance_funds.seed.ticket": "单笔投资额(百万元,≥ 0)",
+            "super_deduction_tech_sme": "科技型中小企业研发加计扣除比例(占研发经费比例,0 至 3)",
+        }
+        for key, label in shown.items():
+            field = page.locator(f".lever-{key.replace('.', '-')}")
+            expect(field.locator("label")).to_have_text(label)
+            expect(field.locator(".v-messages")).to_have_text(f"policy.{key}")  # for --set
+        page.wait_for_timeout(1000)  # the panels' opening transitions
+        labels = page.evaluate(
+            """() => [...document.querySelectorAll('.innosim-lever')].map(field => {
+                const label = field.querySelector('label');
+                return [label.innerText, label.scrollWidth <= label.clientWidth];
+            })"""
+        )
+        assert len(labels) == len(LEVERS)
+        units = text()["units"]
+        english = {s.unit for s in LEVERS if s.unit and units[s.unit] != s.unit} | {"M CNY"}
+        for label, whole in labels:
+            assert re.search(r"[\u4e00-\u9fff]", label) and whole, label  # Chinese, not cut
+            assert not [unit for unit in english if unit in label], label
+        field = page.locator(".lever-vouchers-cost_share input")
+        field.fill("1.5")
+        field.press("Enter")
+        message = page.locator(".innosim-lever-error")
+        message.wait_for()
+        line = message.inner_text()
+        assert "\n" not in line
+        assert line.startswith("创新券抵扣服务费用比例:")
+        assert "policy.vouchers.cost_share = 1.5" in line
+        assert line.endswith("(允许范围 0 至 1);现值 0.5 继续有效")
+    finally:
+        analyst.close()

@@ -9,15 +9,16 @@ to redraw (yearly charts once a year, firm charts every month).
 
 import io
 import math
-import textwrap
+import re
 
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.dashboard.labels import bilingual, word
+from sim.dashboard.labels import LANGUAGES, word, words_in
 from sim.targets import PlanTargets
+from sim.words import width
 
 # Chinese glyphs fall back to Noto Sans CJK (fonts-noto-cjk, installed by the set-up).
 matplotlib.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP"]
@@ -40,6 +41,9 @@ STATUS_COLOURS = {
 }
 # At most this many firms are drawn as points: enough to see the cloud, fast at 20,000 firms.
 MAX_POINTS = 2000
+# A small multiple's title: lines of at most this many columns (a Chinese character takes two).
+TITLE_COLUMNS = 30
+TITLE_LINES = 3
 
 
 def png(figure: Figure) -> bytes:
@@ -60,25 +64,25 @@ def plan_indicators(
     """Small multiples: each indicator by year, the counterfactual dashed, the target marked."""
     columns = 4
     rows = max(1, math.ceil(len(ids) / columns))
-    figure = Figure(figsize=(12, 0.4 + 2.4 * rows))
+    # inches: three lines of title above the first row, the legend below the last
+    height = 1.0 + 2.4 * rows
+    figure = Figure(figsize=(12, height))
     # A fixed layout: a constrained one takes seconds for a dozen panels on a busy machine.
-    figure.subplots_adjust(left=0.05, right=0.99, top=1 - 0.45 / (0.4 + 2.4 * rows),
-                           bottom=0.5 / (0.4 + 2.4 * rows), hspace=0.75, wspace=0.25)  # fmt: skip
+    figure.subplots_adjust(left=0.05, right=0.99, top=1 - 0.75 / height, bottom=0.7 / height,
+                           hspace=0.85, wspace=0.25)  # fmt: skip
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for ax, indicator in zip(axes, ids, strict=False):
         _indicator_panel(ax, indicator, policy, counterfactual, plan, names, language)
     for ax in axes[len(ids) :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncols=3, fontsize=9)
+    figure.legend(handles, labels, loc="lower center", ncols=3, fontsize=11)
     return png(figure)
 
 
 def _indicator_panel(ax, indicator, policy, counterfactual, plan, names, language):
     row = plan.get(indicator)
-    ax.set_title(
-        _wrap(bilingual(names.get(indicator, (indicator, indicator)), language)), fontsize=8
-    )
+    ax.set_title(panel_title(names.get(indicator, (indicator, indicator)), language), fontsize=11)
     ax.plot(policy["year"], _values(policy, indicator), "o-", color=POLICY_COLOUR, ms=3,
             label=word("policy", language))  # fmt: skip
     if counterfactual is not None:
@@ -88,7 +92,7 @@ def _indicator_panel(ax, indicator, policy, counterfactual, plan, names, languag
         ax.axhline(row.target, color=TARGET_COLOUR, lw=1, ls=":", label=word("target", language))
         ax.plot([plan.target_year], [row.target], "*", color=TARGET_COLOUR, ms=9)
         ax.set_xlim(plan.baseline_year - 0.3, max(plan.target_year, policy["year"].max()) + 0.3)
-    ax.tick_params(labelsize=7)
+    ax.tick_params(labelsize=9)
     ax.xaxis.get_major_locator().set_params(integer=True)
 
 
@@ -96,8 +100,42 @@ def _values(frame: pd.DataFrame, indicator: str) -> np.ndarray:
     return pd.to_numeric(frame[indicator], errors="coerce").astype(float).to_numpy()
 
 
-def _wrap(text: str) -> str:
-    return textwrap.fill(text, width=40, max_lines=2, placeholder="…")
+def panel_title(names: tuple[str, str], language: str) -> str:
+    """A small multiple's title: the indicator's name in ``language`` alone, wrapped.
+
+    Both names side by side crowd a panel a quarter of the chart wide; the scorecard beside
+    the chart gives both.
+    """
+    english, chinese = names
+    return wrap(chinese if language == LANGUAGES[1] else english)
+
+
+def wrap(text: str, columns: int = TITLE_COLUMNS, lines: int = TITLE_LINES) -> str:
+    """``text`` in lines of at most ``columns`` (a Chinese character takes two), cut with "…".
+
+    English breaks between words and after "/", Chinese between any two characters.
+    Lines are kept about even: no line of one word or character under a full one.
+    """
+    tokens = re.findall(r"[^\s\u2e80-\uffff/]+/?\s*|\S\s*", text)
+    rows = _fill(tokens, columns)
+    if len(rows) > lines:
+        last = rows[lines - 1]
+        while last and width(last + "…") > columns:
+            last = last[:-1]
+        return "\n".join(rows[: lines - 1] + [last.rstrip() + "…"])
+    narrowest = columns
+    while narrowest > 1 and len(_fill(tokens, narrowest - 1)) == len(rows):
+        narrowest -= 1
+    return "\n".join(_fill(tokens, narrowest))
+
+
+def _fill(tokens: list[str], columns: int) -> list[str]:
+    rows = [""]
+    for token in tokens:
+        if rows[-1] and width((rows[-1] + token).rstrip()) > columns:
+            rows.append("")
+        rows[-1] += token
+    return [row.rstrip() for row in rows]
 
 
 def status_ladder(
@@ -135,7 +173,7 @@ def public_spend(policy: pd.DataFrame, counterfactual: pd.DataFrame | None, lang
     for lever in levers:
         values = np.nan_to_num(_values(policy, lever))
         if values.any():
-            ax.bar(years, values, bottom=bottom, label=_lever_name(lever), width=0.6)
+            ax.bar(years, values, bottom=bottom, label=spend_label(lever, language), width=0.6)
             bottom += values
     if counterfactual is not None and levers:
         total = sum(np.nan_to_num(_values(counterfactual, lever)) for lever in levers)
@@ -162,8 +200,19 @@ def spend_columns(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-def _lever_name(column: str) -> str:
-    return column.removeprefix("spend_").replace("_", " ")
+def spend_label(column: str, language: str) -> str:
+    """A spend column's legend: its lever group's name in Chinese, the column's words in English.
+
+    ``spend_credit`` is 知识价值信用贷款; ``tax_expenditure_super_deduction`` is
+    研发费用加计扣除(税式支出).
+    """
+    if language != LANGUAGES[1]:
+        return column.removeprefix("spend_").replace("_", " ")
+    group = column.removeprefix("spend_").removeprefix("tax_expenditure_")
+    name = words_in(language).lever(group)
+    if column.startswith("tax_expenditure"):
+        return f"{name}({word('tax_expenditure', language)})"
+    return name
 
 
 def firm_points(

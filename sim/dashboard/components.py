@@ -22,7 +22,15 @@ import solara
 from mesa.visualization.utils import force_update, update_counter
 
 from sim.dashboard import charts
-from sim.dashboard.labels import LANGUAGES, bilingual, indicator_names, word
+from sim.dashboard.labels import (
+    LANGUAGES,
+    bilingual,
+    group_title,
+    indicator_names,
+    lever_error,
+    lever_label,
+    word,
+)
 from sim.dashboard.levers import LeverSpec, lever_specs, lever_value, parse_value, show_value
 from sim.dashboard.run import DistrictRun, firm_status
 from sim.scenario import Policy
@@ -269,26 +277,33 @@ def Scorecard(run: DistrictRun, view: View):
 
 
 @solara.component
-def LeverInput(run: DistrictRun, spec: LeverSpec):
-    """One lever as text; a value the scenario schema refuses leaves the model untouched."""
-    error, set_error = solara.use_state("")
+def LeverInput(run: DistrictRun, spec: LeverSpec, language: str):
+    """One lever as text; a value the scenario schema refuses leaves the model untouched.
+
+    Labelled with the lever's name, unit and range in ``language``; under the field, its key
+    as ``--set policy.<key>`` takes it, so the field maps to the command line in either language.
+    """
+    # the schema's message and the value kept, worded when shown: a switch of language
+    # rewords a refusal already on screen
+    refused, set_refused = solara.use_state(("", ""))
     shown = show_value(spec, lever_value(run.district.policy, spec.key))
 
     def apply(text: str) -> None:
         try:
             run.set_lever(spec.key, parse_value(spec, text))
         except InputError as err:
-            in_force = show_value(spec, lever_value(run.district.policy, spec.key))
-            set_error(f"{err}; {in_force} stays in force")
+            set_refused((str(err), show_value(spec, lever_value(run.district.policy, spec.key))))
             return
-        set_error("")
+        set_refused(("", ""))
 
+    error = lever_error(spec, *refused, language) if refused[0] else ""
     solara.InputText(
-        spec.label,
+        lever_label(spec, language),
         value=shown,
         on_value=apply,
         error=error or False,
-        classes=[f"lever-{spec.key.replace('.', '-')}"],
+        message=f"policy.{spec.key}",
+        classes=["innosim-lever", f"lever-{spec.key.replace('.', '-')}"],
         # a dense field keeps no room above it for its label, which floats up over the field
         # before it: without the padding each label is struck through by that field's line
         style="padding-top: 14px",
@@ -299,6 +314,12 @@ def LeverInput(run: DistrictRun, spec: LeverSpec):
 
 
 LEVERS = lever_specs(Policy)
+# the key under each lever reads as what it is, the name ``--set`` takes (not while refused)
+LEVER_CSS = """
+.innosim-lever:not(.error--text) .v-messages__message {
+    font-family: monospace; font-size: 11px;
+}
+"""
 
 
 @solara.component
@@ -319,6 +340,7 @@ def LeverPanel(run: solara.Reactive[DistrictRun], view: View):
         view.compare.set(on)
         force_update()
 
+    solara.Style(LEVER_CSS)
     solara.ToggleButtonsSingle(value=view.language, values=list(LANGUAGES))
     MonthShown(current, language)
     notice = getattr(current, "notice", "")  # a seed refused at Reset (``DashboardRun``)
@@ -332,9 +354,9 @@ def LeverPanel(run: solara.Reactive[DistrictRun], view: View):
     for spec in LEVERS:
         groups.setdefault(spec.group, []).append(spec)
     for group, specs in groups.items():
-        with solara.Details(summary=group.replace("_", " ")):
+        with solara.Details(summary=group_title(group, language)):
             for spec in specs:
-                LeverInput(current, spec).key(f"{id(current)}-{spec.key}")
+                LeverInput(current, spec, language).key(f"{id(current)}-{spec.key}")
 
 
 def view_names(run: DistrictRun) -> dict[str, tuple[str, str]]:

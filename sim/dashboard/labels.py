@@ -1,13 +1,17 @@
-"""Bilingual labels: plan indicator names and the dashboard's own words.
+"""Bilingual labels: plan indicator names, lever names and the dashboard's own words.
 
 English is the default and shows the Chinese name beside it; the language switch puts Chinese
-first with the English beside it.
+first with the English beside it. Levers and their units are named in Chinese by the report's
+words (``sim/words.py``, ``sim/batch/templates/words.toml``), the one home of those names.
 """
 
 import csv
+import functools
 from pathlib import Path
 
+from sim.dashboard.levers import LeverSpec
 from sim.scenario import Scenario
+from sim.words import ZH_LEVERS, Words, text
 
 LANGUAGES = ("English", "中文")
 
@@ -43,10 +47,20 @@ WORDS = {
     "not_modelled": ("not modelled yet", "尚未建模"),
     "other": ("other firms", "其他企业"),
     "no_spend": ("no public spend booked yet", "尚无公共支出"),
+    "tax_expenditure": ("tax expenditure", "税式支出"),
     "levers": ("Levers (take effect from the next month)", "政策杠杆(下月起生效)"),
     "compare": ("Compare with the counterfactual", "与反事实对比"),
     "language": ("Language", "语言"),
     "month": ("Month simulated", "模拟月份"),
+    "range_to": ("to", "至"),
+    "at_least": (">=", "≥"),
+    "at_most": ("<=", "≤"),
+    "any": ("any", "不限"),
+    # a refused lever value: the schema's message (English), the value kept in force
+    "refused": (
+        "{error}; {value} stays in force",
+        "{name}:{error}(允许范围 {allowed});现值 {value} 继续有效",
+    ),
 }
 
 
@@ -72,3 +86,62 @@ def bilingual(names: tuple[str, str], language: str, sep: str = "  ") -> str:
     if english == chinese:
         return english
     return f"{chinese}{sep}{english}" if language == LANGUAGES[1] else f"{english}{sep}{chinese}"
+
+
+@functools.cache
+def words_in(language: str) -> Words:
+    """The report's words in the dashboard's ``language``."""
+    return Words("zh" if language == LANGUAGES[1] else "en")
+
+
+def allowed(spec: LeverSpec, language: str) -> str:
+    """A lever's allowed range in ``language``: ``0 to 1``, ``0 至 1``, ``≥ 0``."""
+    return spec.allowed_in(*(word(k, language) for k in ("range_to", "at_least", "at_most", "any")))
+
+
+def lever_label(spec: LeverSpec, language: str) -> str:
+    """A lever input's label: its name, unit and allowed range in ``language``.
+
+    English names the field as scenario files spell it (``budget (M CNY/yr, >= 0)``); Chinese
+    gives the lever's Chinese name and unit (``创新券年度预算(百万元/年,≥ 0)``).
+    """
+    if language != LANGUAGES[1]:
+        return spec.label
+    words = words_in(language)
+    details = [part for part in (words.unit(spec.unit), allowed(spec, language)) if part]
+    return f"{words.parameter(spec.key)}({','.join(details)})"
+
+
+def group_title(group: str, language: str) -> str:
+    """A lever panel's title: the table under ``[policy]`` in English, its name in Chinese."""
+    if language != LANGUAGES[1]:
+        return group.replace("_", " ")
+    return words_in(language).lever(group)
+
+
+def lever_error(spec: LeverSpec, error: str, in_force: str, language: str) -> str:
+    """The one line shown under a lever whose typed value was refused.
+
+    ``error`` is the schema's own message (field, value and what is allowed, in English);
+    Chinese puts the lever's name and allowed range in Chinese around it.
+    """
+    return word("refused", language).format(
+        error=error,
+        value=in_force,
+        name=words_in(language).parameter(spec.key),
+        allowed=allowed(spec, language),
+    )
+
+
+def untranslated(specs: list[LeverSpec]) -> list[str]:
+    """The levers among ``specs`` shown without Chinese: ``"key: name"`` (or unit, group)."""
+    words = text()
+    gaps = []
+    for spec in specs:
+        if spec.key not in words["levers"]:
+            gaps.append(f"{spec.key}: name")
+        if spec.unit and spec.unit not in words["units"]:
+            gaps.append(f"{spec.key}: unit {spec.unit!r}")
+        if spec.group not in ZH_LEVERS:
+            gaps.append(f"{spec.key}: group {spec.group!r}")
+    return gaps

@@ -38,13 +38,19 @@ class LeverSpec:
     @property
     def allowed(self) -> str:
         """The allowed range in words, e.g. ``0 to 1`` or ``>= 0``."""
+        return self.allowed_in()
+
+    def allowed_in(
+        self, to: str = "to", at_least: str = ">=", at_most: str = "<=", anything: str = "any"
+    ) -> str:
+        """The allowed range in the words given (``allowed`` in English)."""
         if self.lo is not None and self.hi is not None:
-            return f"{_num(self.lo)} to {_num(self.hi)}"
+            return f"{_num(self.lo)} {to} {_num(self.hi)}"
         if self.lo is not None:
-            return f">= {_num(self.lo)}"
+            return f"{at_least} {_num(self.lo)}"
         if self.hi is not None:
-            return f"<= {_num(self.hi)}"
-        return "any"
+            return f"{at_most} {_num(self.hi)}"
+        return anything
 
     @property
     def label(self) -> str:
