@@ -174,3 +174,37 @@ def test_year0_rd_goes_to_recognised_then_latent_firms_then_the_others(liangping
         cols = columns()
         scale_rd_to_region(scenario, cols, latent)
         np.testing.assert_allclose(cols["rd_history"][:, 0], expected)
+
+
+def test_firm_totals_are_the_sums_over_operating_firms(small):
+    """The compiled year totals against the same sums written out over the operating firms."""
+    from sim.indicators import firm_totals
+
+    model = InnovationEcosystem(setup=small, agents="lean")
+    model.run(24)
+    f, flags, t = model.firms.arrays(), model.sector_flags, model.month
+    above_scale = small.population.above_scale_revenue
+    totals = firm_totals(f, flags, above_scale, t)
+    alive = f.alive
+    sector = f.sector
+    revenue, rd = f.revenue_history[:, 0], f.rd_history[:, 0]
+    industrial = flags["industrial"][sector] & alive
+    above = industrial & (revenue >= above_scale)
+    value_added = revenue * flags["value_added_share"][sector]
+    assert np.count_nonzero(~alive) > 0 and np.count_nonzero(above) > 0  # both cases occur
+    assert totals["firms"] == np.count_nonzero(alive)
+    assert totals["hitech_firms"] == np.count_nonzero(alive & (f.hitech_until > t))
+    assert totals["valid_invention_patents"] == f.invention_patents[alive].sum()
+    expected = {
+        "business_rd": rd[alive].sum(),
+        "firm_revenue": revenue[alive].sum(),
+        "firm_tax": f.tax_last_year[alive].sum(),
+        "value_added": value_added[alive].sum(),
+        "tech_staff": f.tech_staff[alive].sum(),
+        "above_scale_revenue": revenue[above].sum(),
+        "above_scale_rd": rd[above].sum(),
+        "above_scale_hitech_revenue": revenue[above & flags["hitech_industry"][sector]].sum(),
+        "industrial_value_added": value_added[industrial].sum(),
+    }
+    for name, value in expected.items():
+        assert totals[name] == pytest.approx(value, rel=1e-12), name

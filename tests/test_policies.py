@@ -6,9 +6,11 @@ import pytest
 from conftest import REFERENCE_SCENARIO, ROOT
 from scipy import stats
 
+from sim import rng
 from sim.agents.government import SPENDING_GROUPS
 from sim.agents.incubators import (
     applicant_score,
+    applicants,
     incubation_candidates,
     places,
     support_share,
@@ -375,6 +377,30 @@ def test_the_admission_ranking_breaks_ties_by_a_reproducible_lottery():
     assert sorted(other[: len(strong)]) == sorted(strong)
     assert not np.array_equal(first, other)  # another seed's lottery orders the ties differently
     assert incubation_candidates(f, 7, model.seed, levers, 3).tolist() == first[:3].tolist()
+
+
+def test_applicants_are_the_young_technology_firms_that_seek_a_place():
+    """The compiled applicant pass against the entry rules written out over the whole table."""
+    model = run_model(district({"incubation": {"application_share": 0.5}}, horizon_months=18))
+    f, levers, t = model.firms.arrays(), model.policy.incubation, model.month + 1
+    f.incubator[::7] = 0  # some tenants apply again
+    seeks = (
+        rng.uniforms(model.seed, rng.INIT_MONTH, np.arange(len(f.alive)), rng.INCUBATION_SEEKER)
+        < levers.application_share
+    )
+    expected = np.flatnonzero(
+        (f.birth_month >= t - levers.admission_max_age_months)
+        & f.alive
+        & (f.incubator == 0)
+        & (f.rd_intensity > 0)
+        & (f.tech_staff >= levers.min_tech_staff_share * f.employees)
+        & ~f.attracted
+        & seeks
+    )
+    assert 0 < len(expected) < np.count_nonzero(f.alive)
+    assert applicants(f, t - levers.admission_max_age_months, levers, model.seed).tolist() == (
+        expected.tolist()
+    )
 
 
 def test_incubators_never_hold_more_tenants_than_their_capacity():
