@@ -285,6 +285,7 @@ def test_in_chinese_the_lever_panel_names_every_lever_and_unit_in_chinese(dashbo
     try:
         page.get_by_role("button", name="中文").click()
         page.get_by_text("规划指标:成效").wait_for()
+        expect(page.get_by_label("随机种子")).to_have_count(1)  # Mesa's seed field, labelled by us
         for group in dict.fromkeys(group_title(spec.group, "中文") for spec in LEVERS):
             page.get_by_text(group, exact=True).click()
         shown = {

@@ -24,7 +24,7 @@ from sim.dashboard.components import (
     View,
     view_names,
 )
-from sim.dashboard.labels import LANGUAGES
+from sim.dashboard.labels import LANGUAGES, word
 from sim.dashboard.run import (
     DEFAULT_COUNTERFACTUAL,
     DEFAULT_SCENARIO,
@@ -88,7 +88,9 @@ def Page():
             "seed": {
                 "type": "InputText",
                 "value": str(setups.scenario.scenario.seed),
-                "label": "Seed",
+                # ours, so in the page's language; Mesa's own controls have fixed English
+                # labels (docs/dashboard.md)
+                "label": word("seed", language.value),
             },  # fmt: skip
         },
         name=f"innosim · {setups.scenario.scenario.name}",
