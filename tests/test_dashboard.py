@@ -4,6 +4,7 @@ with its counterfactual, the charts and the scorecard, and speed at 20,000 firms
 import dataclasses
 import re
 
+import pandas as pd
 import pytest
 from conftest import DEFAULT_SCENARIO, ROOT, SMOKE_SCENARIO, THREADED_KERNELS
 from matplotlib.text import Text
@@ -23,6 +24,7 @@ from sim.dashboard.components import (
 from sim.dashboard.labels import group_title, lever_error, lever_label, untranslated
 from sim.dashboard.levers import LeverSpec, lever_specs, lever_value, parse_value, show_value
 from sim.dashboard.run import DashboardRun, DistrictRun, load_setups, parse_seed
+from sim.indicators import INDICATORS
 from sim.model import InnovationEcosystem
 from sim.scenario import Policy, load_scenario
 from sim.schema import InputError, param, parameter_rows
@@ -386,6 +388,16 @@ def test_the_spend_legend_is_outside_the_bars(smoke_setups, language):
     assert figure.bbox.y0 <= shown.y0 and shown.x0 >= figure.bbox.x0
     assert shown.x1 <= figure.bbox.x1
     assert_readable(figure)
+
+
+def test_every_lever_in_the_spend_chart_has_a_colour_of_its_own():
+    columns = [c for c in INDICATORS if c.startswith(("spend_", "tax_expenditure"))]
+    frame = pd.DataFrame({"year": [2020, 2021], **{c: [1.0, 2.0] for c in columns}})
+    figure = charts.public_spend_figure(frame, None, "中文")
+    (ax,) = figure.axes
+    colours = [bars.patches[0].get_facecolor() for bars in ax.containers]
+    assert len(colours) == len(charts.spend_columns(frame)) > 10
+    assert len(set(colours)) == len(colours)
 
 
 def twenty_thousand_firms():

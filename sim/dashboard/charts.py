@@ -39,6 +39,11 @@ STATUS_COLOURS = {
     "otc_listed": "#8e44ad",
     "star_listed": "#c0392b",
 }
+# A colour a spend column (eleven today; Matplotlib's default cycle repeats after ten): the ten
+# of "tab10", then their lighter tints.
+SPEND_COLOURS = (
+    matplotlib.colormaps["tab20"].colors[0::2] + matplotlib.colormaps["tab20"].colors[1::2]
+)
 # At most this many firms are drawn as points: enough to see the cloud, fast at 20,000 firms.
 MAX_POINTS = 2000
 # A small multiple's title: lines of at most this many columns (a Chinese character takes two).
@@ -225,7 +230,8 @@ def public_spend_figure(
     bottom = np.zeros(len(years))
     for lever in drawn:
         values = np.nan_to_num(_values(policy, lever))
-        ax.bar(years, values, bottom=bottom, label=spend_label(lever, language), width=0.6)
+        ax.bar(years, values, bottom=bottom, label=spend_label(lever, language), width=0.6,
+               color=SPEND_COLOURS[levers.index(lever) % len(SPEND_COLOURS)])  # fmt: skip
         bottom += values
     if counterfactual is not None and levers:
         total = sum(np.nan_to_num(_values(counterfactual, lever)) for lever in levers)
