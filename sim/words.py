@@ -119,6 +119,18 @@ class Words:
             return text()["levers"].get(key, key)
         return key
 
+    def factor(self, key: str) -> str | None:
+        """An experiment factor (``policy.credit.loan_cap``) by its name in this language.
+
+        ``None`` where it has none but its key: a lever in English (``parameter`` names it by
+        its key), an uncertainty in either language. Pages then show the key itself.
+        """
+        lever = key.removeprefix("policy.")
+        if lever == key:
+            return None
+        name = self.parameter(lever)
+        return None if name == lever else name
+
     def unit(self, unit: str) -> str:
         """A unit as declared (English) or, in Chinese, its translation when there is one."""
         if self.lang == "zh":

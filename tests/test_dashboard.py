@@ -4,8 +4,10 @@ with its counterfactual, the charts and the scorecard, and speed at 20,000 firms
 import dataclasses
 import re
 
+import pandas as pd
 import pytest
 from conftest import DEFAULT_SCENARIO, ROOT, SMOKE_SCENARIO, THREADED_KERNELS
+from matplotlib.text import Text
 
 from sim.dashboard import charts
 from sim.dashboard.components import (
@@ -22,6 +24,7 @@ from sim.dashboard.components import (
 from sim.dashboard.labels import group_title, lever_error, lever_label, untranslated
 from sim.dashboard.levers import LeverSpec, lever_specs, lever_value, parse_value, show_value
 from sim.dashboard.run import DashboardRun, DistrictRun, load_setups, parse_seed
+from sim.indicators import INDICATORS
 from sim.model import InnovationEcosystem
 from sim.scenario import Policy, load_scenario
 from sim.schema import InputError, param, parameter_rows
@@ -320,6 +323,81 @@ def test_charts_are_png_and_change_with_the_run(smoke_setups):
     after = outcome_chart()
     assert before.startswith(b"\x89PNG") and after.startswith(b"\x89PNG")
     assert before != after
+
+
+def assert_readable(figure):
+    """Every piece of text the figure shows (titles, ticks, legend, offsets) is large enough."""
+    for label in figure.findobj(Text):
+        if label.get_visible() and label.get_text().strip():
+            px = label.get_fontsize() * charts.DPI / 72
+            assert px >= charts.MIN_TEXT_PX, (label.get_text(), px)
+
+
+def overlaps(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("language", ["English", "中文"])
+def test_plan_charts_have_readable_panels_and_a_legend_clear_of_them(smoke_setups, language):
+    run = DistrictRun(setups=smoke_setups, compare=True)
+    for _ in range(12):
+        run.step()
+    names = view_names(run)
+    ids = plan_rows(run, "outcomes")
+    assert len(ids) > 12  # five rows of panels: the figure grows with them
+    figure = charts.plan_indicators_figure(
+        ids, run.district.yearly_indicators(), run.counterfactual.yearly_indicators(),
+        run.setups.scenario.plan, names, language,
+    )  # fmt: skip
+    figure.draw_without_rendering()
+    # drawn at about the size shown (a full-width card of a 1600 px window): px are screen px
+    assert figure.bbox.width <= 1150
+    assert_readable(figure)
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(panels) == len(ids)
+    for ax in panels:
+        box = ax.get_window_extent()
+        assert box.width >= 200 and box.height >= 140, (ax.get_title(), box)
+    whole = [ax.get_tightbbox() for ax in panels]  # each panel with its title and ticks
+    for k, box in enumerate(whole):
+        assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1, panels[k].get_title()
+        assert figure.bbox.y0 <= box.y0 and box.y1 <= figure.bbox.y1, panels[k].get_title()
+        assert not any(overlaps(box, other) for other in whole[k + 1 :]), panels[k].get_title()
+    (legend,) = figure.legends
+    assert len(legend.get_texts()) == 3  # policy, counterfactual, target
+    shown = legend.get_window_extent()
+    assert figure.bbox.y0 <= shown.y0 and shown.y1 <= figure.bbox.y1
+    assert not any(overlaps(shown, box) for box in whole)
+
+
+@pytest.mark.parametrize("language", ["English", "中文"])
+def test_the_spend_legend_is_outside_the_bars(smoke_setups, language):
+    run = DistrictRun(setups=smoke_setups, compare=True)
+    for _ in range(12):
+        run.step()
+    figure = charts.public_spend_figure(
+        run.district.yearly_indicators(), run.counterfactual.yearly_indicators(), language
+    )
+    figure.draw_without_rendering()
+    (ax,) = figure.axes
+    assert ax.get_legend() is None
+    (legend,) = figure.legends
+    assert len(legend.get_texts()) >= 2  # a lever's spend and the counterfactual
+    shown, plot = legend.get_window_extent(), ax.get_tightbbox()
+    assert not overlaps(shown, plot)
+    assert figure.bbox.y0 <= shown.y0 and shown.x0 >= figure.bbox.x0
+    assert shown.x1 <= figure.bbox.x1
+    assert_readable(figure)
+
+
+def test_every_lever_in_the_spend_chart_has_a_colour_of_its_own():
+    columns = [c for c in INDICATORS if c.startswith(("spend_", "tax_expenditure"))]
+    frame = pd.DataFrame({"year": [2020, 2021], **{c: [1.0, 2.0] for c in columns}})
+    figure = charts.public_spend_figure(frame, None, "中文")
+    (ax,) = figure.axes
+    colours = [bars.patches[0].get_facecolor() for bars in ax.containers]
+    assert len(colours) == len(charts.spend_columns(frame)) > 10
+    assert len(set(colours)) == len(colours)
 
 
 def twenty_thousand_firms():

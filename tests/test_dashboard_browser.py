@@ -285,6 +285,7 @@ def test_in_chinese_the_lever_panel_names_every_lever_and_unit_in_chinese(dashbo
     try:
         page.get_by_role("button", name="中文").click()
         page.get_by_text("规划指标:成效").wait_for()
+        expect(page.get_by_label("随机种子")).to_have_count(1)  # Mesa's seed field, labelled by us
         for group in dict.fromkeys(group_title(spec.group, "中文") for spec in LEVERS):
             page.get_by_text(group, exact=True).click()
         shown = {
@@ -321,5 +322,55 @@ def test_in_chinese_the_lever_panel_names_every_lever_and_unit_in_chinese(dashbo
         assert line.startswith("创新券抵扣服务费用比例:")
         assert "policy.vouchers.cost_share = 1.5" in line
         assert line.endswith("(允许范围 0 至 1);现值 0.5 继续有效")
+    finally:
+        analyst.close()
+
+
+# Each chart as the browser shows it: its size, its scale against the image drawn, its card.
+CHART_BOXES = """() => [...document.querySelectorAll('.innosim-chart')].map(element => {
+    const image = element.tagName === 'IMG' ? element : element.querySelector('img');
+    const card = element.closest('.v-card');
+    const shown = image.getBoundingClientRect(), box = card.getBoundingClientRect();
+    return {
+        card: card.className.match(/innosim-[a-z]+/)[0],
+        natural: image.naturalWidth,
+        width: shown.width, height: shown.height, top: shown.top, bottom: shown.bottom,
+        cardTop: box.top, cardBottom: box.bottom,
+        clipped: card.scrollHeight > card.clientHeight + 1,
+    };
+})"""
+
+
+def test_plan_charts_are_legible_and_whole_in_cards_that_follow_them(dashboard_url, browser):
+    """At a 1600 px window, in both languages: no text under 11 px, no chart cut by its card."""
+    from sim.dashboard.charts import MIN_TEXT_PX
+
+    analyst = Analyst(browser, dashboard_url)
+    page = analyst.page
+    try:
+        for language in ("English", "中文"):
+            if language == "中文":
+                before = analyst.chart_sources()
+                page.get_by_role("button", name="中文").click()
+                page.get_by_text("规划指标:成效").wait_for()
+                analyst.until(  # every chart redrawn with the Chinese words
+                    """before => [...document.querySelectorAll(
+                         '.innosim-chart img, img.innosim-chart')]
+                       .every((image, k) => image.src !== before[k] && image.complete)""",
+                    before,
+                )
+            charts = {chart["card"]: chart for chart in page.evaluate(CHART_BOXES)}
+            assert set(charts) == {"innosim-outcomes", "innosim-inputs", "innosim-spend",
+                                   "innosim-firms"}, charts  # fmt: skip
+            # 17 outcome panels in five rows, 8 inputs in two: each row keeps its height
+            assert charts["innosim-outcomes"]["height"] >= 1100, charts
+            assert charts["innosim-inputs"]["height"] >= 450, charts
+            for name in ("innosim-outcomes", "innosim-inputs", "innosim-spend"):
+                chart = charts[name]
+                scale = chart["width"] / chart["natural"]
+                assert MIN_TEXT_PX * scale >= 11, (language, chart)  # the smallest text, in px
+                assert chart["cardTop"] < chart["top"], (language, chart)
+                assert chart["bottom"] <= chart["cardBottom"], (language, chart)  # legend too
+                assert not chart["clipped"], (language, chart)
     finally:
         analyst.close()

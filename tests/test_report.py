@@ -212,6 +212,22 @@ def test_discovery_table_in_a_sweep(report):
     assert all(isinstance(b, str) and b for b in rows["box"])
 
 
+def test_a_lever_key_is_named_in_chinese_with_the_key_in_small_type_beside_it():
+    from sim.batch.report import levers_named
+    from sim.words import Words
+
+    zh, en = Words("zh"), Words("en")
+    assert zh.factor("policy.credit.loan_cap") == "单户授信额度上限"  # words.toml [levers]
+    assert zh.factor("firms.innovation_zeta") is None  # an uncertainty: no name but its key
+    assert en.factor("policy.credit.loan_cap") is None  # English names a lever by its key
+    box = "policy.credit.loan_cap in [1, 3] and firms.innovation_zeta > 0.5"
+    assert str(levers_named(box, zh)) == (
+        '单户授信额度上限 <span class="id">policy.credit.loan_cap</span> in [1, 3] '
+        "and firms.innovation_zeta &gt; 0.5"
+    )
+    assert str(levers_named(box, en)) == html.escape(box, quote=False)
+
+
 def test_interop_model_function_is_the_model():
     model = make_model(REFERENCE_SCENARIO, outcomes=["hitech_firms", "tech_smes"])
     out = model(firms__innovation_zeta=np.float64(0.9), **{"policy.hitech_tax_rate": 0.1}, seed=7)

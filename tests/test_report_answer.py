@@ -2,6 +2,7 @@
 
 import dataclasses
 import html
+import re
 import shutil
 import warnings
 
@@ -109,6 +110,25 @@ def test_named_mixes_are_crossed_with_the_lever_lists_and_named_on_the_page(zh):
     assert list(mixes["policy.attraction.firms_per_year"]) == [4.0, 4.0, 0.0, 0.0]  # 4: the plan's
     assert list(mixes["policy.certification_support.pool_size"]) == [0, 30, 0, 30]
     assert '组合 2 "no_attraction"' in html.unescape(zh.html.read_text(encoding="utf-8"))
+
+
+def test_the_chinese_page_names_each_lever_and_keeps_its_key_in_small_type(zh):
+    from test_report import visible_text
+
+    from sim.words import text
+
+    page = html.unescape(zh.html.read_text(encoding="utf-8"))
+    names = text()["levers"]
+    for key, unit in (("attraction.firms_per_year", "家/年"),
+                      ("certification_support.pool_size", "家/年")):  # fmt: skip
+        ranking = f'{names[key]} <span class="id">policy.{key}</span> = '
+        assert ranking in page[: page.index('<section id="levers">')], key
+        header = f'<th class="l">{names[key]} ({unit}) <span class="id">policy.{key}</span></th>'
+        assert header in page, key  # the mixes table
+    shown = visible_text(zh.html.read_text(encoding="utf-8"))  # without the small keys
+    dotted = re.findall(r"(?<![\w/.])[a-z_]+(?:\.[a-z_]+)+", shown)
+    assert [d for d in dotted if not d.endswith((".md", ".xlsx", ".csv"))] == []
+    assert "pool_size" not in shown and "firms_per_year" not in shown
 
 
 def test_a_bad_value_in_a_named_mix_is_one_line_naming_it(tmp_path):

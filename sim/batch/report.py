@@ -19,12 +19,14 @@ import base64
 import dataclasses
 import io
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
 
 from sim.batch.analysis import (
     ALL_MET,
@@ -353,6 +355,32 @@ def box_text(box, words: Words) -> str:
     return box.replace(" and ", words.t["box_and"]).replace(" in ", words.t["box_in"])
 
 
+# A lever's key as experiments, results and ``--set`` spell it.
+LEVER_KEY = re.compile(r"\bpolicy(?:\.[A-Za-z_]\w*)+")
+
+
+def lever_html(key: str, words: Words, after: str = "") -> Markup:
+    """A factor as the page shows it: its name (then ``after``), its key in small type.
+
+    The key stays visible (``<span class="id">``, as the dashboard keeps it under each lever),
+    so a reader maps the name to the experiment file and ``--set``. A factor without a name in
+    this language (``Words.factor``) is shown by its key alone, as before names existed.
+    """
+    name = words.factor(key)
+    if name is None:
+        return escape(key + after)
+    return Markup('{}{} <span class="id">{}</span>').format(name, after, key)
+
+
+def levers_named(text: str, words: Words) -> Markup:
+    """``text`` for the page, each lever key in it shown by ``lever_html``."""
+    parts, end = [], 0
+    for match in LEVER_KEY.finditer(text):
+        parts += [escape(text[end : match.start()]), lever_html(match.group(), words)]
+        end = match.end()
+    return Markup("").join([*parts, escape(text[end:])])
+
+
 def param_unit(key: str) -> str:
     """The declared unit of the scenario parameter at dotted ``key`` ("" if unknown)."""
     from sim.scenario import Scenario
@@ -375,8 +403,13 @@ def param_unit(key: str) -> str:
 # --------------------------------------------------------------------------------- page
 
 
-def mix_label(s: Summary, mix_id: int, words: Words | None = None) -> str:
-    """``mix 3 "plan": vouchers.budget = 5 M CNY/yr, ...`` (``组合 3`` in Chinese)."""
+def mix_label(s: Summary, mix_id: int, words: Words | None = None, html: bool = False):
+    """``mix 3 "plan": vouchers.budget = 5 M CNY/yr, ...`` (``组合 3`` in Chinese).
+
+    A lever with a name in the page's language is named by it (``创新券年度预算 = 5 百万元/年``);
+    with ``html`` the result is markup for the page, the lever's key in small type beside its
+    name (``lever_html``).
+    """
     words = words or Words("en")
     row = s.mixes[s.mixes["policy_mix_id"] == mix_id].iloc[0]
     parts = []
@@ -384,19 +417,27 @@ def mix_label(s: Summary, mix_id: int, words: Words | None = None) -> str:
         if key in ("policy_mix_id", "mix"):
             continue
         unit = param_unit(key)
-        parts.append(
-            f"{_short(key)} = {fmt(row[key], na=words.t['na'])}"
-            + (f" {words.unit(unit)}" if unit and unit not in ("-", "flag", "text") else "")
+        value = fmt(row[key], na=words.t["na"]) + (
+            f" {words.unit(unit)}" if unit and unit not in ("-", "flag", "text") else ""
         )
+        name = words.factor(key)
+        if name is None:
+            parts.append(f"{_short(key)} = {value}")
+        else:
+            parts.append(Markup("{} = {}").format(lever_html(key, words), value) if html
+                         else f"{name} = {value}")  # fmt: skip
     name = f' "{row["mix"]}"' if "mix" in s.mixes.columns else ""
-    return words("mix_n", id=int(mix_id)) + name + (f": {', '.join(parts)}" if parts else "")
+    head = words("mix_n", id=int(mix_id)) + name
+    if html:
+        return Markup("{}: {}").format(head, Markup(", ").join(parts)) if parts else escape(head)
+    return head + (f": {', '.join(parts)}" if parts else "")
 
 
-def _mix_header(column: str, words: Words) -> str:
-    """A column of the mixes table: its id columns by name, a lever key with its unit."""
+def _mix_header(column: str, words: Words) -> Markup:
+    """A column of the mixes table: its id columns by name, a lever with its unit."""
     if column in ("policy_mix_id", "mix"):
-        return words.t[f"col_{column}"]
-    return f"{column} ({words.unit(param_unit(column))})"
+        return escape(words.t[f"col_{column}"])
+    return lever_html(column, words, after=f" ({words.unit(param_unit(column))})")
 
 
 def render_page(
@@ -421,7 +462,7 @@ def render_page(
         "ranking": [
             {
                 "rank": int(r.rank),
-                "label": mix_label(s, r.policy_mix_id, words),
+                "label": mix_label(s, r.policy_mix_id, words, html=True),
                 "mean": _mean_met(r.targets_met_mean, na) + f" / {r.outcome_targets}",
                 "interval": _band(r.targets_met_lo, r.targets_met_hi, 2, na=na),
                 "runs": int(r.runs),
@@ -441,10 +482,15 @@ def render_page(
         "method": e.sampler.method,
         "sensitivity_help": "",
         "sensitivity_columns": [
-            t[c] if c in ("indicator", "factor") else c for c in sensitivity.columns
+            t[c] if c in ("indicator", "factor") else lever_html(c, words)
+            for c in sensitivity.columns
         ],
         "sensitivity_rows": [
-            [fmt(v, na=na) for v in row] for row in sensitivity.itertuples(index=False)
+            [
+                lever_html(v, words) if c == "factor" else fmt(v, na=na)
+                for c, v in zip(sensitivity.columns, row, strict=True)
+            ]
+            for row in sensitivity.itertuples(index=False)
         ],
         "discovery_rows": _box_rows(boxes[0], words),
         "cart_rows": _box_rows(boxes[1], words),
@@ -479,7 +525,7 @@ def _box_rows(boxes: pd.DataFrame, words: Words) -> list[dict]:
         {
             "name": words.indicator(r["indicator"]),
             "fail_rate": fmt(r.get("fail_rate", math.nan), percent=True, na=na),
-            "box": box_text(r["box"], words),
+            "box": levers_named(box_text(r["box"], words), words),
             "coverage": fmt(r.get("coverage", math.nan), percent=True, na=na),
             "density": fmt(r.get("density", math.nan), percent=True, na=na),
         }
@@ -694,7 +740,7 @@ def _metadata(e: Experiment, manifest: dict, s: Summary, words: Words) -> list[t
         (t["meta_seeds"], seeds),
         (t["meta_mixes"], str(len(s.mixes))),
         (t["meta_runs"], runs),
-        (t["meta_baseline"], mix_label(s, s.baseline, words)),
+        (t["meta_baseline"], mix_label(s, s.baseline, words, html=True)),
         (t["meta_paired"], t["meta_and"].join(s.pair_keys)),
         (t["meta_code"], f"innosim {code.get('package')}, git {code.get('git')}"),
         (t["meta_sha"], e.sha256[:16] + "…"),

@@ -24,7 +24,7 @@ from sim.dashboard.components import (
     View,
     view_names,
 )
-from sim.dashboard.labels import LANGUAGES
+from sim.dashboard.labels import LANGUAGES, word
 from sim.dashboard.run import (
     DEFAULT_COUNTERFACTUAL,
     DEFAULT_SCENARIO,
@@ -41,30 +41,25 @@ def session_setups():
     )
 
 
-def chart_components(view: View) -> list:
-    """The components SolaraViz lays out on its first page, each given the current run.
+@solara.component
+def Charts(run: DashboardRun, view: View):
+    """The cards, each as tall as what it shows: the plan charts full width, the rest in pairs.
 
-    Each is a component of its own, made once per session: a plain function would be wrapped
-    by Mesa in a component type made anew whenever its page renders again, and a new type
-    mounts afresh, dropping every chart's memo (all of them redrawn for nothing). The charts
-    follow the steps themselves (``sim.dashboard.components``).
+    Laid out here rather than in Mesa's draggable grid, whose cells have a fixed height that
+    cut the plan charts (and their legend) once they grew past it, and whose half-width cells
+    shrank a dozen panels to unreadable text. Each card follows the steps itself
+    (``sim.dashboard.components``).
     """
-
-    def card(component, *args):
-        @solara.component
-        def Card(run):
-            return component(run, view, *args)
-
-        return (Card, 0)
-
-    return [
-        card(PlanIndicators, "outcomes"),
-        card(Scorecard),
-        card(PlanIndicators, "inputs"),
-        card(StatusLadder),
-        card(PublicSpend),
-        card(FirmPoints),
-    ]
+    pair = {"default": 12, "large": 6}  # side by side in a window >= 1264 px wide
+    with solara.Column(classes=["innosim-charts"], style="width: 100%; padding: 8px"):
+        PlanIndicators(run, view, "outcomes")
+        with solara.ColumnsResponsive(**pair):
+            Scorecard(run, view)
+            StatusLadder(run, view)
+        PlanIndicators(run, view, "inputs")
+        with solara.ColumnsResponsive(**pair):
+            PublicSpend(run, view)
+            FirmPoints(run, view)
 
 
 @solara.component
@@ -77,7 +72,6 @@ def Page():
     view = solara.use_memo(
         lambda: View(language=language, compare=compare, names=view_names(run.value)), []
     )
-    components = solara.use_memo(lambda: chart_components(view), [])
 
     def keep_comparing():
         # Reset makes a new run from the model parameters; it keeps the session's switch.
@@ -88,15 +82,18 @@ def Page():
         LeverPanel(run, view)
     SolaraViz(
         run,
-        components=components,
+        components=[],  # the cards are laid out by ``Charts``
         model_params={
             "setups": setups,
             "seed": {
                 "type": "InputText",
                 "value": str(setups.scenario.scenario.seed),
-                "label": "Seed",
+                # ours, so in the page's language; Mesa's own controls have fixed English
+                # labels (docs/dashboard.md)
+                "label": word("seed", language.value),
             },  # fmt: skip
         },
         name=f"innosim · {setups.scenario.scenario.name}",
         play_interval=50,
     )
+    Charts(run.value, view)

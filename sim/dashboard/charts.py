@@ -39,17 +39,37 @@ STATUS_COLOURS = {
     "otc_listed": "#8e44ad",
     "star_listed": "#c0392b",
 }
+# A colour a spend column (eleven today; Matplotlib's default cycle repeats after ten): the ten
+# of "tab10", then their lighter tints.
+SPEND_COLOURS = (
+    matplotlib.colormaps["tab20"].colors[0::2] + matplotlib.colormaps["tab20"].colors[1::2]
+)
 # At most this many firms are drawn as points: enough to see the cloud, fast at 20,000 firms.
 MAX_POINTS = 2000
 # A small multiple's title: lines of at most this many columns (a Chinese character takes two).
 TITLE_COLUMNS = 30
 TITLE_LINES = 3
+# Pixels per inch of every chart. The charts are drawn at about the size they are shown at in a
+# 1600 px window (a full-width card is ~1150 px, a half-width one ~560 px), so a font's size in
+# pixels here is its size on screen: no text below MIN_TEXT_PX.
+DPI = 100
+MIN_TEXT_PX = 12
+TITLE_PT = 11  # 15 px
+TICK_PT = 9.5  # 13 px
+LEGEND_PT = 10.5  # 15 px
+# The plan indicators' small multiples: panels a row, and the layout in inches (fixed: a
+# constrained layout takes seconds for a dozen panels on a busy machine).
+PLAN_COLUMNS = 4
+PLAN_WIDTH = 11.1
+PLAN_LEFT, PLAN_RIGHT, PLAN_WSPACE = 0.6, 0.15, 0.6  # y tick labels left of each panel
+PLAN_LEGEND, PLAN_TITLE, PLAN_BOTTOM = 0.45, 0.7, 0.4  # legend on top, titles, year ticks
+PLAN_AXES, PLAN_GAP = 1.55, 1.05  # a panel's height; between rows: its ticks, the next titles
 
 
-def png(figure: Figure) -> bytes:
+def png(figure: Figure, dpi: int = DPI) -> bytes:
     """The figure as PNG bytes."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
+    figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
@@ -62,37 +82,61 @@ def plan_indicators(
     language: str,
 ) -> bytes:
     """Small multiples: each indicator by year, the counterfactual dashed, the target marked."""
-    columns = 4
-    rows = max(1, math.ceil(len(ids) / columns))
-    # inches: three lines of title above the first row, the legend below the last
-    height = 1.0 + 2.4 * rows
-    figure = Figure(figsize=(12, height))
-    # A fixed layout: a constrained one takes seconds for a dozen panels on a busy machine.
-    figure.subplots_adjust(left=0.05, right=0.99, top=1 - 0.75 / height, bottom=0.7 / height,
-                           hspace=0.85, wspace=0.25)  # fmt: skip
-    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    return png(plan_indicators_figure(ids, policy, counterfactual, plan, names, language))
+
+
+def plan_indicators_figure(
+    ids: list[str],
+    policy: pd.DataFrame,
+    counterfactual: pd.DataFrame | None,
+    plan: PlanTargets,
+    names: dict[str, tuple[str, str]],
+    language: str,
+) -> Figure:
+    """``plan_indicators`` as a Figure: ``PLAN_COLUMNS`` panels a row, the legend above them.
+
+    The figure grows by a row's height per row, so every panel keeps its size and the card
+    showing the image grows with it.
+    """
+    rows = max(1, math.ceil(len(ids) / PLAN_COLUMNS))
+    height = PLAN_LEGEND + PLAN_TITLE + rows * PLAN_AXES + (rows - 1) * PLAN_GAP + PLAN_BOTTOM
+    panel = (PLAN_WIDTH - PLAN_LEFT - PLAN_RIGHT - (PLAN_COLUMNS - 1) * PLAN_WSPACE) / PLAN_COLUMNS
+    figure = Figure(figsize=(PLAN_WIDTH, height), dpi=DPI)
+    figure.subplots_adjust(
+        left=PLAN_LEFT / PLAN_WIDTH,
+        right=1 - PLAN_RIGHT / PLAN_WIDTH,
+        top=1 - (PLAN_LEGEND + PLAN_TITLE) / height,
+        bottom=PLAN_BOTTOM / height,
+        hspace=PLAN_GAP / PLAN_AXES,
+        wspace=PLAN_WSPACE / panel,
+    )
+    axes = figure.subplots(rows, PLAN_COLUMNS, squeeze=False).ravel()
     for ax, indicator in zip(axes, ids, strict=False):
         _indicator_panel(ax, indicator, policy, counterfactual, plan, names, language)
     for ax in axes[len(ids) :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncols=3, fontsize=11)
-    return png(figure)
+    # above the panels, clear of every one: read before the charts, never cut by the card
+    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1), ncols=3,
+                  fontsize=LEGEND_PT, frameon=False)  # fmt: skip
+    return figure
 
 
 def _indicator_panel(ax, indicator, policy, counterfactual, plan, names, language):
     row = plan.get(indicator)
-    ax.set_title(panel_title(names.get(indicator, (indicator, indicator)), language), fontsize=11)
-    ax.plot(policy["year"], _values(policy, indicator), "o-", color=POLICY_COLOUR, ms=3,
+    ax.set_title(panel_title(names.get(indicator, (indicator, indicator)), language),
+                 fontsize=TITLE_PT)  # fmt: skip
+    ax.plot(policy["year"], _values(policy, indicator), "o-", color=POLICY_COLOUR, ms=4,
             label=word("policy", language))  # fmt: skip
     if counterfactual is not None:
-        ax.plot(counterfactual["year"], _values(counterfactual, indicator), "s--", ms=3,
+        ax.plot(counterfactual["year"], _values(counterfactual, indicator), "s--", ms=4,
                 color=COUNTERFACTUAL_COLOUR, label=word("counterfactual", language))  # fmt: skip
     if row is not None:
         ax.axhline(row.target, color=TARGET_COLOUR, lw=1, ls=":", label=word("target", language))
-        ax.plot([plan.target_year], [row.target], "*", color=TARGET_COLOUR, ms=9)
+        ax.plot([plan.target_year], [row.target], "*", color=TARGET_COLOUR, ms=10)
         ax.set_xlim(plan.baseline_year - 0.3, max(plan.target_year, policy["year"].max()) + 0.3)
-    ax.tick_params(labelsize=9)
+    ax.tick_params(labelsize=TICK_PT)
+    ax.yaxis.get_offset_text().set_fontsize(TICK_PT)
     ax.xaxis.get_major_locator().set_params(integer=True)
 
 
@@ -165,27 +209,44 @@ def status_ladder(
 
 def public_spend(policy: pd.DataFrame, counterfactual: pd.DataFrame | None, language: str) -> bytes:
     """Stacked bars of public spend by lever per year (tax expenditure too once booked)."""
+    return png(public_spend_figure(policy, counterfactual, language))
+
+
+def public_spend_figure(
+    policy: pd.DataFrame, counterfactual: pd.DataFrame | None, language: str
+) -> Figure:
+    """``public_spend`` as a Figure: the legend below the bars, outside the plotting area.
+
+    The figure is taller by a line of legend per two levers with spend, so the bars keep
+    their height.
+    """
     levers = spend_columns(policy)
-    figure = Figure(figsize=(6, 3.2), layout="constrained")
+    drawn = [lever for lever in levers if np.nan_to_num(_values(policy, lever)).any()]
+    entries = len(drawn) + (counterfactual is not None and bool(levers))
+    figure = Figure(figsize=(5.5, 3.4 + 0.24 * math.ceil(entries / 2)), dpi=DPI,
+                    layout="constrained")  # fmt: skip
     ax = figure.subplots()
     years = policy["year"].to_numpy()
     bottom = np.zeros(len(years))
-    for lever in levers:
+    for lever in drawn:
         values = np.nan_to_num(_values(policy, lever))
-        if values.any():
-            ax.bar(years, values, bottom=bottom, label=spend_label(lever, language), width=0.6)
-            bottom += values
+        ax.bar(years, values, bottom=bottom, label=spend_label(lever, language), width=0.6,
+               color=SPEND_COLOURS[levers.index(lever) % len(SPEND_COLOURS)])  # fmt: skip
+        bottom += values
     if counterfactual is not None and levers:
         total = sum(np.nan_to_num(_values(counterfactual, lever)) for lever in levers)
         ax.plot(counterfactual["year"], total, "s--", color=COUNTERFACTUAL_COLOUR,
                 label=word("counterfactual", language))  # fmt: skip
     if not bottom.any():
-        ax.text(0.5, 0.5, word("no_spend", language), transform=ax.transAxes, ha="center")
+        ax.text(0.5, 0.5, word("no_spend", language), transform=ax.transAxes, ha="center",
+                fontsize=LEGEND_PT)  # fmt: skip
     else:
-        ax.legend(fontsize=7, ncols=2)
-    ax.tick_params(labelsize=8)
+        # "outside": the constrained layout keeps room for it under the axes
+        figure.legend(loc="outside lower center", ncols=2, fontsize=TICK_PT, frameon=False)
+    ax.tick_params(labelsize=TICK_PT)
+    ax.yaxis.get_offset_text().set_fontsize(TICK_PT)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    return png(figure)
+    return figure
 
 
 def spend_columns(frame: pd.DataFrame) -> list[str]:
@@ -238,4 +299,4 @@ def firm_points(
     ax.set_ylabel(word("rd_intensity", language), fontsize=8)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7, markerscale=2)
-    return png(figure)
+    return png(figure, dpi=80)  # redrawn every month: fewer pixels to encode

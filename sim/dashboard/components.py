@@ -267,8 +267,8 @@ def Scorecard(run: DistrictRun, view: View):
     )
     title = f"{word('scorecard', language)} · {word('as_of', language)} {run.district.year}"
     with solara.Card(title, classes=["innosim-scorecard-card"]):
-        # the grid cell has a fixed height: the plan's 33 rows scroll inside it, never over
-        # the cards below
+        # the plan's 33 rows scroll inside the card, which stays about as tall as the ladder
+        # beside it
         solara.HTML(
             tag="div",
             unsafe_innerHTML=html,

@@ -52,6 +52,7 @@ WORDS = {
     "compare": ("Compare with the counterfactual", "与反事实对比"),
     "language": ("Language", "语言"),
     "month": ("Month simulated", "模拟月份"),
+    "seed": ("Seed", "随机种子"),
     "range_to": ("to", "至"),
     "at_least": (">=", "≥"),
     "at_most": ("<=", "≤"),
