@@ -146,10 +146,12 @@ def levers_document() -> str:
         "switches a lever group off in every year, schedules included.",
         "",
         "The tech-SME registry itself starts in a year: `certification.tech_sme_registry_from`",
-        "(default 2017, docs/model.md). Before it no firm registers or learns of the registry;",
-        "a scenario whose year 0 is earlier has no registered firms in year 0 (its certified",
-        "firms are not registered, and `tech_sme` counts must be 0). It also needs a plan",
-        "table with that baseline year (a `value_<year>` column).",
+        "(default 2017, docs/model.md). Before it no firm registers (firms still learn of the",
+        "certification rung from outside sources); a scenario whose year 0 is earlier has no",
+        "registered firms in year 0 (its certified firms are not registered, and `tech_sme`",
+        "counts must be 0). It also needs a plan table with that baseline year (a",
+        "`value_<year>` column). A year 0 some years after the registry opened should say how",
+        "far its diffusion had gone: `population.registry_aware_share` (docs/model.md 5).",
         "",
     ]
     for number, (title, module, field) in enumerate(LEVER_SECTIONS, start=1):

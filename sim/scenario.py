@@ -133,8 +133,9 @@ class Sector:
         unit="firms",
         lo=0,
         hi=MAX_SECTOR_FIRMS,
-        doc="small technology firms not in the status tables in year 0 (neither registered nor "
-        "aware of the registry) from which the registry and certification can grow",
+        doc="small technology firms not in the status tables in year 0 (not registered and, "
+        "but for population.registry_aware_share, not aware of the registry) from which the "
+        "registry and certification can grow",
     )
     high_growth: int = param(
         0, unit="firms", lo=0, hi=MAX_SECTOR_FIRMS, doc="of the registered, high-growth in year 0"
@@ -294,6 +295,18 @@ class Population:
         source=ASSUMED + ": the region's largest firms are part of the economy not modelled "
         "firm by firm (region.firm_rd_share), so the table's tail is truncated",
         doc="about the largest revenue a year-0 firm is drawn with (the tail's truncation)",
+    )
+    registry_aware_share: float = param(
+        0.0,
+        unit="share",
+        lo=0,
+        hi=1,
+        source="0: year 0 soon after the registry opened (the shipped 2018 city and 2020 "
+        "district baselines); a later year 0 takes the share the registry's diffusion has "
+        "reached (scenarios/chongqing_2020_2025.toml: 0.28, the 2018 city start's at the end "
+        "of 2020)",
+        doc="share of the year-0 firms neither registered nor certified that know the ladder "
+        "(registry and certification) already; 0: only the firms on it know it",
     )
     profiles: Profiles = param(Profiles())
 

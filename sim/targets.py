@@ -52,9 +52,15 @@ def read_plan_targets(path: Path, baseline_year: int, target_year: int, source: 
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             columns = reader.fieldnames or []
+            why = {
+                base_col: f" (the baseline year {baseline_year}: scenario.start_year - 1)",
+                target_col: f" (targets.target_year = {target_year})",
+            }
             for needed in ("id", "indicator_en", "unit", base_col, target_col):
                 if needed not in columns:
-                    raise InputError(f"{where}: column {needed!r} is missing; has {columns}")
+                    raise InputError(
+                        f"{where}: column {needed!r} is missing{why.get(needed, '')}; has {columns}"
+                    )
             rows, baselines = [], []
             for line, record in enumerate(reader, start=2):
                 cell = record[target_col]  # None when the line is short: not a number

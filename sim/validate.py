@@ -15,7 +15,12 @@ percentage error (MAPE) and the band coverage (the share of observations inside 
 overall and per indicator id.
 
 Rows can be held out (by year or by indicator id): they are reported, but summarised apart,
-for the out-of-sample check of a calibration.
+for the out-of-sample check of a calibration. Rows of the baseline year (year 0, 31 December)
+are reported and summarised apart too: the runs start from them (the counts by construction,
+the ratios through the closure), so they say nothing of the dynamics and would flatter the
+scores. Rows dated before the baseline year's 31 December are history the runs start after:
+``read_observed`` leaves them out when asked to (``left_out``), so a series that begins before
+a scenario's start can be validated as it is; the command lists them.
 
 What the user gives is checked before any run (``read_observed``, ``hold_outs``), with one-line
 ``InputError``s naming the file, the line and field, the value and what is allowed; only an
@@ -70,6 +75,7 @@ class Row:
     in_band: bool
     held_out: bool
     month: int = 12
+    baseline: bool = False  # of the baseline year (year 0): summarised apart, not scored
 
     @property
     def when(self) -> str:
@@ -133,16 +139,23 @@ class Validation:
     seeds: list[int]
     months: int
     rows: list[Row]
+    baseline_year: int | None = None
+    left_out: tuple[Observation, ...] = ()  # rows dated before year 0, not compared
 
     @property
     def summary(self) -> Summary:
-        """Rows not held out."""
-        return summarise([r for r in self.rows if not r.held_out])
+        """Rows neither held out nor of the baseline year."""
+        return summarise([r for r in self.rows if not r.held_out and not r.baseline])
 
     @property
     def held_out(self) -> Summary:
-        """Held-out rows only."""
-        return summarise([r for r in self.rows if r.held_out])
+        """Held-out rows not of the baseline year."""
+        return summarise([r for r in self.rows if r.held_out and not r.baseline])
+
+    @property
+    def baseline(self) -> Summary:
+        """Rows of the baseline year (year 0), reproduced by construction."""
+        return summarise([r for r in self.rows if r.baseline])
 
     def to_json_dict(self) -> dict:
         """The documented JSON object; NaN never appears (undefined values are null)."""
@@ -155,6 +168,12 @@ class Validation:
             "rows": [r.to_json() for r in self.rows],
             "summary": self.summary.to_json(),
             "held_out": self.held_out.to_json(),
+            "baseline_year": self.baseline_year,
+            "baseline": self.baseline.to_json(),
+            "left_out": [
+                {"line": o.line, "id": o.id, "year": o.year, "month": o.month, "value": o.value}
+                for o in self.left_out
+            ],
         }
 
 
@@ -168,14 +187,22 @@ def simulated_years(scenario, months: int | None = None) -> list[int]:
     return [scenario.baseline_year, *year_ends(info.start_year, info.start_month, horizon)]
 
 
-def read_observed(path: Path, years: Sequence[int], scenario_name: str) -> list[Observation]:
+def read_observed(
+    path: Path,
+    years: Sequence[int],
+    scenario_name: str,
+    left_out: list[Observation] | None = None,
+) -> list[Observation]:
     """Read and check an observed CSV against the indicator ids and the simulated ``years``.
 
     Raises ``InputError`` (one line: the file, the line and field, the value, what is allowed)
     on a missing or unreadable file, text that is not UTF-8 (a UTF-8 byte-order mark is
     accepted), an empty file or one without rows, a missing or repeated column, an empty,
     non-numeric or non-finite value, a year that is not a whole number or not simulated, an
-    id the model does not compute, or an (id, year) pair given twice.
+    id the model does not compute, or an (id, year) pair given twice. A row dated before the
+    first simulated 31 December (``years[0]``, the baseline year) is an error too, unless
+    ``left_out`` is a list: then it is checked like the others and put there instead of in the
+    result, and only a file with no row left is an error.
     """
     where = str(path)
     try:
@@ -222,23 +249,32 @@ def read_observed(path: Path, years: Sequence[int], scenario_name: str) -> list[
         if key not in INDICATORS:
             raise InputError(f"{at} id = {key!r}: {_unknown_id(key)}")
         year = _year(cell["year"], f"{at} year")
-        if year not in years:
-            raise InputError(f"{at} year = {year}: not simulated; {span}")
         month = _month(record, header, f"{at} month")
-        if month < 12 and year - 1 not in years:
-            raise InputError(
-                f"{at} year = {year}, month = {month}: before the first simulated 31 December "
-                f"({years[0]}); a value within a year is interpolated from the 31 Decembers "
-                "around it"
-            )
         value = _value(cell["value"], f"{at} value")
+        before_year_0 = year < years[0] or (year == years[0] and month < 12)
+        if before_year_0 and left_out is None:
+            if year == years[0]:  # a month within the baseline year
+                raise InputError(
+                    f"{at} year = {year}, month = {month}: before the first simulated 31 "
+                    f"December ({years[0]}); a value within a year is interpolated from the 31 "
+                    "Decembers around it"
+                )
+            raise InputError(f"{at} year = {year}: not simulated; {span}")
+        if year not in years and not before_year_0:
+            raise InputError(f"{at} year = {year}: not simulated; {span}")
         if (key, year) in seen:
             raise InputError(
                 f"{at}: id = {key!r}, year = {year} repeats line {seen[key, year]}; "
                 "one value per indicator and year"
             )
         seen[key, year] = line
-        observations.append(Observation(key, year, value, line, month))
+        observation = Observation(key, year, value, line, month)
+        (left_out if before_year_0 else observations).append(observation)
+    if not observations:
+        raise InputError(
+            f"{where}: every row is dated before 31 December {years[0]}, the baseline year of "
+            f"scenario {scenario_name}, which its runs start from; nothing is left to compare"
+        )
     return observations
 
 
@@ -347,6 +383,7 @@ def compare(
         int(year): group.sort_values("seed", kind="stable")
         for year, group in runs.groupby("year", sort=False)
     }
+    baseline_year = min(by_year) if by_year else None
     for o in observations:
         values = run_values(by_year, o)
         values = values[~np.isnan(values)]
@@ -369,6 +406,7 @@ def compare(
                 in_band=in_band(o.value, lo, hi),
                 held_out=o.year in held_years or o.id in held_ids,
                 month=o.month,
+                baseline=o.year == baseline_year and o.month == 12,
             )
         )
     return rows
@@ -431,8 +469,12 @@ def validate(
     held_years: set[int] = frozenset(),
     held_ids: set[str] = frozenset(),
     on_run=None,
+    left_out: Sequence[Observation] = (),
 ) -> Validation:
-    """Run ``scenario`` on ``seeds`` and compare the runs with ``observations``."""
+    """Run ``scenario`` on ``seeds`` and compare the runs with ``observations``.
+
+    ``left_out``: the rows ``read_observed`` left out (dated before year 0), reported only.
+    """
     from sim.effects import run_seeds, stacked
 
     runs = stacked(run_seeds(scenario, seeds, months, on_run))
@@ -442,4 +484,6 @@ def validate(
         seeds=list(seeds),
         months=scenario.scenario.horizon_months if months is None else months,
         rows=compare(observations, runs, where, held_years, held_ids),
+        baseline_year=scenario.baseline_year,
+        left_out=tuple(left_out),
     )

@@ -27,7 +27,9 @@ def add_validate_command(sub) -> None:
             "observed value, the simulated median and 5-95% band across seeds, the relative "
             "error of the median and whether the observation lies in the band; then the mean "
             "absolute percentage error (MAPE) and the band coverage, overall and per "
-            "indicator. Held-out rows (--hold-out) are reported but summarised apart. "
+            "indicator. Held-out rows (--hold-out) are reported but summarised apart; so are "
+            "the rows of the baseline year (year 0), which the runs start from. Rows dated "
+            "before the baseline year's 31 December are left out and listed. "
             "A progress bar shows on a terminal only."
         ),
         epilog=(
@@ -35,7 +37,9 @@ def add_validate_command(sub) -> None:
             "scenarios/targets/liangping_observed_2020.csv --seeds 10. JSON: {scenario, "
             "observed_file, seeds, months, band, rows: [{id, year, month, observed, median, lo, "
             "hi, error_percent, in_band, held_out}], summary: {rows, mape_percent, band_coverage, "
-            "by_id: {<id>: {rows, mape_percent, band_coverage}}}, held_out: {same as summary}}. "
+            "by_id: {<id>: {rows, mape_percent, band_coverage}}}, held_out: {same as summary}, "
+            "baseline_year, baseline: {same as summary, over the rows of the baseline year}, "
+            "left_out: [{line, id, year, month, value}]}. "
             "error_percent = 100 (median - observed) / |observed|; null when observed is 0 and "
             "the median is not. band_coverage is a share (0 to 1)."
         ),
@@ -82,7 +86,8 @@ def validate_command(args) -> int:
     scenario = load_scenario(args.scenario, dict(args.set))
     years = simulated_years(scenario, args.months)
     where = str(args.observed)
-    observations = read_observed(args.observed, years, scenario.scenario.name)
+    left_out = []
+    observations = read_observed(args.observed, years, scenario.scenario.name, left_out)
     held_years, held_ids = hold_outs(args.hold_out, observations, where)
     seeds = seeds_from(scenario, args.seeds, args.base_seed)
     with ProgressBar(f"{scenario.scenario.name}: validate", len(seeds)) as bar:
@@ -96,6 +101,7 @@ def validate_command(args) -> int:
             held_years,
             held_ids,
             lambda: bar.update(next(done)),
+            left_out,
         )
     if args.format == "json":
         sys.stdout.write(json.dumps(result.to_json_dict(), indent=2, allow_nan=False) + "\n")
@@ -130,6 +136,7 @@ def render_validation(v, words: Words | None = None) -> str:
     ]  # fmt: skip
     for r in v.rows:
         mark = words.yes_no(r.in_band) + (t["validate_held"] if r.held_out else "")
+        mark += t["validate_year_0"] if r.baseline else ""
         row = (
             f"{r.id:<30}{r.when:>8}{_v(r.observed):>12}{_v(r.median):>12}   "
             f"{'[' + _v(r.lo) + ', ' + _v(r.hi) + ']':<24}{_error(r.error_percent):>9}  {mark}"
@@ -141,6 +148,19 @@ def render_validation(v, words: Words | None = None) -> str:
     if held.overall.rows:
         lines.append("")
         lines += _summary_lines(t["validate_held_title"], held, words)
+    baseline = v.baseline
+    if baseline.overall.rows:
+        lines.append("")
+        title = words("validate_baseline_title", year=v.baseline_year)
+        lines += _summary_lines(title, baseline, words)
+    if v.left_out:
+        lines.append("")
+        lines.append(
+            words(
+                "validate_left_out", count=len(v.left_out), year=v.baseline_year,
+                lines=", ".join(str(o.line) for o in v.left_out),
+            )
+        )  # fmt: skip
     lines.append("")
     lines.append(t["validate_mape_note"])
     lines.append(t["validate_band_note"])

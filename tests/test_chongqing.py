@@ -132,3 +132,37 @@ def test_at_year0_as_many_eligible_firms_know_the_loan_scheme_as_it_has_served(c
     assert served == 580  # the plan table's end-2018 count
     assert f.loan_aware.sum() == served
     assert (f.tech_sme | (f.hitech_until >= 0))[f.loan_aware].all()
+
+
+# ------------------------------------------------------------- the city from a later year
+
+
+@pytest.mark.parametrize(
+    ("name", "baseline", "registered", "certified", "rd_gdp"),
+    [
+        ("chongqing_2019_2025", 2019, 16918, 3141, 1.99),
+        ("chongqing_2020_2025", 2020, 26370, 4340, 2.11),
+    ],
+)
+def test_the_city_from_a_later_year_starts_from_its_observed_stock(
+    name, baseline, registered, certified, rd_gdp
+):
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    assert scenario.baseline_year == baseline and scenario.plan.target_year == 2025
+    model = InnovationEcosystem(setup=scenario, agents="lean")
+    first = model.yearly_indicators().iloc[0]
+    assert first["year"] == baseline
+    assert (first["tech_smes"], first["hitech_firms"]) == (registered, certified)
+    for indicator in CLOSURE_RATIOS:
+        assert first[indicator] == pytest.approx(scenario.plan.get(indicator).baseline, rel=1e-12)
+    # the registry has been spreading since 2017: some firms off the ladder know it
+    f = model.firms.arrays()
+    off = f.alive & ~f.tech_sme & (f.hitech_until < 0)
+    share = scenario.population.registry_aware_share
+    assert share > 0 and f.registry_aware[off].mean() == pytest.approx(share, abs=0.01)
+    # the city series validates as it is: the rows before year 0 are left out
+    left_out = []
+    path = TARGETS / "chongqing_observed_2018_2025.csv"
+    observed = read_observed(path, simulated_years(scenario), scenario.scenario.name, left_out)
+    assert min(o.year for o in observed) == baseline and max(o.year for o in observed) == 2025
+    assert all(o.year < baseline or o.month < 12 for o in left_out) and left_out

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import REFERENCE_SCENARIO, ROOT, SMOKE_SCENARIO
+from conftest import DEFAULT_SCENARIO, REFERENCE_SCENARIO, ROOT, SMOKE_SCENARIO
 from test_policies import ONE_LEVER, district
 
 from sim.agents.government import SPENDING_GROUPS
@@ -166,6 +166,56 @@ def test_the_tech_sme_registry_opens_in_2017(tmp_path):
     assert smes[2017] > 0
     earlier = past_district(tmp_path, 2015, **{"certification.tech_sme_registry_from": 2015})
     assert run_scenario(earlier, 0).indicators.set_index("year")["tech_smes"][2015] > 0
+
+
+def test_firms_learn_of_certification_before_the_registry_opens(tmp_path):
+    # the certification rung is older than the registry: only firms that know the ladder
+    # apply, so a year 0 before the registry must not freeze who may ever be certified
+    model = InnovationEcosystem(setup=past_district(tmp_path, 2015), seed=0, agents="lean")
+    f = model.firms.arrays()
+    off_ladder = f.alive & ~f.registry_aware
+    model.run(12)  # 2015: no registry yet
+    assert not f.tech_sme.any()
+    assert f.registry_aware[: len(off_ladder)][off_ladder].sum() > 0.05 * off_ladder.sum()
+
+
+def later_year_0(share, path=REFERENCE_SCENARIO, **scenario):
+    """A scenario whose year 0 finds ``share`` of the firms off the ladder aware of it."""
+    return load_scenario(
+        path,
+        {"population.registry_aware_share": share}
+        | {f"scenario.{key}": value for key, value in scenario.items()},
+    )
+
+
+@pytest.mark.parametrize("burn_in_years", [0, 1])
+def test_a_later_year_0_finds_the_registry_known_beyond_the_firms_on_it(burn_in_years):
+    def year_0(share):
+        setup = later_year_0(share, burn_in_years=burn_in_years)
+        model = InnovationEcosystem(setup=setup, seed=0, agents="lean")
+        f = model.firms.arrays()
+        on_ladder = f.alive & (f.tech_sme | (f.hitech_until > -1))
+        assert f.registry_aware[on_ladder].all()
+        return model, f.registry_aware[f.alive & ~on_ladder].mean()
+
+    plain, none_aware = year_0(0.0)
+    aware, share = year_0(0.5)
+    assert none_aware == 0.0 and 0.4 < share < 0.6
+    # the year-0 state is the baseline's either way
+    columns = ["tech_smes", "hitech_firms", "firms", "rd_gdp_ratio"]
+    pd.testing.assert_frame_equal(
+        plain.yearly_indicators()[columns], aware.yearly_indicators()[columns]
+    )
+
+
+def test_firms_that_know_the_registry_at_year_0_register_in_the_first_round():
+    # without the share, a year 0 some years after the registry opened stalls it for a year:
+    # every firm off the ladder must first learn of it (the city from 2020: -29% in 2021)
+    def first_round(share):
+        indicators = run_scenario(later_year_0(share, DEFAULT_SCENARIO), 0, months=12).indicators
+        return indicators.set_index("year")["tech_smes_new"][2021]
+
+    assert first_round(0.5) > 2 * first_round(0.0)
 
 
 def test_tech_smes_in_year_0_before_the_registry_are_refused(tmp_path):

@@ -41,3 +41,23 @@ def test_a_baseline_only_row_still_needs_its_baseline_and_a_unique_id(tmp_path, 
     )
     with pytest.raises(InputError, match=message.replace("(", r"\(")):
         read_plan_targets(path, 2018, 2022, "test.toml")
+
+
+def test_a_scenario_started_in_another_year_is_told_which_column_its_plan_table_lacks(tmp_path):
+    # a scenario moved to another start or target year names the column and why it needs it
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "id,indicator_en,unit,value_2018,target_2022\ntech_smes,Tech SMEs,firms,100,150\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        read_plan_targets(path, 2019, 2022, "city.toml")
+    assert str(err.value) == (
+        f"city.toml: targets.file ({path}): column 'value_2019' is missing (the baseline year "
+        "2019: scenario.start_year - 1); has ['id', 'indicator_en', 'unit', 'value_2018', "
+        "'target_2022']"
+    )
+    with pytest.raises(
+        InputError, match=r"'target_2025' is missing \(targets.target_year = 2025\)"
+    ):
+        read_plan_targets(path, 2018, 2025, "city.toml")

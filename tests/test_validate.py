@@ -9,6 +9,8 @@ from test_cli import innosim
 
 from sim.cli import main
 from sim.effects import run_seeds, stacked
+from sim.scenario import load_scenario
+from sim.schema import InputError
 from sim.validate import Row, read_observed, relative_error, simulated_years, summarise, validate
 from sim.validate_commands import render_validation
 from sim.words import Words
@@ -56,6 +58,7 @@ def test_rows_are_the_runs_own_median_and_band_and_the_scores_follow_from_them(r
     data = validate_json(observed)
     assert list(data) == [
         "scenario", "observed_file", "seeds", "months", "band", "rows", "summary", "held_out",
+        "baseline_year", "baseline", "left_out",
     ]  # fmt: skip
     assert data["scenario"] == "liangping_2021_2025" and data["seeds"] == SEEDS
     assert data["months"] == 24 and data["band"] == [0.05, 0.95]
@@ -85,12 +88,15 @@ def test_rows_are_the_runs_own_median_and_band_and_the_scores_follow_from_them(r
     assert year0["lo"] == pytest.approx(0.74, abs=1e-12) == year0["hi"]
     assert year0["in_band"] is True and abs(year0["error_percent"]) < 1e-9
 
+    # year 0 is the runs' start, not a result: summarised apart
     summary = data["summary"]
-    errors = [abs(r["error_percent"]) for r in data["rows"]]
-    assert summary["rows"] == 4
-    assert summary["mape_percent"] == pytest.approx(sum(errors) / 4)
-    assert summary["band_coverage"] == 0.75
-    assert list(summary["by_id"]) == ["tech_smes", "hitech_firms", "births", "rd_gdp_ratio"]
+    errors = [abs(r["error_percent"]) for r in data["rows"] if r["year"] > 2020]
+    assert summary["rows"] == 3
+    assert summary["mape_percent"] == pytest.approx(sum(errors) / 3)
+    assert summary["band_coverage"] == pytest.approx(2 / 3)
+    assert list(summary["by_id"]) == ["tech_smes", "hitech_firms", "births"]
+    assert data["baseline_year"] == 2020 and data["left_out"] == []
+    assert data["baseline"]["rows"] == 1 and list(data["baseline"]["by_id"]) == ["rd_gdp_ratio"]
     assert summary["by_id"]["hitech_firms"] == {
         "rows": 1, "mape_percent": pytest.approx(90.0), "band_coverage": 0.0,
     }  # fmt: skip
@@ -106,11 +112,11 @@ def test_held_out_rows_are_reported_but_summarised_apart(observed):
     assert len(data["rows"]) == 4
     assert data["summary"]["rows"] == 1 and list(data["summary"]["by_id"]) == ["tech_smes"]
     assert data["summary"]["mape_percent"] == 0 and data["summary"]["band_coverage"] == 1
-    out = data["held_out"]
-    assert out["rows"] == 3 and out["band_coverage"] == pytest.approx(2 / 3)
-    assert list(out["by_id"]) == ["hitech_firms", "births", "rd_gdp_ratio"]
-    errors = [abs(r["error_percent"]) for r in data["rows"] if r["held_out"]]
-    assert out["mape_percent"] == pytest.approx(sum(errors) / 3)
+    out = data["held_out"]  # the year-0 row held out is with year 0
+    assert out["rows"] == 2 and out["band_coverage"] == pytest.approx(1 / 2)
+    assert list(out["by_id"]) == ["hitech_firms", "births"]
+    errors = [abs(r["error_percent"]) for r in data["rows"] if r["held_out"] and r["year"] > 2020]
+    assert out["mape_percent"] == pytest.approx(sum(errors) / 2)
 
     text = innosim(
         "validate", DEFAULT_SCENARIO, observed, *ARGS, "--hold-out", "2022"
@@ -119,7 +125,7 @@ def test_held_out_rows_are_reported_but_summarised_apart(observed):
     assert sum(line.endswith("(held out)") for line in lines) == 2
     summary = next(line for line in lines if line.startswith("Summary:"))
     held = next(line for line in lines if line.startswith("Held out:"))
-    assert "band coverage 2 of 2 (100%)" in summary
+    assert "band coverage 1 of 1 (100%)" in summary
     assert "band coverage 1 of 2 (50.0%)" in held and "MAPE" in held
 
 
@@ -138,10 +144,16 @@ def test_table_has_a_row_per_observation_with_its_columns_then_the_summary(obser
         ("rd_gdp_ratio", "2020"),
     ]  # fmt: skip
     assert rows[0][-2:] == ["0%", "yes"] and rows[1][-2:] == ["-90.0%", "no"]
+    assert rows[3][-3:] == ["yes", "(year", "0)"]
     assert lines[header + 5] == ""
     assert lines[header + 6].startswith("Summary: MAPE ")
-    assert lines[header + 6].endswith("band coverage 3 of 4 (75.0%)")
+    assert lines[header + 6].endswith("band coverage 2 of 3 (66.7%)")
     assert "Held out" not in result.stdout.decode()
+    assert any(
+        line.startswith("Year 0 (2020, the runs' start: not in the summary): MAPE ")
+        for line in lines
+    )
+    assert not any(line.startswith("Left out") for line in lines)
 
 
 def test_relative_error_and_scores_on_hand_made_rows():
@@ -244,9 +256,9 @@ BAD_FILES = {
         ["line 2 id = 'hitech_firm'", "not an indicator", "did you mean hitech_firms", "tech_smes"],
     ),
     "empty id": (b"id,year,value\n,2021,60\n", ["line 2 id = ''", "needs an indicator id"]),
-    "year not simulated": (
+    "every row before year 0": (
         b"id,year,value\ntech_smes,2019,180\n",
-        ["line 2 year = 2019", "not simulated", "liangping_2021_2025 simulates 2020", "to 2022"],
+        ["every row is dated before 31 December 2020", "liangping_2021_2025", "nothing is left"],
     ),
     "year beyond --months": (b"id,year,value\ntech_smes,2025,400\n", ["year = 2025", "2022"]),
     "fractional year": (b"id,year,value\ntech_smes,2021.5,180\n", ["year = '2021.5'", "whole"]),
@@ -262,7 +274,11 @@ BAD_FILES = {
     "fractional month": (b"id,year,month,value\ntech_smes,2021,6.5,190\n", ["month = '6.5'"]),
     "month before the first 31 December": (
         b"id,year,month,value\ntech_smes,2020,6,190\n",
-        ["line 2 year = 2020, month = 6", "before the first simulated 31 December (2020)"],
+        ["every row is dated before 31 December 2020", "the baseline year"],
+    ),
+    "a bad value before year 0 is still an error": (
+        b"id,year,value\ntech_smes,2019,many\ntech_smes,2021,190\n",
+        ["line 2 value = 'many'", "must be a number"],
     ),
     "month of a flow with no value the year before": (
         b"id,year,month,value\nbirths,2021,6,80\n",
@@ -326,6 +342,35 @@ def test_the_shipped_2020_file_is_reproduced_in_year_0(capsys):
     missed = [r["id"] for r in rows if not r["in_band"]]
     assert missed == ["invention_patents_per_10k"]
     assert all(abs(r["error_percent"]) < 0.05 for r in rows)
+
+
+def test_rows_before_year_0_are_left_out_and_listed(tmp_path, capsys):
+    # a series that begins before the scenario's start validates as it is: the history the
+    # runs start after is left out, named by line, and the rest compared
+    path = tmp_path / "series.csv"
+    path.write_text(
+        "id,year,month,value\n"
+        "tech_smes,2018,,150\n"  # before year 0
+        "kvl_cumulative_firms,2020,6,5\n"  # mid-year in the baseline year: before it too
+        "tech_smes,2020,,205\n"  # year 0
+        "tech_smes,2021,,230\n"
+    )
+    status, out, err = run_main(
+        capsys, "validate", DEFAULT_SCENARIO, path, *ARGS, "--format", "json"
+    )
+    assert status == 0, err
+    data = json.loads(out)
+    assert [(r["year"], r["month"]) for r in data["left_out"]] == [(2018, 12), (2020, 6)]
+    assert [r["line"] for r in data["left_out"]] == [2, 3]
+    assert [r["year"] for r in data["rows"]] == [2020, 2021]
+    assert data["summary"]["rows"] == 1 and data["baseline"]["rows"] == 1
+    status, out, _ = run_main(capsys, "validate", DEFAULT_SCENARIO, path, *ARGS)
+    assert status == 0
+    assert "Left out: 2 rows dated before 31 December 2020, the runs' year 0 (lines 2, 3)." in out
+    # the library's reader keeps refusing them unless asked to leave them out
+    years = simulated_years(load_scenario(DEFAULT_SCENARIO), 24)
+    with pytest.raises(InputError, match="line 2 year = 2018: not simulated"):
+        read_observed(path, years, "liangping_2021_2025")
 
 
 def test_help_names_the_band_and_the_json_shape(capsys):

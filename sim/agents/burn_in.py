@@ -37,7 +37,8 @@ ratios are exact through the region closure, which is calibrated after the burn-
 - the upper rungs (specialised, little giants, champions, OTC and STAR listings): holders with
   the highest trait (the least keen) lose the status; a shortfall goes to the qualifying firms
   with the lowest traits, as at year 0 (``ladder.recognise_year0``);
-- awareness of the ladder: as at year 0, the firms that know it are those on it.
+- awareness of the ladder: as at year 0, the firms that know it are those on it and
+  `population.registry_aware_share` of the others.
 """
 
 import numpy as np
@@ -62,6 +63,7 @@ from sim.agents.population import (
     qualifies_high_growth,
     report_rd_at_the_bar,
     seeks_high_growth,
+    year0_awareness,
 )
 
 # Month-index columns the drawn population sets (the lever groups' are set afresh at year 0).
@@ -124,9 +126,12 @@ def re_anchor_statuses(model, counts: dict) -> None:
     re_anchor_high_growth(model, f, counts["high_growth"])
     for status in LEVER_STATUSES:
         re_anchor_ladder(model, f, status, counts[status])
-    # as at year 0, the firms that know the ladder are those on it: awareness spread during
-    # the burn-in would otherwise bring the firms just demoted straight back
-    f.registry_aware[:] = f.tech_sme.astype(bool) | (f.hitech_until > -1)
+    # as at year 0, the firms that know the ladder are those on it (and the scenario's share of
+    # the others): awareness spread during the burn-in would otherwise bring the firms just
+    # demoted straight back
+    on_ladder = f.tech_sme.astype(bool) | (f.hitech_until > -1)
+    ids = np.arange(len(on_ladder), dtype=np.int64)
+    f.registry_aware[:] = year0_awareness(model.setup, model.seed, ids, on_ladder)
 
 
 def surplus_firms(f, wanted: np.ndarray, born_since: int) -> np.ndarray:

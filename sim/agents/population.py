@@ -85,8 +85,23 @@ def initial_population(scenario, seed: int) -> dict[str, np.ndarray]:
     z = rng.normals(seed, rng.INIT_MONTH, ids, rng.INIT_PRODUCTIVITY)
     columns["productivity"] = scenario.firms.productivity_dispersion * z
     columns["taxable_last_year"] = last_year_taxable(scenario, columns)
-    columns["registry_aware"] = registered | certified  # they know the ladder they are on
+    columns["registry_aware"] = year0_awareness(scenario, seed, ids, registered | certified)
     return columns
+
+
+def year0_awareness(scenario, seed: int, ids: np.ndarray, on_ladder: np.ndarray) -> np.ndarray:
+    """Which year-0 firms know the ladder (the registry and certification).
+
+    The firms on it, and ``population.registry_aware_share`` of the others: a year 0 some years
+    after the registry opened finds its diffusion (docs/model.md 7.8) under way, and the firms
+    that learnt of it without qualifying or registering still know it. With the share 0 (the
+    default) no draw decides anything.
+    """
+    share = scenario.population.registry_aware_share
+    if share <= 0.0:
+        return on_ladder.copy()
+    u = rng.uniforms(seed, rng.INIT_MONTH, ids, rng.AWARENESS)
+    return on_ladder | (u < share)
 
 
 def file_ip_to_stay_registered(scenario, columns, which: np.ndarray) -> None:

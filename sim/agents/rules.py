@@ -256,7 +256,8 @@ class Certification:
         hi=2200,
         source=DOMAIN + ": tech-SME evaluation rules, Guokefahuo [2017] No. 115 (May 2017)",
         doc="first year of the registry (its 31 December round); before it there is no "
-        "registry: no firm registers or learns of it, and year 0 has no tech SMEs",
+        "registry: no firm registers, and year 0 has no tech SMEs (firms still learn of the "
+        "certification rung from outside sources, at certification.registry_awareness_rate)",
     )
     tech_sme_max_employees: float = param(500, unit="persons", lo=0, source="tech-SME rules 2017")
     tech_sme_max_revenue: float = param(200, unit="M CNY/yr", lo=0, source="tech-SME rules 2017")
@@ -415,14 +416,16 @@ def rules_in_year(rules: Rules, year: int) -> Rules:
     """The rules in force in ``year``: ``rules`` itself once the tech-SME registry exists.
 
     Before ``tech_sme_registry_from`` there is no registry: no firm is within its size limit
-    (so none registers, files IP to qualify or stays registered) and none learns of it. Each
-    value keeps its type, so the kernels see the same record type every year.
+    (so none registers, files IP to qualify or stays registered) and none learns of it from
+    registered peers. Firms still learn of the ladder from outside sources
+    (``registry_awareness_rate``): its certification rung is older than the registry, and only
+    firms that know the ladder apply for certification. Each value keeps its type, so the
+    kernels see the same record type every year.
     """
     if year >= rules.tech_sme_registry_from:
         return rules
     return rules._replace(
         tech_sme_max_employees=type(rules.tech_sme_max_employees)(-1),
-        registry_awareness_rate=type(rules.registry_awareness_rate)(0),
         registry_word_of_mouth=type(rules.registry_word_of_mouth)(0),
     )
 
