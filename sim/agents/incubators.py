@@ -48,36 +48,45 @@ class Incubator(mesa.Agent):
         """The share of full support its tenants receive this year (``support_share``)."""
         return support_share(self.services_per_place, levers)
 
-    def graduate(self, f, t: int, tenants: np.ndarray) -> int:
-        """Tenants whose incubation ended (or who exited) leave; returns the places free now."""
-        if len(tenants) == 0:
-            return self.capacity
-        ends = ~f.alive[tenants] | (f.incubated_until[tenants] < t)
-        if not ends.any():  # most months: nobody leaves (whole-array work skipped)
-            return max(self.capacity - len(tenants), 0)
-        leaving = tenants[ends]
-        self.graduates += int(np.count_nonzero(f.alive[leaving]))
-        f.incubator[leaving] = 0
-        f.incubated_until[leaving] = NEVER
-        f.exit_hazard_factor[leaving] = 1.0  # graduates lose the support
-        f.growth_boost[leaving] = 0.0
-        return max(self.capacity - (len(tenants) - len(leaving)), 0)
 
-    def admit(self, f, newcomers: np.ndarray, t: int, levers) -> None:
-        """Newcomers become tenants for ``incubation_months``, with the incubator's support."""
-        if len(newcomers) == 0:
-            return
-        f.incubator[newcomers] = self.number
-        f.incubated_until[newcomers] = t + levers.incubation_months - 1
-        self.supply(f, newcomers, levers)
+def graduate(f, t: int, incubators: list[Incubator]) -> np.ndarray:
+    """Tenants whose incubation ended (or who exited) leave; returns each incubator's free places.
 
-    def supply(self, f, tenants: np.ndarray, levers) -> None:
-        """Set its tenants' exit-hazard factor and growth boost from this year's support."""
-        if len(tenants) == 0:
-            return
-        share = self.support(levers)
-        f.exit_hazard_factor[tenants] = 1.0 - (1.0 - levers.exit_hazard_factor) * share
-        f.growth_boost[tenants] = levers.growth_boost * share
+    One pass over the table for all incubators (incubator ``k`` is number ``k + 1``).
+    """
+    tenants = np.flatnonzero(f.incubator != 0)
+    ends = ~f.alive[tenants] | (f.incubated_until[tenants] < t)
+    leaving = tenants[ends]
+    count = len(incubators)
+    graduated = np.bincount(f.incubator[leaving[f.alive[leaving]]], minlength=count + 1)
+    for k in np.flatnonzero(graduated[1:]):
+        incubators[k].graduates += int(graduated[k + 1])
+    f.incubator[leaving] = 0
+    f.incubated_until[leaving] = NEVER
+    f.exit_hazard_factor[leaving] = 1.0  # graduates lose the support
+    f.growth_boost[leaving] = 0.0
+    staying = np.bincount(f.incubator[tenants[~ends]], minlength=count + 1)[1:]
+    capacity = np.array([incubator.capacity for incubator in incubators], dtype=np.int64)
+    return np.maximum(capacity - staying, 0)
+
+
+def admit(f, newcomers: np.ndarray, free: np.ndarray, t: int, incubators, levers) -> None:
+    """Newcomers become tenants for ``incubation_months``, with their incubator's support.
+
+    In order, they fill each incubator's ``free`` places, incubator 1 first.
+    """
+    numbers = np.repeat(np.arange(1, len(incubators) + 1), free)[: len(newcomers)]
+    f.incubator[newcomers] = numbers
+    f.incubated_until[newcomers] = t + levers.incubation_months - 1
+    support(f, newcomers, incubators, levers)
+
+
+def support(f, tenants: np.ndarray, incubators, levers) -> None:
+    """Set tenants' exit-hazard factor and growth boost from their incubator's support."""
+    shares = np.array([incubator.support(levers) for incubator in incubators])
+    share = shares[f.incubator[tenants] - 1]
+    f.exit_hazard_factor[tenants] = 1.0 - (1.0 - levers.exit_hazard_factor) * share
+    f.growth_boost[tenants] = levers.growth_boost * share
 
 
 def places(levers) -> int:
@@ -96,15 +105,6 @@ def support_share(services_per_tenant: float, levers) -> float:
         return space
     services = services_per_tenant / (services_per_tenant + levers.service_half_cost)
     return space + (1.0 - space) * services
-
-
-def tenants_by_incubator(f, count: int) -> list[np.ndarray]:
-    """The rows of each incubator's tenants (incubator 1 first), from one scan of the table."""
-    tenants = np.flatnonzero(f.incubator != 0)  # ~10x faster than on the int column itself
-    numbers = f.incubator[tenants]
-    tenants = tenants[np.argsort(numbers, kind="stable")]
-    bounds = np.searchsorted(np.sort(numbers), np.arange(1, count + 2))
-    return [tenants[bounds[k] : bounds[k + 1]] for k in range(count)]
 
 
 def applicant_score(f, rows: np.ndarray) -> np.ndarray:

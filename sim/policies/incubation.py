@@ -34,8 +34,16 @@ docs/model.md, what tenants represent). Support is set at admission and renewed 
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.agents.firms import NEVER
-from sim.agents.incubators import Incubator, incubation_candidates, tenants_by_incubator
+from sim.agents.incubators import (
+    Incubator,
+    admit,
+    graduate,
+    incubation_candidates,
+    support,
+)
 from sim.policies.lever_group import LeverGroup
 from sim.schema import param
 from sim.sources import ASSUMED, BASELINE, DOMAIN, OFF
@@ -182,26 +190,17 @@ class Incubation(LeverGroup):
         subsidy = levers.operating_subsidy * len(self.incubators)
         self.government.record(self.name, subsidy)
         self.government.received(self.name, subsidy)
-        tenants = tenants_by_incubator(f, len(self.incubators))
-        for incubator, mine in zip(self.incubators, tenants, strict=True):
-            incubator.supply(f, mine, levers)
+        support(f, np.flatnonzero(f.incubator != 0), self.incubators, levers)
 
     def every_month(self, f, t: int) -> None:
-        """Each incubator's tenants graduate; applicants, most promising first, fill the places."""
-        tenants = tenants_by_incubator(f, len(self.incubators))
-        places = [
-            incubator.graduate(f, t, mine)
-            for incubator, mine in zip(self.incubators, tenants, strict=True)
-        ]
-        room = sum(places)
+        """Tenants whose incubation ended leave; the most promising applicants fill the places."""
+        free = graduate(f, t, self.incubators)
+        room = int(free.sum())
         if room == 0:
             return
         levers = self.levers_in(self.model.date(t)[0])
         applicants = incubation_candidates(f, t, self.model.seed, levers, room)
-        start = 0
-        for incubator, free in zip(self.incubators, places, strict=True):
-            incubator.admit(f, applicants[start : start + free], t, levers)
-            start += free
+        admit(f, applicants, free, t, self.incubators, levers)
 
     def stock_indicators(self, f) -> dict:
         """Municipal-or-higher S&T service institutions (plan indicator)."""
