@@ -312,10 +312,10 @@ def test_charts_are_png_and_change_with_the_run(smoke_setups):
     names = view_names(run)
 
     def outcome_chart():
-        return charts.plan_indicators(
+        return charts.png(charts.plan_indicators(
             plan_rows(run, "outcomes"), run.district.yearly_indicators(), None,
             run.setups.scenario.plan, names, "English",
-        )  # fmt: skip
+        ))  # fmt: skip
 
     before = outcome_chart()
     for _ in range(12):
@@ -345,7 +345,7 @@ def test_plan_charts_have_readable_panels_and_a_legend_clear_of_them(smoke_setup
     names = view_names(run)
     ids = plan_rows(run, "outcomes")
     assert len(ids) > 12  # five rows of panels: the figure grows with them
-    figure = charts.plan_indicators_figure(
+    figure = charts.plan_indicators(
         ids, run.district.yearly_indicators(), run.counterfactual.yearly_indicators(),
         run.setups.scenario.plan, names, language,
     )  # fmt: skip
@@ -375,7 +375,7 @@ def test_the_spend_legend_is_outside_the_bars(smoke_setups, language):
     run = DistrictRun(setups=smoke_setups, compare=True)
     for _ in range(12):
         run.step()
-    figure = charts.public_spend_figure(
+    figure = charts.public_spend(
         run.district.yearly_indicators(), run.counterfactual.yearly_indicators(), language
     )
     figure.draw_without_rendering()
@@ -393,7 +393,7 @@ def test_the_spend_legend_is_outside_the_bars(smoke_setups, language):
 def test_every_lever_in_the_spend_chart_has_a_colour_of_its_own():
     columns = [c for c in INDICATORS if c.startswith(("spend_", "tax_expenditure"))]
     frame = pd.DataFrame({"year": [2020, 2021], **{c: [1.0, 2.0] for c in columns}})
-    figure = charts.public_spend_figure(frame, None, "中文")
+    figure = charts.public_spend(frame, None, "中文")
     (ax,) = figure.axes
     colours = [bars.patches[0].get_facecolor() for bars in ax.containers]
     assert len(colours) == len(charts.spend_columns(frame)) > 10

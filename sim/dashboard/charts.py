@@ -80,23 +80,11 @@ def plan_indicators(
     plan: PlanTargets,
     names: dict[str, tuple[str, str]],
     language: str,
-) -> bytes:
-    """Small multiples: each indicator by year, the counterfactual dashed, the target marked."""
-    return png(plan_indicators_figure(ids, policy, counterfactual, plan, names, language))
-
-
-def plan_indicators_figure(
-    ids: list[str],
-    policy: pd.DataFrame,
-    counterfactual: pd.DataFrame | None,
-    plan: PlanTargets,
-    names: dict[str, tuple[str, str]],
-    language: str,
 ) -> Figure:
-    """``plan_indicators`` as a Figure: ``PLAN_COLUMNS`` panels a row, the legend above them.
+    """Small multiples: each indicator by year, the counterfactual dashed, the target marked.
 
-    The figure grows by a row's height per row, so every panel keeps its size and the card
-    showing the image grows with it.
+    ``PLAN_COLUMNS`` panels a row, the legend above them. The figure grows by a row's height
+    per row, so every panel keeps its size and the card showing the image grows with it.
     """
     rows = max(1, math.ceil(len(ids) / PLAN_COLUMNS))
     height = PLAN_LEGEND + PLAN_TITLE + rows * PLAN_AXES + (rows - 1) * PLAN_GAP + PLAN_BOTTOM
@@ -207,15 +195,12 @@ def status_ladder(
     return "".join(rows)
 
 
-def public_spend(policy: pd.DataFrame, counterfactual: pd.DataFrame | None, language: str) -> bytes:
-    """Stacked bars of public spend by lever per year (tax expenditure too once booked)."""
-    return png(public_spend_figure(policy, counterfactual, language))
-
-
-def public_spend_figure(
+def public_spend(
     policy: pd.DataFrame, counterfactual: pd.DataFrame | None, language: str
 ) -> Figure:
-    """``public_spend`` as a Figure: the legend below the bars, outside the plotting area.
+    """Stacked bars of public spend by lever per year (tax expenditure too once booked).
+
+    The legend sits below the bars, outside the plotting area.
 
     The figure is taller by a line of legend per two levers with spend, so the bars keep
     their height.

@@ -144,8 +144,8 @@ def PlanIndicators(run: DistrictRun, view: View, kind: str):
         key = ("plan", tuple(rows), frame_key(policy), frame_key(counterfactual), id(plan))
         return SHARED_IMAGES.get(
             key + (language,),
-            lambda: charts.plan_indicators(
-                rows, policy, counterfactual, plan, view.names, language
+            lambda: charts.png(
+                charts.plan_indicators(rows, policy, counterfactual, plan, view.names, language)
             ),
         )
 
@@ -191,7 +191,9 @@ def PublicSpend(run: DistrictRun, view: View):
         policy = run.district.yearly_indicators()
         counterfactual = None if twin is None else twin.yearly_indicators()
         key = ("spend", frame_key(policy), frame_key(counterfactual), language)
-        return SHARED_IMAGES.get(key, lambda: charts.public_spend(policy, counterfactual, language))
+        return SHARED_IMAGES.get(
+            key, lambda: charts.png(charts.public_spend(policy, counterfactual, language))
+        )
 
     image = solara.use_memo(draw, [years_key(run), language])
     with solara.Card(word("spend", language), classes=["innosim-spend"]):
